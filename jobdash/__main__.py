@@ -1,0 +1,3 @@
+from jobdash.cli import main
+
+raise SystemExit(main())

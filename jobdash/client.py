@@ -1,0 +1,217 @@
+"""JobsClient: one GET of a job, turned into a `Job` or a typed `ApiError`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from jobdash.errors import (
+    ApiError,
+    BadResponseError,
+    ForbiddenError,
+    NetworkError,
+    NotFoundError,
+    ServerError,
+    ThrottledError,
+    UnauthorizedError,
+)
+from jobdash.ids import validate_id
+from jobdash.model import Job, ResponseShapeError, parse_job
+
+#: Codes the cloud uses for "no such job" and for flow control, whatever the HTTP status.
+NOT_FOUND_CODES = frozenset({"Common.0011", "Ecs.0114"})
+THROTTLE_CODES = frozenset({"Common.1503", "Common.0024", "APIGW.0308"})
+REQUEST_ID_HEADERS = ("X-Request-Id", "X-Openstack-Request-Id", "X-Compute-Request-Id")
+DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+MAX_MESSAGE_LENGTH = 300
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorBody:
+    code: str | None
+    message: str | None
+
+
+def _looks_like_code(value: str) -> bool:
+    """`Ecs.0319`, `Common.0011`, `APIGW.0101`: a word, a dot, digits; no spaces."""
+    head, dot, tail = value.partition(".")
+    return bool(dot) and head.isalnum() and tail.isdigit()
+
+
+def parse_error_body(data: Any) -> ErrorBody:
+    """Read code and message from any of the error shapes the cloud sends.
+
+    Shapes: `{"error": {"code", "message"}}`, `{"code", "message"}`,
+    `{"error_code", "error_msg"}`, and `{"badRequest": {"message", "code"}}`-style
+    wrappers. One published example swaps code and message; when the "message"
+    looks like a code and the "code" does not, they are swapped back.
+    """
+    if not isinstance(data, Mapping):
+        return ErrorBody(None, None)
+    inner: Mapping[str, Any] = data
+    error = data.get("error")
+    if isinstance(error, Mapping):
+        inner = error
+    elif len(data) == 1:
+        (only,) = data.values()
+        if isinstance(only, Mapping):
+            inner = only
+    code = inner.get("code", inner.get("error_code"))
+    message = inner.get("message", inner.get("error_msg"))
+    code_text = None if code is None else str(code)
+    message_text = None if message is None else str(message)
+    if (
+        code_text is not None
+        and message_text is not None
+        and _looks_like_code(message_text)
+        and not _looks_like_code(code_text)
+    ):
+        code_text, message_text = message_text, code_text
+    return ErrorBody(code_text or None, message_text or None)
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a `Retry-After` header (seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    if seconds != seconds or seconds < 0:  # NaN or in the past
+        return 0.0
+    return min(seconds, 3600.0)
+
+
+def _request_id(response: httpx.Response) -> str | None:
+    for header in REQUEST_ID_HEADERS:
+        value = response.headers.get(header)
+        if value:
+            return value[:128]
+    return None
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_MESSAGE_LENGTH else text[: MAX_MESSAGE_LENGTH - 3] + "..."
+
+
+def error_from_response(response: httpx.Response, job_id: str) -> ApiError | None:
+    """The typed error a response stands for, or None if it carries a job."""
+    status = response.status_code
+    try:
+        data = response.json()
+    except (ValueError, UnicodeDecodeError):
+        data = None
+    body = parse_error_body(data)
+    code = body.code
+    detail = _short(body.message) if body.message else None
+    common = {
+        "http_status": status,
+        "code": code,
+        "request_id": _request_id(response),
+    }
+
+    def explain(default: str) -> str:
+        if code and detail:
+            return f"{default} ({code}: {detail})"
+        if code or detail:
+            return f"{default} ({code or detail})"
+        return default
+
+    if status == 429 or code in THROTTLE_CODES:
+        return ThrottledError(
+            explain(f"throttled by the API (HTTP {status})"),
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            **common,
+        )
+    if status == 404 or code in NOT_FOUND_CODES:
+        return NotFoundError(explain(f"job {job_id} not found"), **common)
+    if status == 401:
+        return UnauthorizedError(explain("not authorized: the token is missing, invalid or expired"), **common)
+    if status == 403:
+        return ForbiddenError(explain("forbidden: the credentials may not read this job"), **common)
+    if status >= 500:
+        return ServerError(explain(f"server error (HTTP {status})"), **common)
+    if status >= 400:
+        return ServerError(explain(f"request rejected (HTTP {status})"), **common)
+    if status >= 300:
+        return BadResponseError(explain(f"unexpected redirect (HTTP {status})"), **common)
+    return None
+
+
+class JobsClient:
+    """Fetches jobs from one service endpoint (`https://ecs.{region}...`) and project."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        endpoint: str,
+        project_id: str,
+        *,
+        timeout: httpx.Timeout | float | None = None,
+    ) -> None:
+        self.http = http
+        self.endpoint = endpoint.rstrip("/")
+        self.project_id = validate_id(project_id, "project id")
+        self.timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
+
+    def job_url(self, job_id: str, project_id: str | None = None) -> str:
+        """The URL for a job; ids are validated first so nothing odd reaches a path."""
+        project = validate_id(project_id or self.project_id, "project id")
+        job = validate_id(job_id, "job id")
+        return f"{self.endpoint}/v1/{project}/jobs/{job}"
+
+    async def get_job(self, job_id: str, project_id: str | None = None) -> Job:
+        url = self.job_url(job_id, project_id)
+        try:
+            response = await self.http.get(url, timeout=self.timeout)
+        except httpx.TimeoutException as exc:
+            raise NetworkError(f"timed out talking to {self.endpoint} ({type(exc).__name__})") from None
+        except httpx.TransportError as exc:
+            raise NetworkError(
+                f"cannot reach {self.endpoint}: {type(exc).__name__}{_reason(exc)}"
+            ) from None
+        error = error_from_response(response, job_id)
+        if error is not None:
+            raise error
+        try:
+            job = parse_job(response.json())
+        except (ValueError, UnicodeDecodeError, ResponseShapeError) as exc:
+            content_type = response.headers.get("Content-Type", "no content type")
+            raise BadResponseError(
+                f"unreadable response for job {job_id} (HTTP {response.status_code}, "
+                f"{content_type}): {_describe_decode_error(exc)}",
+                http_status=response.status_code,
+                request_id=_request_id(response),
+            ) from None
+        if job.job_id is None and job.status == "UNKNOWN":
+            raise BadResponseError(
+                f"response for job {job_id} has neither job_id nor status",
+                http_status=response.status_code,
+                request_id=_request_id(response),
+            )
+        return job
+
+
+def _describe_decode_error(exc: Exception) -> str:
+    if isinstance(exc, ResponseShapeError):
+        return str(exc)
+    return "body is not valid JSON"
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip()
+    return f": {_short(text)}" if text else ""

@@ -1,0 +1,103 @@
+"""Validation of ids before they go into a URL, and finding job ids in free text."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from jobdash.errors import InvalidIdError
+
+MAX_ID_LENGTH = 64
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_HEX32 = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{32}(?![0-9A-Za-z])")
+
+
+def _shown(value: str) -> str:
+    """The id as it can safely be shown: control characters escaped, long ids cut."""
+    text = value if len(value) <= 80 else value[:77] + "..."
+    return repr(text)
+
+
+def id_problem(value: object) -> str | None:
+    """Why `value` is not a usable id, or None when it is fine."""
+    if not isinstance(value, str):
+        return "is not a string"
+    if not value:
+        return "is empty"
+    if len(value) > MAX_ID_LENGTH:
+        return f"is {len(value)} characters long (at most {MAX_ID_LENGTH})"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        return "contains control characters"
+    if any(ch.isspace() for ch in value):
+        return "contains whitespace"
+    if "/" in value or "\\" in value:
+        return "contains a slash"
+    if ".." in value:
+        return "contains '..'"
+    if not _SAFE_ID.fullmatch(value):
+        return "may only contain letters, digits, '-', '_' and '.'"
+    return None
+
+
+def validate_id(value: object, what: str = "job id") -> str:
+    """Return `value` if it can go into a URL path segment; else raise `InvalidIdError`."""
+    problem = id_problem(value)
+    if problem is not None:
+        shown = _shown(value) if isinstance(value, str) else repr(type(value).__name__)
+        raise InvalidIdError(f"invalid {what} {shown}: {problem}")
+    assert isinstance(value, str)
+    return value
+
+
+def _json_job_ids(data: Any) -> Iterator[str]:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key == "job_id" and isinstance(value, str):
+                yield value
+            elif key == "job_ids" and isinstance(value, list):
+                yield from (v for v in value if isinstance(v, str))
+            else:
+                yield from _json_job_ids(value)
+    elif isinstance(data, list):
+        for item in data:
+            yield from _json_job_ids(item)
+
+
+def extract_job_ids(text: str) -> list[str]:
+    """Job ids in `text`, in order of appearance, duplicates kept.
+
+    Accepts JSON (every `job_id` anywhere in it, e.g. a create-servers response),
+    one id per line, or free text containing 32-hex ids. Lines that are neither
+    a 32-hex id nor part of JSON are returned as they are, so the caller can
+    report them as invalid instead of dropping them silently.
+    """
+    stripped = text.strip()
+    if not stripped:
+        return []
+    if stripped[0] in "{[":
+        try:
+            return list(_json_job_ids(json.loads(stripped)))
+        except ValueError:
+            pass
+    found: list[str] = []
+    for line in stripped.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line[0] in "{[":
+            try:
+                found.extend(_json_job_ids(json.loads(line)))
+                continue
+            except ValueError:
+                pass
+        hexes = _HEX32.findall(line)
+        if hexes:
+            found.extend(hexes)
+        elif len(line.split()) == 1:
+            found.append(line)
+        else:
+            # A sentence without any id: report it whole so nothing vanishes silently.
+            found.append(line)
+    return found

@@ -1,0 +1,316 @@
+"""Parsed, immutable views of a job as `GET /v1/{project_id}/jobs/{job_id}` reports it.
+
+Parsing is tolerant by design: the API (and other services sharing it) sends odd
+shapes, so anything parseable becomes a `Job` and the raw dict is kept for display.
+Only a body that is not a JSON object at all is refused, with `ResponseShapeError`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+
+class JobStatus(StrEnum):
+    """Statuses the API documents. Others are kept verbatim as plain strings."""
+
+    INIT = "INIT"
+    RUNNING = "RUNNING"
+    SUCCESS = "SUCCESS"
+    FAIL = "FAIL"
+    PENDING_PAYMENT = "PENDING_PAYMENT"
+
+
+TERMINAL_STATUSES = frozenset({JobStatus.SUCCESS, JobStatus.FAIL})
+#: Display order for per-status counts; unknown statuses sort after these.
+STATUS_ORDER = (
+    JobStatus.RUNNING,
+    JobStatus.INIT,
+    JobStatus.PENDING_PAYMENT,
+    JobStatus.FAIL,
+    JobStatus.SUCCESS,
+)
+
+
+class ResponseShapeError(ValueError):
+    """The body cannot be read as a job at all (not JSON, not an object)."""
+
+
+def is_terminal(status: str | None) -> bool:
+    return status in TERMINAL_STATUSES
+
+
+def parse_time(value: Any) -> datetime | None:
+    """Parse the API's `2016-04-25T20:04:47.591Z`; `""`, null or junk give None."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def _text(value: Any) -> str | None:
+    """Keep strings; render other scalars as text; null stays None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _status(value: Any) -> str:
+    text = _text(value)
+    if text is None or not text.strip():
+        return "UNKNOWN"
+    return text.strip()
+
+
+def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping))
+
+
+def format_duration(seconds: float | None) -> str:
+    """`45s`, `3m07s`, `2h05m`, `3d04h`; empty for unknown."""
+    if seconds is None:
+        return ""
+    total = max(0, int(seconds))
+    if total < 60:
+        return f"{total}s"
+    minutes, secs = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h{minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours:02d}h"
+
+
+@dataclass(frozen=True, slots=True)
+class _Timed:
+    begin_time: datetime | None
+    end_time: datetime | None
+
+    def duration(self, now: datetime | None = None) -> float | None:
+        """Seconds from begin to end, or to `now` while running; None without a begin."""
+        if self.begin_time is None:
+            return None
+        end = self.end_time
+        if end is None:
+            end = now or datetime.now(UTC)
+        return max(0.0, (end - self.begin_time).total_seconds())
+
+
+@dataclass(frozen=True, slots=True)
+class SubJob(_Timed):
+    job_id: str | None
+    job_type: str | None
+    status: str
+    error_code: str | None
+    fail_reason: str | None
+    entities: Mapping[str, Any]
+    raw: Mapping[str, Any] = field(repr=False)
+
+    @property
+    def is_terminal(self) -> bool:
+        return is_terminal(self.status)
+
+    @property
+    def failed(self) -> bool:
+        return self.status == JobStatus.FAIL
+
+    @property
+    def server_id(self) -> str | None:
+        return _text(self.entities.get("server_id"))
+
+    @property
+    def nic_id(self) -> str | None:
+        return _text(self.entities.get("nic_id"))
+
+    @property
+    def errorcode_message(self) -> str | None:
+        return _text(self.entities.get("errorcode_message"))
+
+    @property
+    def resource_id(self) -> str | None:
+        """The id of the thing this sub-job works on, whichever kind it is."""
+        for key in ("server_id", "nic_id", "volume_id", "image_id"):
+            value = _text(self.entities.get(key))
+            if value:
+                return value
+        for key, value in self.entities.items():
+            if key.endswith("_id") and isinstance(value, str) and value:
+                return value
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Job(_Timed):
+    job_id: str | None
+    job_type: str | None
+    status: str
+    error_code: str | None
+    fail_reason: str | None
+    message: str | None
+    code: str | None
+    entities: Mapping[str, Any]
+    sub_jobs: tuple[SubJob, ...]
+    sub_jobs_total: int | None
+    raw: Mapping[str, Any] = field(repr=False)
+
+    @property
+    def is_terminal(self) -> bool:
+        return is_terminal(self.status)
+
+    @property
+    def failed(self) -> bool:
+        return self.status == JobStatus.FAIL
+
+    @property
+    def server_id(self) -> str | None:
+        return _text(self.entities.get("server_id"))
+
+    @property
+    def nic_id(self) -> str | None:
+        return _text(self.entities.get("nic_id"))
+
+    @property
+    def total_sub_jobs(self) -> int:
+        """The announced total, or the number listed when none was announced."""
+        if self.sub_jobs_total is not None:
+            return max(self.sub_jobs_total, len(self.sub_jobs))
+        return len(self.sub_jobs)
+
+    @property
+    def finished_sub_jobs(self) -> int:
+        return sum(1 for sub in self.sub_jobs if sub.is_terminal)
+
+    def status_counts(self) -> Counter[str]:
+        """Sub-job counts per status (unknown statuses included as they came)."""
+        return Counter(sub.status for sub in self.sub_jobs)
+
+    @property
+    def failed_sub_jobs(self) -> tuple[SubJob, ...]:
+        return tuple(sub for sub in self.sub_jobs if sub.failed)
+
+    def failure_summary(self) -> list[tuple[str, int, str]]:
+        """Failed sub-jobs grouped by error code: (code, count, first reason), most first.
+
+        A failed parent with no sub-jobs contributes its own error code.
+        """
+        groups: dict[str, list[str]] = {}
+        failed: list[SubJob | Job] = list(self.failed_sub_jobs)
+        if not failed and self.failed:
+            failed = [self]
+        for item in failed:
+            code = item.error_code or "(no code)"
+            reason = item.fail_reason or ""
+            if isinstance(item, SubJob) and not reason:
+                reason = item.errorcode_message or ""
+            groups.setdefault(code, []).append(reason)
+        summary = [
+            (code, len(reasons), next((r for r in reasons if r), "")) for code, reasons in groups.items()
+        ]
+        summary.sort(key=lambda row: (-row[1], row[0]))
+        return summary
+
+    def find_sub_job(self, job_id: str) -> SubJob | None:
+        for sub in self.sub_jobs:
+            if sub.job_id == job_id:
+                return sub
+        return None
+
+
+def _entities(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def parse_sub_job(data: Mapping[str, Any]) -> SubJob:
+    entities = _entities(data.get("entities"))
+    return SubJob(
+        job_id=_text(data.get("job_id")),
+        job_type=_text(data.get("job_type")),
+        status=_status(data.get("status")),
+        begin_time=parse_time(data.get("begin_time")),
+        end_time=parse_time(data.get("end_time")),
+        error_code=_text(data.get("error_code")),
+        fail_reason=_text(data.get("fail_reason")),
+        entities=_frozen(entities),
+        raw=_frozen(data),
+    )
+
+
+def parse_job(data: Any) -> Job:
+    """Build a `Job` from a decoded JSON body. Raises `ResponseShapeError` if not an object."""
+    if not isinstance(data, Mapping):
+        kind = type(data).__name__ if data is not None else "null"
+        raise ResponseShapeError(f"expected a JSON object describing a job, got {kind}")
+    entities = _entities(data.get("entities"))
+    raw_subs = entities.get("sub_jobs")
+    sub_jobs = tuple(
+        parse_sub_job(item)
+        for item in (raw_subs if isinstance(raw_subs, list) else [])
+        if isinstance(item, Mapping)
+    )
+    return Job(
+        job_id=_text(data.get("job_id")),
+        job_type=_text(data.get("job_type")),
+        status=_status(data.get("status")),
+        begin_time=parse_time(data.get("begin_time")),
+        end_time=parse_time(data.get("end_time")),
+        error_code=_text(data.get("error_code")),
+        fail_reason=_text(data.get("fail_reason")),
+        message=_text(data.get("message")),
+        code=_text(data.get("code")),
+        entities=_frozen(entities),
+        sub_jobs=sub_jobs,
+        sub_jobs_total=_int_or_none(entities.get("sub_jobs_total")),
+        raw=_frozen(data),
+    )
+
+
+def parse_job_text(text: str | bytes) -> Job:
+    """Decode and parse a body; anything unreadable raises `ResponseShapeError`."""
+    try:
+        data = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ResponseShapeError(f"response is not valid JSON ({exc.__class__.__name__})") from exc
+    return parse_job(data)
+
+
+def raw_dict(job: Job) -> dict[str, Any]:
+    """A plain, JSON-serialisable copy of the body the job was parsed from."""
+    return json.loads(json.dumps(_thaw(job.raw)))
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _thaw(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_thaw(v) for v in value]
+    return value
