@@ -1,0 +1,55 @@
+"""Shared fixtures. Every test runs with its own config, state and cache directories."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CREDENTIAL_ENV = (
+    "OS_CLOUD",
+    "OS_AUTH_URL",
+    "OS_USERNAME",
+    "OS_PASSWORD",
+    "OS_USER_DOMAIN_NAME",
+    "OS_PROJECT_ID",
+    "OS_PROJECT_NAME",
+    "OS_REGION_NAME",
+    "OS_AUTH_TOKEN",
+    "OS_ACCESS_KEY",
+    "OS_SECRET_KEY",
+    "OS_CLIENT_CONFIG_FILE",
+    "OS_CLIENT_SECURE_FILE",
+    "JOBDASH_ENDPOINT",
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point XDG dirs and HOME at a temporary folder and drop any real credentials."""
+    home = tmp_path / "home"
+    for name, sub in (
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_STATE_HOME", "state"),
+        ("XDG_CACHE_HOME", "cache"),
+        ("XDG_DATA_HOME", "data"),
+    ):
+        path = home / sub
+        path.mkdir(parents=True, exist_ok=True)
+        monkeypatch.setenv(name, str(path))
+    monkeypatch.setenv("HOME", str(home))
+    for name in CREDENTIAL_ENV:
+        monkeypatch.delenv(name, raising=False)
+    # openstacksdk's search path includes the working directory: run from an empty one.
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+    yield home
+
+
+@pytest.fixture
+def subprocess_env(isolated_dirs: Path) -> dict[str, str]:
+    """Environment for child processes: the isolated dirs, no credentials."""
+    return {k: v for k, v in os.environ.items() if k not in CREDENTIAL_ENV}
