@@ -33,7 +33,7 @@ def printable(value: object, *, keep_newlines: bool = False) -> str:
 def one_line(value: object, limit: int | None = None) -> str:
     """Printable and on one line (newlines become spaces), optionally cut with an ellipsis."""
     raw = "" if value is None else (value if isinstance(value, str) else str(value))
-    text = " ".join(printable(" ".join(raw.splitlines())).split(" "))
+    text = printable(" ".join(raw.splitlines()))
     if limit is not None and len(text) > limit:
         return text[: max(0, limit - 1)] + "…"
     return text
