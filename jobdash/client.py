@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -140,7 +140,9 @@ def error_from_response(response: httpx.Response, job_id: str) -> ApiError | Non
     if status == 404 or code in NOT_FOUND_CODES:
         return NotFoundError(explain(f"job {job_id} not found"), **common)
     if status == 401:
-        return UnauthorizedError(explain("not authorized: the token is missing, invalid or expired"), **common)
+        return UnauthorizedError(
+            explain("not authorized: the token is missing, invalid or expired"), **common
+        )
     if status == 403:
         return ForbiddenError(explain("forbidden: the credentials may not read this job"), **common)
     if status >= 500:
@@ -179,7 +181,9 @@ class JobsClient:
         try:
             response = await self.http.get(url, timeout=self.timeout)
         except httpx.TimeoutException as exc:
-            raise NetworkError(f"timed out talking to {self.endpoint} ({type(exc).__name__})") from None
+            raise NetworkError(
+                f"timed out talking to {self.endpoint} ({type(exc).__name__})"
+            ) from None
         except httpx.TransportError as exc:
             raise NetworkError(
                 f"cannot reach {self.endpoint}: {type(exc).__name__}{_reason(exc)}"

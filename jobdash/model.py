@@ -224,7 +224,8 @@ class Job(_Timed):
                 reason = item.errorcode_message or ""
             groups.setdefault(code, []).append(reason)
         summary = [
-            (code, len(reasons), next((r for r in reasons if r), "")) for code, reasons in groups.items()
+            (code, len(reasons), next((r for r in reasons if r), ""))
+            for code, reasons in groups.items()
         ]
         summary.sort(key=lambda row: (-row[1], row[0]))
         return summary
@@ -314,3 +315,20 @@ def _thaw(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_thaw(v) for v in value]
     return value
+
+
+#: One glyph per status so colour is never the only signal.
+STATUS_ICONS: Mapping[str, str] = MappingProxyType(
+    {
+        JobStatus.SUCCESS: "✓",
+        JobStatus.FAIL: "✗",
+        JobStatus.RUNNING: "●",
+        JobStatus.INIT: "○",
+        JobStatus.PENDING_PAYMENT: "$",
+    }
+)
+
+
+def status_icon(status: str | None) -> str:
+    """The glyph for a status; `?` for anything the API did not document."""
+    return STATUS_ICONS.get(status or "", "?")

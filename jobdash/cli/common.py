@@ -1,0 +1,77 @@
+"""What every headless command shares: exit codes, consoles, error printing, connections."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TextIO
+
+from rich.console import Console
+from rich.text import Text
+
+from jobdash.errors import ConfigError
+from jobdash.textsafe import printable
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_UNFETCHED = 3
+EXIT_UNFINISHED = 8
+EXIT_INTERRUPTED = 130
+
+
+def console(stream: TextIO | None = None) -> Console:
+    """A Rich console that never interprets markup or emoji in what we print."""
+    return Console(
+        file=stream or sys.stdout,
+        markup=False,
+        emoji=False,
+        highlight=False,
+        soft_wrap=False,
+    )
+
+
+def error_console() -> Console:
+    return console(sys.stderr)
+
+
+def print_error(message: str, *, hint: str | None = None) -> None:
+    err = error_console()
+    line = Text("jobdash: ", style="bold red")
+    line.append(printable(message, keep_newlines=True))
+    err.print(line)
+    if hint:
+        err.print(Text(printable(hint, keep_newlines=True), style="dim"))
+
+
+def print_warning(message: str) -> None:
+    line = Text("warning: ", style="bold yellow")
+    line.append(printable(message, keep_newlines=True))
+    error_console().print(line)
+
+
+@asynccontextmanager
+async def open_connection_from_args(args: argparse.Namespace) -> AsyncIterator[object]:
+    """Load settings from flags/env/files, check them, connect; close the pool afterwards.
+
+    Raises ConfigError (exit 2) when something is missing.
+    """
+    from jobdash.connection import open_connection
+    from jobdash.settings import load_settings, require_complete
+
+    settings = load_settings(args)
+    require_complete(settings)
+    connection = await open_connection(settings)
+    for warning in getattr(connection, "warnings", []) or []:
+        print_warning(warning)
+    try:
+        yield connection
+    finally:
+        await connection.aclose()
+
+
+def report_config_error(exc: ConfigError) -> int:
+    print_error(str(exc))
+    return EXIT_USAGE

@@ -1,0 +1,117 @@
+"""Rich rendering of jobs for the headless commands. API text always goes in as plain Text."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from rich.tree import Tree
+
+from jobdash.errors import ApiError
+from jobdash.model import Job, JobStatus, SubJob, format_duration, status_icon
+from jobdash.textsafe import one_line
+
+STATUS_STYLES = {
+    JobStatus.SUCCESS: "green",
+    JobStatus.FAIL: "bold red",
+    JobStatus.RUNNING: "yellow",
+    JobStatus.INIT: "cyan",
+    JobStatus.PENDING_PAYMENT: "magenta",
+}
+
+
+def status_text(status: str | None) -> Text:
+    shown = status or "?"
+    return Text(
+        f"{status_icon(status)} {one_line(shown, 20)}", style=STATUS_STYLES.get(shown, "white")
+    )
+
+
+def format_time(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%SZ") if value else "-"
+
+
+def progress_text(job: Job) -> Text:
+    """`14/20 ✓12 ✗2` for a job with sub-jobs; empty otherwise."""
+    total = job.total_sub_jobs
+    if not total:
+        return Text()
+    counts = job.status_counts()
+    text = Text(f"{job.finished_sub_jobs}/{total}")
+    if counts.get(JobStatus.SUCCESS):
+        text.append(f" ✓{counts[JobStatus.SUCCESS]}", style="green")
+    if counts.get(JobStatus.FAIL):
+        text.append(f" ✗{counts[JobStatus.FAIL]}", style="bold red")
+    running = counts.get(JobStatus.RUNNING, 0) + counts.get(JobStatus.INIT, 0)
+    if running:
+        text.append(f" ●{running}", style="yellow")
+    return text
+
+
+def timing_text(item: Job | SubJob, now: datetime) -> str:
+    seconds = item.duration(now)
+    if seconds is None:
+        return ""
+    word = "took" if item.end_time is not None else "elapsed"
+    return f"{word} {format_duration(seconds)}"
+
+
+def job_label(
+    job: Job, now: datetime, *, label: str | None = None, note: str | None = None
+) -> Text:
+    text = status_text(job.status)
+    text.append("  ")
+    text.append(one_line(job.job_type or "job", 40), style="bold")
+    text.append("  ")
+    text.append(one_line(job.job_id or "", 64), style="dim")
+    if label:
+        text.append(f"  «{one_line(label, 40)}»", style="italic")
+    progress = progress_text(job)
+    if progress:
+        text.append("  ")
+        text.append_text(progress)
+    timing = timing_text(job, now)
+    if timing:
+        text.append(f"  {timing}", style="dim")
+    if job.begin_time:
+        text.append(f"  since {format_time(job.begin_time)}", style="dim")
+    if job.failed and job.error_code and not job.sub_jobs:
+        text.append(f"  {one_line(job.error_code, 30)}", style="red")
+    if job.failed and job.fail_reason and not job.sub_jobs:
+        text.append(f"  {one_line(job.fail_reason, 160)}")
+    if note:
+        text.append(f"  [{note}]", style="magenta")
+    return text
+
+
+def sub_job_label(sub: SubJob, now: datetime) -> Text:
+    text = status_text(sub.status)
+    text.append("  ")
+    text.append(one_line(sub.job_type or "sub-job", 40))
+    resource = sub.resource_id
+    if resource:
+        kind = "nic" if sub.nic_id and not sub.server_id else "server"
+        text.append(f"  {kind} {one_line(resource, 64)}", style="dim")
+    timing = timing_text(sub, now)
+    if timing:
+        text.append(f"  {timing}", style="dim")
+    if sub.error_code:
+        text.append(f"  {one_line(sub.error_code, 30)}", style="red")
+    reason = sub.fail_reason or sub.errorcode_message
+    if reason and sub.failed:
+        text.append(f"  {one_line(reason, 160)}")
+    return text
+
+
+def error_label(job_id: str, error: ApiError) -> Text:
+    text = Text(f"! {one_line(job_id, 64)}  ", style="bold red")
+    text.append(f"{error.kind}: ", style="red")
+    text.append(one_line(error.message, 240))
+    return text
+
+
+def job_tree(job: Job, now: datetime, *, label: str | None = None, note: str | None = None) -> Tree:
+    tree = Tree(job_label(job, now, label=label, note=note), guide_style="dim")
+    for sub in job.sub_jobs:
+        tree.add(sub_job_label(sub, now))
+    return tree
