@@ -1,0 +1,165 @@
+"""The `jobdash` command: argument parsing and dispatch. Commands live in sibling modules."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+
+from jobdash import __version__
+from jobdash.cli.common import (
+    EXIT_INTERRUPTED,
+    EXIT_UNFETCHED,
+    EXIT_USAGE,
+    print_error,
+)
+from jobdash.errors import ApiError, ConfigError, JobdashError
+
+EXIT_STORE = 4
+
+DESCRIPTION = """\
+Watch the asynchronous jobs of Open Telekom Cloud and Huawei Cloud.
+Without a command, opens the dashboard on the saved watchlist."""
+
+EPILOG = """\
+exit codes: 0 ok; 1 a job failed (--exit-status); 2 usage or configuration error;
+3 a job could not be fetched; 4 the watchlist database cannot be used;
+8 a job has not finished (--exit-status, or --watch timed out); 130 interrupted."""
+
+COMMANDS = ("ui", "demo", "status", "add", "rm", "ls", "simulate")
+
+
+def _connection_parent() -> argparse.ArgumentParser:
+    from jobdash.settings import add_connection_arguments
+
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("connection")
+    add_connection_arguments(group)  # type: ignore[arg-type]
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from jobdash.cli.status import add_status_arguments
+    from jobdash.cli.watchlist import add_add_arguments, add_ls_arguments, add_rm_arguments
+    from jobdash.simulator.cli import add_simulate_arguments
+
+    parser = argparse.ArgumentParser(
+        prog="jobdash",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"jobdash {__version__}")
+    connection = _connection_parent()
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(
+        name: str, help_text: str, *, with_connection: bool = True
+    ) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            parents=[connection] if with_connection else [],
+            epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    ui = command("ui", "open the dashboard (adding the given job ids first)")
+    ui.add_argument("job_ids", nargs="*", metavar="JOB_ID")
+    _add_tui_arguments(ui, "add_ui_arguments")
+    demo = command(
+        "demo",
+        "open the dashboard on the built-in simulator (no account needed)",
+        with_connection=False,
+    )
+    _add_tui_arguments(demo, "add_demo_arguments")
+    add_status_arguments(
+        command("status", "show jobs (default: the watchlist); --watch follows them to the end")
+    )
+    add_add_arguments(command("add", "add job ids to the watchlist"))
+    add_rm_arguments(command("rm", "remove job ids from the watchlist", with_connection=False))
+    add_ls_arguments(
+        command("ls", "list the watchlist with the last known status", with_connection=False)
+    )
+    add_simulate_arguments(
+        command(
+            "simulate",
+            "run the IAM + ECS job API simulator in the foreground",
+            with_connection=False,
+        )
+    )
+    return parser
+
+
+def _add_tui_arguments(parser: argparse.ArgumentParser, name: str) -> None:
+    """Let the dashboard add its own options without importing Textual for other commands."""
+    try:
+        from jobdash.tui import launch
+    except ImportError:
+        return
+    adder = getattr(launch, name, None)
+    if adder is not None:
+        adder(parser)
+
+
+def _normalise_argv(argv: Sequence[str]) -> list[str]:
+    """`jobdash [flags]` means `jobdash ui [flags]`."""
+    args = list(argv)
+    if any(a in ("-h", "--help", "--version") for a in args[:1]):
+        return args
+    first = next((a for a in args if not a.startswith("-")), None)
+    if first not in COMMANDS:
+        return ["ui", *args]
+    return args
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command in ("ui", "demo"):
+        from jobdash.tui import launch
+
+        if args.command == "demo":
+            return launch.run_demo(args)
+        return launch.run_dashboard(args, list(args.job_ids))
+    if args.command == "simulate":
+        from jobdash.simulator.cli import run_simulate
+
+        return run_simulate(args)
+    runner = _async_command(args.command)
+    return asyncio.run(runner(args))
+
+
+def _async_command(name: str) -> Callable[[argparse.Namespace], object]:
+    from jobdash.cli import status, watchlist
+
+    return {
+        "status": status.run_status,
+        "add": watchlist.run_add,
+        "rm": watchlist.run_rm,
+        "ls": watchlist.run_ls,
+    }[name]  # type: ignore[return-value]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from jobdash.store import StoreError
+
+    parser = build_parser()
+    args = parser.parse_args(_normalise_argv(sys.argv[1:] if argv is None else argv))
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        print_error("interrupted")
+        return EXIT_INTERRUPTED
+    except ConfigError as exc:
+        print_error(str(exc))
+        return EXIT_USAGE
+    except StoreError as exc:
+        print_error(str(exc))
+        return EXIT_STORE
+    except ApiError as exc:
+        print_error(f"{exc.kind}: {exc.message}")
+        return EXIT_UNFETCHED
+    except JobdashError as exc:
+        print_error(str(exc))
+        return EXIT_USAGE

@@ -1,0 +1,223 @@
+"""`jobdash add`, `jobdash rm` and `jobdash ls`: edit and list the watchlist."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from rich.table import Table
+from rich.text import Text
+
+from jobdash.cli.common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    console,
+    error_console,
+    open_connection_from_args,
+    print_error,
+)
+from jobdash.cli.tree import status_text
+from jobdash.ids import extract_job_ids, id_problem
+from jobdash.model import format_duration
+from jobdash.textsafe import one_line
+from jobdash.watch import Snapshot, WatchEntry, WatchKey
+
+
+def add_add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "job_ids",
+        nargs="*",
+        metavar="JOB_ID",
+        help="job ids to watch; '-' reads ids, JSON or free text from standard input",
+    )
+    parser.add_argument("--label", default=None, help="a label shown next to these jobs")
+
+
+def add_rm_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("job_ids", nargs="*", metavar="JOB_ID", help="job ids to stop watching")
+    parser.add_argument("--finished", action="store_true", help="remove every job that has ended")
+
+
+def add_ls_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the watchlist as JSON")
+
+
+def collect_ids(args_ids: list[str], stdin: TextIO) -> list[str]:
+    """Ids from the command line, with `-` (or piped input when no ids are given) read from stdin."""
+    ids: list[str] = []
+    read_stdin = "-" in args_ids or (not args_ids and not stdin.isatty())
+    for value in args_ids:
+        if value != "-":
+            ids.append(value)
+    if read_stdin:
+        ids.extend(extract_job_ids(stdin.read()))
+    return ids
+
+
+async def run_add(args: argparse.Namespace) -> int:
+    from jobdash.store import Store
+
+    ids = collect_ids(args.job_ids, sys.stdin)
+    if not ids:
+        print_error(
+            "no job ids given",
+            hint="pass ids as arguments, or pipe them in: `... | jobdash add -` (one per line, JSON or text)",
+        )
+        return EXIT_USAGE
+    invalid = [(value, problem) for value in ids if (problem := id_problem(value)) is not None]
+    valid = list(dict.fromkeys(value for value in ids if id_problem(value) is None))
+    repeated = len([v for v in ids if id_problem(v) is None]) - len(valid)
+    added: list[WatchKey] = []
+    duplicates: list[WatchKey] = []
+    if valid:
+        async with open_connection_from_args(args) as connection:
+            profile = getattr(connection.settings, "profile", None)
+            endpoint, project_id = connection.endpoint, connection.project_id
+        now = datetime.now(UTC)
+        entries = [
+            WatchEntry(
+                WatchKey(endpoint, project_id, job_id),
+                label=args.label,
+                profile=profile,
+                added_at=now,
+            )
+            for job_id in valid
+        ]
+        with Store() as store:
+            result = store.add(entries)
+        added, duplicates = result.added, result.duplicates
+    out = error_console()
+    if added:
+        out.print(
+            Text(
+                f"added {len(added)} job{'s' if len(added) != 1 else ''} to the watchlist",
+                style="green",
+            )
+        )
+        for key in added:
+            print(key.job_id)
+    if duplicates or repeated:
+        count = len(duplicates) + repeated
+        line = Text(
+            f"ignored {count} duplicate{'s' if count != 1 else ''} (already watched or repeated)",
+            style="yellow",
+        )
+        out.print(line)
+        for key in duplicates:
+            out.print(Text(f"  {key.job_id}", style="dim"))
+    if invalid:
+        out.print(
+            Text(
+                f"skipped {len(invalid)} invalid id{'s' if len(invalid) != 1 else ''}:",
+                style="bold red",
+            )
+        )
+        for value, problem in invalid:
+            out.print(Text(f"  {one_line(repr(value), 90)}: {problem}"))
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+async def run_rm(args: argparse.Namespace) -> int:
+    from jobdash.store import Store
+
+    if not args.job_ids and not args.finished:
+        print_error(
+            "nothing to remove", hint="give job ids, or --finished to drop every job that has ended"
+        )
+        return EXIT_USAGE
+    removed: list[WatchKey] = []
+    missing: list[str] = []
+    with Store() as store:
+        if args.finished:
+            removed.extend(store.remove_finished())
+        for job_id in args.job_ids:
+            keys = store.find(job_id)
+            if not keys:
+                missing.append(job_id)
+                continue
+            removed.extend(store.remove(keys))
+    out = error_console()
+    out.print(
+        Text(f"removed {len(removed)} job{'s' if len(removed) != 1 else ''} from the watchlist")
+    )
+    for key in removed:
+        print(key.job_id)
+    if missing:
+        for job_id in missing:
+            out.print(Text(f"not in the watchlist: {one_line(job_id, 80)}", style="yellow"))
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def _age(snapshot: Snapshot | None, now: datetime) -> str:
+    if snapshot is None or snapshot.fetched_at is None:
+        return "never fetched"
+    return format_duration((now - snapshot.fetched_at).total_seconds()) + " ago"
+
+
+def entry_json(entry: WatchEntry, snapshot: Snapshot | None) -> dict[str, Any]:
+    job = snapshot.job if snapshot else None
+    return {
+        "job_id": entry.key.job_id,
+        "project_id": entry.key.project_id,
+        "endpoint": entry.key.endpoint,
+        "label": entry.label,
+        "profile": entry.profile,
+        "added_at": entry.added_at.isoformat() if entry.added_at else None,
+        "status": job.status if job else None,
+        "job_type": job.job_type if job else None,
+        "fetched_at": snapshot.fetched_at.isoformat() if snapshot and snapshot.fetched_at else None,
+        "expired": bool(snapshot and snapshot.expired),
+        "error": (
+            {"kind": snapshot.error_kind, "message": snapshot.error_message}
+            if snapshot and snapshot.error_kind
+            else None
+        ),
+    }
+
+
+async def run_ls(args: argparse.Namespace) -> int:
+    from jobdash.store import Store
+
+    with Store() as store:
+        entries = store.entries()
+        snapshots = store.snapshots()
+    if args.json:
+        print(
+            json.dumps(
+                [entry_json(e, snapshots.get(e.key)) for e in entries], indent=2, ensure_ascii=False
+            )
+        )
+        return EXIT_OK
+    if not entries:
+        error_console().print("the watchlist is empty; add jobs with `jobdash add JOB_ID`")
+        return EXIT_OK
+    now = datetime.now(UTC)
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("status", "job id", "type", "label", "updated", "project / endpoint"):
+        table.add_column(column)
+    for entry in entries:
+        snapshot = snapshots.get(entry.key)
+        job = snapshot.job if snapshot else None
+        status = status_text(job.status) if job else Text("… unknown", style="dim")
+        if snapshot and snapshot.expired:
+            status.append(" (expired)", style="magenta")
+        elif snapshot and snapshot.error_kind:
+            status.append(f" ({snapshot.error_kind})", style="red")
+        table.add_row(
+            status,
+            Text(one_line(entry.key.job_id, 64)),
+            Text(one_line(job.job_type if job else "", 30)),
+            Text(one_line(entry.label or "", 40)),
+            Text(_age(snapshot, now), style="dim"),
+            Text(
+                f"{one_line(entry.key.project_id, 40)} {one_line(entry.key.endpoint, 60)}",
+                style="dim",
+            ),
+        )
+    console().print(table)
+    return EXIT_OK
