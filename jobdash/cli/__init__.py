@@ -96,10 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_tui_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     """Let the dashboard add its own options without importing Textual for other commands."""
     try:
-        from jobdash.tui import launch
+        from jobdash.tui import options
     except ImportError:
         return
-    adder = getattr(launch, name, None)
+    adder = getattr(options, name, None)
     if adder is not None:
         adder(parser)
 
