@@ -1,0 +1,7 @@
+"""The persistent watchlist: entries, the latest snapshot of each job, status transitions."""
+
+from jobdash.store.core import AddResult, Store, Transition
+from jobdash.store.schema import SCHEMA_VERSION
+from jobdash.store.sqlite import StoreError
+
+__all__ = ["SCHEMA_VERSION", "AddResult", "Store", "StoreError", "Transition"]

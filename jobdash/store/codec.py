@@ -1,0 +1,89 @@
+"""How values are written into the watchlist database and read back."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from jobdash.model import Job, ResponseShapeError, parse_job, raw_dict
+
+#: Error messages are kept for display; a runaway body is cut to this many characters.
+MAX_ERROR_MESSAGE = 2000
+
+
+def time_text(moment: datetime) -> str:
+    """ISO-8601 in UTC with a fixed width, so that text order is time order."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def parse_time_text(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def job_json(job: Job) -> str:
+    """The raw body as compact JSON text (ASCII-only, so any string survives SQLite's UTF-8)."""
+    return json.dumps(raw_dict(job), separators=(",", ":"))
+
+
+def job_from_json(text: str | None) -> Job | None:
+    if text is None:
+        return None
+    try:
+        return parse_job(json.loads(text))
+    except (ValueError, ResponseShapeError):
+        return None  # only a hand-edited row can get here; show no job rather than fail
+
+
+def sub_job_key(position: int, job_id: str | None) -> str:
+    """Sub-jobs are told apart by id; one without an id by its 1-based position, as `#3`."""
+    return job_id if job_id else f"#{position}"
+
+
+@dataclass(frozen=True, slots=True)
+class StatusMap:
+    """The status of a job and of each of its sub-jobs, which is all a diff needs."""
+
+    job: str
+    sub_jobs: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, job: Job) -> StatusMap:
+        sub_jobs: dict[str, str] = {}
+        for position, sub in enumerate(job.sub_jobs, start=1):
+            sub_jobs.setdefault(sub_job_key(position, sub.job_id), sub.status)
+        return cls(job.status, sub_jobs)
+
+    def to_json(self) -> str:
+        return json.dumps({"job": self.job, "sub_jobs": self.sub_jobs}, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | None) -> StatusMap | None:
+        if not text:
+            return None
+        try:
+            data = json.loads(text)
+            return cls(str(data["job"]), {str(k): str(v) for k, v in data["sub_jobs"].items()})
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def changes_from(self, before: StatusMap | None) -> list[tuple[str | None, str | None, str]]:
+        """(sub-job key or None for the job, old status, new status) for each change."""
+        changes: list[tuple[str | None, str | None, str]] = []
+        old_job = before.job if before is not None else None
+        if old_job != self.job:
+            changes.append((None, old_job, self.job))
+        old_subs = before.sub_jobs if before is not None else {}
+        for key, status in self.sub_jobs.items():
+            old = old_subs.get(key)
+            if old != status:
+                changes.append((key, old, status))
+        return changes

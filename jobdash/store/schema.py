@@ -1,0 +1,134 @@
+"""The watchlist schema and the steps that bring an older database up to date.
+
+`PRAGMA user_version` holds how many steps of `MIGRATIONS` a file has had. A new step is
+appended to the list (never edit a released one); opening an older file applies the missing
+steps in order, in one transaction. A file with a higher version than `SCHEMA_VERSION` was
+written by a newer jobdash and is refused, untouched.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from jobdash.store.sqlite import StoreError, Transactions
+
+Migration = Callable[[sqlite3.Connection], None]
+
+#: Marks the file as a jobdash watchlist (`PRAGMA application_id`), ASCII "JbDs".
+APPLICATION_ID = 0x4A624473
+
+
+def _statements(*sql: str) -> Migration:
+    def apply(connection: sqlite3.Connection) -> None:
+        for statement in sql:
+            connection.execute(statement)
+
+    return apply
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    # 1: entries, the latest snapshot of each, and status transitions.
+    _statements(
+        """
+        CREATE TABLE entries (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            endpoint TEXT NOT NULL,
+            project_id TEXT NOT NULL,
+            job_id TEXT NOT NULL,
+            label TEXT,
+            profile TEXT,
+            added_at TEXT NOT NULL,
+            UNIQUE (endpoint, project_id, job_id)
+        )
+        """,
+        "CREATE INDEX entries_by_job_id ON entries (job_id)",
+        """
+        CREATE TABLE snapshots (
+            entry_id INTEGER PRIMARY KEY REFERENCES entries (id) ON DELETE CASCADE,
+            -- The job body exactly as last fetched (JSON text), NULL until one arrives.
+            raw_json TEXT,
+            -- The job's status, and {"": job status, sub-job id: status} as JSON,
+            -- so that diffing and finding finished jobs needs no parsing of raw_json.
+            status TEXT,
+            statuses TEXT,
+            fetched_at TEXT,
+            expired INTEGER NOT NULL DEFAULT 0,
+            error_kind TEXT,
+            error_message TEXT,
+            error_at TEXT
+        )
+        """,
+        """
+        CREATE TABLE transitions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            entry_id INTEGER NOT NULL REFERENCES entries (id) ON DELETE CASCADE,
+            -- NULL for the job itself.
+            sub_job_id TEXT,
+            old_status TEXT,
+            new_status TEXT NOT NULL,
+            at TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX transitions_by_entry ON transitions (entry_id, id)",
+    ),
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _header(connection: sqlite3.Connection) -> tuple[int, int, bool]:
+    """(user_version, application_id, whether the file holds any table at all)."""
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    application_id = connection.execute("PRAGMA application_id").fetchone()[0]
+    has_tables = (
+        connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' LIMIT 1"
+        ).fetchone()
+        is not None
+    )
+    return version, application_id, has_tables
+
+
+def _check(path: Path, version: int, application_id: int, has_tables: bool) -> None:
+    if application_id not in (0, APPLICATION_ID) or (version == 0 and has_tables):
+        raise StoreError(
+            f"{path} is an SQLite database, but not a jobdash watchlist; jobdash leaves it "
+            "untouched: move it aside or point jobdash at another file",
+            path=path,
+        )
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"the watchlist database {path} was written by a newer jobdash (schema version "
+            f"{version}; this jobdash knows up to {SCHEMA_VERSION}); upgrade jobdash, or move "
+            "the file aside and run again to start a new watchlist",
+            path=path,
+        )
+
+
+def needs_migration(transactions: Transactions) -> bool:
+    """Check the file is ours and not too new; True when steps are missing.
+
+    This is the first read of the file, so a file that is not a database fails here.
+    """
+    version, application_id, has_tables = transactions.read(_header)
+    _check(transactions.path, version, application_id, has_tables)
+    return version < SCHEMA_VERSION
+
+
+def migrate(transactions: Transactions) -> None:
+    """Apply the missing steps, in one write transaction (another process may race us)."""
+
+    def apply(connection: sqlite3.Connection) -> None:
+        version, application_id, has_tables = _header(connection)
+        _check(transactions.path, version, application_id, has_tables)
+        if version == SCHEMA_VERSION:
+            return  # another process finished the same migration first
+        for step in MIGRATIONS[version:]:
+            step(connection)
+        # Pragmas take no parameters; both values are integers from this module.
+        connection.execute(f"PRAGMA application_id = {APPLICATION_ID:d}")
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
+
+    transactions.write(apply)
