@@ -1,0 +1,444 @@
+"""The poller: decides which watched job to fetch when, and reports what came back.
+
+Pure asyncio and no UI. Everything runs in the caller's event loop: the
+`on_update` callback, the store writes and the bookkeeping all happen on that
+loop, never on another thread. Both `jobdash status --watch` and the dashboard
+drive it the same way.
+
+Scheduling in short: each entry has its own next-due time. Active jobs come
+back every `interval` seconds; once a job has been running for a while each
+unchanged poll stretches that by half, up to `max_interval`, and any change
+snaps it back. Finished jobs are not fetched again unless a refresh asks for
+it. Throttling slows the whole endpoint; other failures back off per entry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Protocol
+
+from jobdash.client import JobsClient
+from jobdash.errors import ApiError, ThrottledError
+from jobdash.model import Job
+from jobdash.ratelimit import RateLimiter
+from jobdash.schedule import STRETCH_AFTER, Endpoint, Entry, EntryState, SchedulePolicy
+from jobdash.watch import EndpointState, PollUpdate, Snapshot, WatchEntry, WatchKey
+
+log = logging.getLogger(__name__)
+
+#: `refresh_all_once` retries an entry this often when the endpoint throttles it.
+ONCE_ATTEMPTS = 3
+
+
+class SnapshotStore(Protocol):
+    """What the poller needs from `jobdash.store.Store`."""
+
+    def record(self, update: PollUpdate) -> None: ...
+    def snapshots(self) -> dict[WatchKey, Snapshot]: ...
+    def entries(self) -> list[WatchEntry]: ...
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Poller:
+    """Polls watched jobs within caps on concurrency and request rate; see the module doc."""
+
+    def __init__(
+        self,
+        client_for: Callable[[WatchKey], JobsClient],
+        *,
+        store: SnapshotStore | None = None,
+        on_update: Callable[[PollUpdate], None] | None = None,
+        interval: float = 3.0,
+        max_interval: float = 30.0,
+        max_in_flight: int = 8,
+        max_rps: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = _utc_now,
+        rng: random.Random | None = None,
+        stretch_after: float = STRETCH_AFTER,
+    ) -> None:
+        if interval <= 0 or max_interval < interval:
+            raise ValueError("need 0 < interval <= max_interval")
+        if max_in_flight < 1:
+            raise ValueError("max_in_flight must be at least 1")
+        if not max_rps > 0:
+            raise ValueError("max_rps must be positive")
+        self._client_for = client_for
+        self._store = store
+        self._on_update = on_update
+        self.interval = float(interval)
+        self.max_interval = float(max_interval)
+        self.max_in_flight = max_in_flight
+        self.max_rps = float(max_rps)
+        self.stretch_after = stretch_after
+        self._clock = clock
+        self._now = now
+        self._policy = SchedulePolicy(interval, max_interval, stretch_after, rng or random.Random())
+        self._entries: dict[WatchKey, Entry] = {}
+        self._endpoints: dict[str, Endpoint] = {}
+        self._in_flight = 0
+        self._refresh_seq = 0
+        self._waiters: set[asyncio.Future[None]] = set()
+        self._tasks: set[asyncio.Task[PollUpdate | None]] = set()
+        self._watchlist_set = False
+        self._running = False
+        self._closed = False
+        self.paused = False
+        #: The last failure writing to the store, for the caller to show; None when fine.
+        self.store_error: str | None = None
+
+    # ----------------------------------------------------------- watchlist
+    def set_watchlist(
+        self, keys: Iterable[WatchKey], snapshots: Mapping[WatchKey, Snapshot] | None = None
+    ) -> None:
+        """Watch exactly `keys`: new ones are due now (unless already finished), others dropped."""
+        wanted = list(dict.fromkeys(keys))
+        keep = set(wanted)
+        self.remove([key for key in self._entries if key not in keep])
+        self.add(wanted, snapshots)
+
+    def add(
+        self, keys: Iterable[WatchKey], snapshots: Mapping[WatchKey, Snapshot] | None = None
+    ) -> None:
+        self._watchlist_set = True
+        new = [key for key in dict.fromkeys(keys) if key not in self._entries]
+        if not new:
+            return
+        if snapshots is None and self._store is not None:
+            snapshots = self._call_store("read snapshots from", self._store.snapshots) or {}
+        now = self._clock()
+        for key in new:
+            entry = Entry(key, interval=self.interval, due=now)
+            snapshot = (snapshots or {}).get(key)
+            if snapshot is not None:
+                self._policy.seed(entry, snapshot, self._now())
+            self._entries[key] = entry
+            self._endpoint(key.endpoint)
+        self._notify()
+
+    def remove(self, keys: Iterable[WatchKey]) -> None:
+        for key in list(keys):
+            entry = self._entries.pop(key, None)
+            if entry is not None:
+                self._endpoint(key.endpoint).clients.pop(key, None)
+        self._notify()
+
+    # ------------------------------------------------------------- control
+    def refresh(self, key: WatchKey | None = None) -> None:
+        """Fetch one entry (or all) ahead of everything else, finished ones included."""
+        targets = list(self._entries.values()) if key is None else [self._entries.get(key)]
+        for entry in targets:
+            if entry is None:
+                continue
+            if entry.in_flight:
+                entry.refresh_again = True
+                continue
+            self._refresh_seq += 1
+            entry.priority = self._refresh_seq
+            entry.due = self._clock()
+        self._notify()
+
+    def pause(self) -> None:
+        """Stop scheduled polling; manual refreshes still go through."""
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
+        self._notify()
+
+    # --------------------------------------------------------------- views
+    def endpoint_states(self) -> list[EndpointState]:
+        now = self._clock()
+        watched: dict[str, int] = {}
+        for key in self._entries:
+            watched[key.endpoint] = watched.get(key.endpoint, 0) + 1
+        states = []
+        for name in sorted(self._endpoints):
+            ep = self._endpoints[name]
+            backoff = max(0.0, ep.throttled_until - now)
+            states.append(
+                EndpointState(
+                    endpoint=name,
+                    backoff_seconds=backoff,
+                    throttled=backoff > 0,
+                    offline_reason=ep.offline_reason,
+                    requests_sent=ep.requests_sent,
+                    in_flight=ep.in_flight,
+                    extra={
+                        "watched": float(watched.get(name, 0)),
+                        "throttled_total": float(ep.throttles_total),
+                        "errors_total": float(ep.errors_total),
+                    },
+                )
+            )
+        return states
+
+    def next_due_in(self, key: WatchKey) -> float | None:
+        entry = self._entries.get(key)
+        if entry is None or entry.due is None:
+            return None
+        if entry.in_flight:
+            return 0.0
+        ep = self._endpoints[key.endpoint]
+        now = self._clock()
+        return max(entry.due - now, ep.throttled_until - now, 0.0)
+
+    def latest(self, key: WatchKey) -> PollUpdate | None:
+        entry = self._entries.get(key)
+        return entry.latest if entry is not None else None
+
+    def watched(self) -> list[WatchKey]:
+        """The keys watched now, in the order they were added."""
+        return list(self._entries)
+
+    def all_terminal(self) -> bool:
+        return all(entry.state is not EntryState.ACTIVE for entry in self._entries.values())
+
+    # ------------------------------------------------------------- running
+    async def run(self) -> None:
+        """Poll until cancelled (or `aclose`). Loads the store's watchlist if none was set."""
+        if self._running:
+            raise RuntimeError("this poller is already running")
+        self._running = True
+        self._load_watchlist()
+        try:
+            while not self._closed:
+                await self._wait(self._dispatch_due())
+        finally:
+            self._running = False
+            await self._cancel_tasks()
+
+    async def poll_due(self) -> list[PollUpdate]:
+        """One scheduling round: fetch what is due now (within the caps) and wait for it.
+
+        `run` does the same continuously; this is for callers that step time themselves.
+        """
+        self._dispatch_due()
+        updates = await asyncio.gather(*list(self._tasks))
+        return [update for update in updates if update is not None]
+
+    async def refresh_all_once(self, keys: Iterable[WatchKey] | None = None) -> list[PollUpdate]:
+        """Fetch each key once, concurrently within the caps; updates come back in `keys` order.
+
+        Keys not yet watched are added. A throttled fetch waits for the endpoint's
+        backoff and is tried again (up to `ONCE_ATTEMPTS` times in all).
+        """
+        order = list(self._entries) if keys is None else list(keys)
+        self.add(order)
+        unique = list(dict.fromkeys(order))
+        queue: asyncio.Queue[WatchKey] = asyncio.Queue()
+        for key in unique:
+            queue.put_nowait(key)
+        results: dict[WatchKey, PollUpdate] = {}
+
+        async def worker() -> None:
+            while not queue.empty():
+                key = queue.get_nowait()
+                results[key] = await self._fetch_once(key)
+
+        workers = min(self.max_in_flight, len(unique))
+        await asyncio.gather(*(worker() for _ in range(workers)))
+        return [results[key] for key in order]
+
+    async def run_until_done(self, timeout: float | None = None) -> bool:
+        """Run until every watched job has ended (True) or `timeout` seconds pass (False)."""
+        self._load_watchlist()
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        runner = None if self._running else asyncio.create_task(self.run())
+        try:
+            while not self.all_terminal():
+                if self._closed or (runner is not None and runner.done()):
+                    return self.all_terminal()
+                remaining = None if deadline is None else deadline - loop.time()
+                if remaining is not None and remaining <= 0:
+                    return False
+                await self._wait(remaining)
+            return True
+        finally:
+            if runner is not None:
+                runner.cancel()
+                await asyncio.gather(runner, return_exceptions=True)
+
+    async def aclose(self) -> None:
+        """Stop polling and cancel fetches under way. The HTTP clients belong to the caller."""
+        self._closed = True
+        self._notify()
+        await self._cancel_tasks()
+
+    # ----------------------------------------------------------- internals
+    def _load_watchlist(self) -> None:
+        """Watch what the store lists when the caller never set a watchlist."""
+        if self._watchlist_set or self._store is None:
+            return
+        entries = self._call_store("read the watchlist from", self._store.entries)
+        if isinstance(entries, list):
+            self.set_watchlist(entry.key for entry in entries)
+
+    def _endpoint(self, name: str) -> Endpoint:
+        ep = self._endpoints.get(name)
+        if ep is None:
+            ep = self._endpoints[name] = Endpoint(name, RateLimiter(self.max_rps))
+        return ep
+
+    def _notify(self) -> None:
+        """Wake whoever waits in `_wait`: something changed that may make work possible."""
+        waiters, self._waiters = self._waiters, set()
+        for future in waiters:
+            if not future.done():
+                future.set_result(None)
+
+    async def _wait(self, timeout: float | None) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.add(future)
+        try:
+            await asyncio.wait([future], timeout=None if timeout is None else max(timeout, 0.001))
+        finally:
+            self._waiters.discard(future)
+            future.cancel()
+
+    def _dispatch_due(self) -> float | None:
+        """Start every fetch that may start now; return seconds until the next may (None: wait)."""
+        if self._closed:
+            return None
+        now = self._clock()
+        next_wake: float | None = None
+
+        def wake_in(delay: float) -> None:
+            nonlocal next_wake
+            next_wake = delay if next_wake is None else min(next_wake, delay)
+
+        candidates = []
+        for entry in self._entries.values():
+            if entry.in_flight or entry.due is None:
+                continue
+            if entry.priority or (not self.paused and entry.due <= now):
+                candidates.append(entry)
+            elif not self.paused:
+                wake_in(entry.due - now)
+        candidates.sort(key=lambda e: (e.priority == 0, e.priority, e.due))
+        for entry in candidates:
+            if self._in_flight >= self.max_in_flight:
+                break  # a finishing fetch wakes the loop
+            ep = self._endpoints[entry.key.endpoint]
+            wait = ep.gate_delay(now)
+            if wait > 0:
+                wake_in(wait)
+                continue
+            sent_at = self._start(entry, ep, now)
+            task = asyncio.create_task(self._fetch(entry, ep, sent_at))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return next_wake
+
+    async def _fetch_once(self, key: WatchKey) -> PollUpdate:
+        attempt = 0
+        while True:
+            attempt += 1
+            entry = self._entries.get(key) or Entry(key, interval=self.interval)
+            ep = self._endpoint(key.endpoint)
+            while True:
+                now = self._clock()
+                if self._in_flight >= self.max_in_flight or entry.in_flight:
+                    await self._wait(None)
+                    continue
+                wait = ep.gate_delay(now)
+                if wait <= 0:
+                    break
+                await self._wait(wait)
+            update = await self._fetch(entry, ep, self._start(entry, ep, now))
+            if not isinstance(update.error, ThrottledError) or attempt >= ONCE_ATTEMPTS:
+                return update
+
+    def _start(self, entry: Entry, ep: Endpoint, now: float) -> float:
+        """Count a fetch as under way before anything awaits, so the caps hold."""
+        ep.limiter.record(now)
+        entry.in_flight = True
+        entry.priority = 0
+        ep.in_flight += 1
+        ep.requests_sent += 1
+        self._in_flight += 1
+        return now
+
+    async def _fetch(self, entry: Entry, ep: Endpoint, sent_at: float) -> PollUpdate:
+        """One GET for one entry (already counted by `_start`); raises only on cancellation."""
+        key = entry.key
+        job: Job | None = None
+        error: ApiError | None = None
+        try:
+            client = ep.clients.get(key)
+            if client is None:
+                client = ep.clients[key] = self._client_for(key)
+            job = await client.get_job(key.job_id, key.project_id)
+        except ApiError as exc:
+            error = exc
+        except Exception as exc:
+            # A bug or an unexpected library error: report it as a failed fetch, keep going.
+            log.exception("unexpected error fetching job %s at %s", key.job_id, key.endpoint)
+            error = ApiError(f"internal error while fetching ({type(exc).__name__}); see the log")
+        finally:
+            entry.in_flight = False
+            ep.in_flight -= 1
+            self._in_flight -= 1
+        try:
+            update = self._apply(entry, ep, job, error, sent_at)
+            if self._entries.get(key) is entry:
+                self._emit(update)
+            return update
+        finally:
+            self._notify()
+
+    def _apply(
+        self, entry: Entry, ep: Endpoint, job: Job | None, error: ApiError | None, sent_at: float
+    ) -> PollUpdate:
+        """Fold one answer into the entry's state and schedule; return the update for it."""
+        now = self._clock()
+        fetched_at = self._now()
+        if job is not None:
+            update = self._policy.after_job(entry, ep, job, now, fetched_at)
+        else:
+            assert error is not None
+            update = self._policy.after_error(entry, ep, error, now, sent_at, fetched_at)
+        entry.latest = update
+        if entry.refresh_again:
+            entry.refresh_again = False
+            self._refresh_seq += 1
+            entry.priority = self._refresh_seq
+            entry.due = now
+        return update
+
+    def _emit(self, update: PollUpdate) -> None:
+        store = self._store
+        if store is not None:
+            self._call_store("record an update in", lambda: store.record(update))
+        if self._on_update is not None:
+            try:
+                self._on_update(update)
+            except Exception:
+                log.exception("update callback failed for job %s", update.key.job_id)
+
+    def _call_store(self, what: str, call: Callable[[], object]) -> object:
+        try:
+            result = call()
+        except Exception as exc:
+            # A full disk or a locked database must not stop the polling.
+            self.store_error = f"could not {what} the store: {type(exc).__name__}: {exc}"
+            log.warning("%s", self.store_error)
+            return None
+        self.store_error = None
+        return result
+
+    async def _cancel_tasks(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,229 @@
+"""The poller's decisions, without any I/O: what an answer means for the next fetch.
+
+`SchedulePolicy` folds one answer (a job or an `ApiError`) into the state of a
+watched entry and of its endpoint, sets the entry's next-due time and builds
+the `PollUpdate` to report. Time is passed in, so tests drive it with numbers.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+from jobdash.client import JobsClient
+from jobdash.errors import (
+    ERROR_CLASSES,
+    ApiError,
+    ErrorKind,
+    ForbiddenError,
+    InvalidIdError,
+    NetworkError,
+    NotFoundError,
+    ThrottledError,
+    UnauthorizedError,
+)
+from jobdash.model import Job, JobStatus
+from jobdash.ratelimit import RateLimiter, backoff_delay
+from jobdash.watch import PollUpdate, Snapshot, WatchKey
+
+#: Statuses polled at the base interval; other non-terminal ones (PENDING_PAYMENT waits
+#: for a human, unknown ones may never move) are polled at the slow end.
+ACTIVE_STATUSES = frozenset({JobStatus.INIT, JobStatus.RUNNING})
+#: A job running this long (seconds) gets its interval stretched on unchanged polls.
+STRETCH_AFTER = 60.0
+STRETCH_FACTOR = 1.5
+#: Per-entry backoff after network / server / unreadable answers.
+ENTRY_BACKOFF_CAP = 60.0
+#: Endpoint-wide backoff after throttling when no Retry-After came with it.
+THROTTLE_BACKOFF_BASE = 2.0
+THROTTLE_BACKOFF_CAP = 60.0
+#: Retry-After is honoured up to this; a broken header must not freeze the dashboard.
+RETRY_AFTER_CAP = 300.0
+#: After 401/403 asking again soon only repeats the answer.
+AUTH_RETRY = 300.0
+
+
+class EntryState(Enum):
+    ACTIVE = "active"
+    TERMINAL = "terminal"
+    EXPIRED = "expired"
+    INVALID = "invalid"
+
+
+@dataclass(slots=True, eq=False)
+class Entry:
+    """One watched job as the poller tracks it."""
+
+    key: WatchKey
+    interval: float
+    state: EntryState = EntryState.ACTIVE
+    #: Clock time of the next poll; None when not scheduled.
+    due: float | None = None
+    #: Non-zero while a manual refresh is pending; lower numbers were asked for first.
+    priority: int = 0
+    #: A refresh arrived while a fetch was already under way: fetch again after it.
+    refresh_again: bool = False
+    in_flight: bool = False
+    failures: int = 0
+    job: Job | None = None
+    latest: PollUpdate | None = None
+    #: Clock time the poller first saw this job still going.
+    active_since: float | None = None
+
+
+@dataclass(slots=True, eq=False)
+class Endpoint:
+    """One service endpoint: its rate limiter, throttling state and counters."""
+
+    name: str
+    limiter: RateLimiter
+    throttled_until: float = 0.0
+    throttle_started: float = float("-inf")
+    throttle_streak: int = 0
+    throttles_total: int = 0
+    errors_total: int = 0
+    offline_reason: str | None = None
+    requests_sent: int = 0
+    in_flight: int = 0
+    clients: dict[WatchKey, JobsClient] = field(default_factory=dict)
+
+    def gate_delay(self, now: float) -> float:
+        """Seconds until this endpoint may take one more request."""
+        return max(self.throttled_until - now, self.limiter.delay(now), 0.0)
+
+
+def signature(job: Job) -> tuple[object, ...]:
+    """What counts as a change: the job's status, how many sub-jobs, and their statuses."""
+    subs = sorted((sub.job_id or "", sub.status) for sub in job.sub_jobs)
+    return (job.status, job.total_sub_jobs, len(job.sub_jobs), tuple(subs))
+
+
+def error_from_snapshot(snapshot: Snapshot) -> ApiError | None:
+    if not snapshot.error_kind:
+        return None
+    try:
+        cls = ERROR_CLASSES[ErrorKind(snapshot.error_kind)]
+    except ValueError:
+        cls = ApiError
+    return cls(snapshot.error_message or snapshot.error_kind)
+
+
+@dataclass(slots=True)
+class SchedulePolicy:
+    interval: float
+    max_interval: float
+    stretch_after: float
+    rng: random.Random
+
+    def seed(self, entry: Entry, snapshot: Snapshot, fallback_time: datetime) -> None:
+        """Start from what the store knew, so old transitions are not announced again."""
+        entry.job = snapshot.job
+        entry.latest = PollUpdate(
+            key=entry.key,
+            fetched_at=snapshot.fetched_at or fallback_time,
+            job=snapshot.job,
+            error=error_from_snapshot(snapshot),
+            expired=snapshot.expired,
+        )
+        if snapshot.expired:
+            entry.state, entry.due = EntryState.EXPIRED, None
+        elif snapshot.job is not None and snapshot.job.is_terminal:
+            entry.state, entry.due = EntryState.TERMINAL, None
+
+    def after_job(
+        self, entry: Entry, ep: Endpoint, job: Job, now: float, fetched_at: datetime
+    ) -> PollUpdate:
+        previous = entry.job
+        changed = previous is not None and signature(previous) != signature(job)
+        entry.job = job
+        entry.failures = 0
+        ep.offline_reason = None
+        ep.throttle_streak = 0
+        if job.is_terminal:
+            entry.state, entry.due = EntryState.TERMINAL, None
+        else:
+            entry.state = EntryState.ACTIVE
+            if entry.active_since is None:
+                entry.active_since = now
+            entry.interval = self.next_interval(entry, job, changed, fetched_at, now)
+            entry.due = now + entry.interval
+        return PollUpdate(
+            key=entry.key,
+            fetched_at=fetched_at,
+            job=job,
+            changed=changed,
+            previous_status=previous.status if changed and previous is not None else None,
+        )
+
+    def next_interval(
+        self, entry: Entry, job: Job, changed: bool, fetched_at: datetime, now: float
+    ) -> float:
+        """Base interval; stretched by half per unchanged poll once the job runs long."""
+        if job.status not in ACTIVE_STATUSES:
+            return self.max_interval
+        if changed:
+            return self.interval
+        running_for = now - (entry.active_since if entry.active_since is not None else now)
+        if job.begin_time is not None:
+            running_for = max(running_for, (fetched_at - job.begin_time).total_seconds())
+        if running_for < self.stretch_after:
+            return self.interval
+        return min(self.max_interval, max(entry.interval, self.interval) * STRETCH_FACTOR)
+
+    def after_error(
+        self,
+        entry: Entry,
+        ep: Endpoint,
+        error: ApiError,
+        now: float,
+        sent_at: float,
+        fetched_at: datetime,
+    ) -> PollUpdate:
+        ep.errors_total += 1
+        if not isinstance(error, NetworkError):
+            ep.offline_reason = None  # the endpoint answered
+        last_job = entry.job
+        if isinstance(error, ThrottledError):
+            self.throttle(ep, error, now, sent_at)
+            entry.due = ep.throttled_until
+        elif isinstance(error, InvalidIdError):
+            entry.state, entry.due = EntryState.INVALID, None
+        elif isinstance(error, NotFoundError):
+            if entry.state is EntryState.EXPIRED or (last_job is not None and last_job.is_terminal):
+                # The cloud purged a finished job: the last snapshot is now the record.
+                entry.state, entry.due = EntryState.EXPIRED, None
+                return PollUpdate(key=entry.key, fetched_at=fetched_at, job=last_job, expired=True)
+            entry.failures += 1
+            entry.due = now + self.max_interval
+        elif isinstance(error, UnauthorizedError | ForbiddenError):
+            entry.failures += 1
+            entry.due = now + AUTH_RETRY + self.rng.uniform(0.0, AUTH_RETRY / 10)
+        else:
+            if isinstance(error, NetworkError):
+                ep.offline_reason = error.message
+            entry.failures += 1
+            delay = backoff_delay(entry.failures, self.interval, ENTRY_BACKOFF_CAP, self.rng)
+            entry.due = now + delay
+        finished = entry.state in (EntryState.TERMINAL, EntryState.EXPIRED)
+        if finished and not isinstance(error, ThrottledError):
+            # A refresh of a finished job failed: report it, but do not keep polling it.
+            entry.due = None
+        return PollUpdate(key=entry.key, fetched_at=fetched_at, job=last_job, error=error)
+
+    def throttle(self, ep: Endpoint, error: ApiError, now: float, sent_at: float) -> None:
+        """Slow the whole endpoint: Retry-After when given, else exponential backoff."""
+        ep.throttles_total += 1
+        if error.retry_after is not None:
+            delay = min(max(error.retry_after, 1.0), RETRY_AFTER_CAP)
+        elif sent_at <= ep.throttle_started:
+            # Sent before the current backoff began: that answer is already accounted for.
+            return
+        else:
+            ep.throttle_streak += 1
+            delay = backoff_delay(
+                ep.throttle_streak, THROTTLE_BACKOFF_BASE, THROTTLE_BACKOFF_CAP, self.rng
+            )
+        ep.throttle_started = now
+        ep.throttled_until = max(ep.throttled_until, now + delay)
