@@ -517,3 +517,25 @@ def test_opening_while_locked_too_long_raises(db_path: Path) -> None:
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_damaged_pages_raise_a_store_error_naming_the_file(db_path: Path) -> None:
+    with Store(db_path) as opened:
+        opened.add([WatchEntry(key(f"job-{n:04d}"), label="x" * 200) for n in range(300)])
+    assert not db_path.with_name(db_path.name + "-wal").exists()  # checkpointed on close
+    content = bytearray(db_path.read_bytes())
+    page_size = int.from_bytes(content[16:18], "big")
+    # Keep the header page, overwrite every other page with junk.
+    content[page_size:] = bytes([0xA5]) * (len(content) - page_size)
+    db_path.write_bytes(bytes(content))
+    with pytest.raises(StoreError) as raised, Store(db_path) as damaged:
+        damaged.entries()
+    assert str(db_path) in str(raised.value)
+    assert "move it aside" in str(raised.value)
+    assert db_path.read_bytes() == bytes(content)
+
+
+def test_path_that_is_a_directory_raises(tmp_path: Path) -> None:
+    with pytest.raises(StoreError) as raised:
+        Store(tmp_path)
+    assert str(tmp_path) in str(raised.value)
