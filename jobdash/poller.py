@@ -65,8 +65,10 @@ class Poller:
         rng: random.Random | None = None,
         stretch_after: float = STRETCH_AFTER,
     ) -> None:
-        if interval <= 0 or max_interval < interval:
-            raise ValueError("need 0 < interval <= max_interval")
+        if not interval > 0:
+            raise ValueError(f"interval must be positive, got {interval!r}")
+        # A base interval above the slow end (e.g. `--interval 60`) raises the slow end with it.
+        max_interval = max(max_interval, interval)
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
         if not max_rps > 0:
@@ -81,7 +83,9 @@ class Poller:
         self.stretch_after = stretch_after
         self._clock = clock
         self._now = now
-        self._policy = SchedulePolicy(interval, max_interval, stretch_after, rng or random.Random())
+        self._policy = SchedulePolicy(
+            float(interval), float(max_interval), stretch_after, rng or random.Random()
+        )
         self._entries: dict[WatchKey, Entry] = {}
         self._endpoints: dict[str, Endpoint] = {}
         self._in_flight = 0
