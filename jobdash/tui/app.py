@@ -1,0 +1,333 @@
+"""The dashboard app: wires the store and the poller to the widgets. Everything it needs is
+injected, so tests run it on a fixed store, a frozen clock and a simulator."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Input, Tree
+from textual.worker import Worker, WorkerState
+
+from jobdash.model import JobStatus
+from jobdash.textsafe import one_line
+from jobdash.tui.actions import DashboardActions
+from jobdash.tui.commands import DashboardCommands
+from jobdash.tui.keys import bindings
+from jobdash.tui.messages import JobUpdated
+from jobdash.tui.render_details import Lookup
+from jobdash.tui.state import DashboardState, JobNodeData, SubJobNodeData
+from jobdash.tui.widgets.details import DetailsPanel
+from jobdash.tui.widgets.filter_bar import FilterBar
+from jobdash.tui.widgets.header import DashHeader
+from jobdash.tui.widgets.job_tree import JobTree
+from jobdash.watch import EndpointState, PollUpdate, Snapshot, WatchEntry, WatchKey
+
+log = logging.getLogger(__name__)
+
+#: Seconds before a crashed poller is started again.
+POLLER_RESTART_DELAY = 5.0
+
+
+class PollerLike(Protocol):
+    """What the app needs from `jobdash.poller.Poller`."""
+
+    paused: bool
+
+    def set_watchlist(
+        self, keys: Iterable[WatchKey], snapshots: Mapping[WatchKey, Snapshot] | None = None
+    ) -> None: ...
+    def add(
+        self, keys: Iterable[WatchKey], snapshots: Mapping[WatchKey, Snapshot] | None = None
+    ) -> None: ...
+    def remove(self, keys: Iterable[WatchKey]) -> None: ...
+    def refresh(self, key: WatchKey | None = None) -> None: ...
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
+    def endpoint_states(self) -> list[EndpointState]: ...
+    async def run(self) -> None: ...
+    async def aclose(self) -> None: ...
+
+
+class StoreLike(Protocol):
+    """What the app needs from `jobdash.store.Store`."""
+
+    def entries(self) -> list[WatchEntry]: ...
+    def snapshots(self) -> dict[WatchKey, Snapshot]: ...
+    def add(self, entries: Iterable[WatchEntry]) -> Any: ...
+    def remove(self, keys: Iterable[WatchKey]) -> list[WatchKey]: ...
+    def set_label(self, key: WatchKey, label: str | None) -> bool: ...
+    def has_changed(self) -> bool: ...
+
+
+PollerFactory = Callable[[Callable[[PollUpdate], None]], PollerLike]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _default_lookup() -> Lookup | None:
+    try:
+        from jobdash.catalog import lookup
+    except ImportError:  # the catalogue is optional for the dashboard
+        return None
+    return lookup
+
+
+class JobDashApp(DashboardActions):
+    CSS_PATH = "dashboard.tcss"
+    TITLE = "jobdash"
+    BINDINGS: ClassVar[list[BindingType]] = bindings()
+    COMMANDS = App.COMMANDS | {DashboardCommands}
+
+    def __init__(
+        self,
+        store: StoreLike,
+        *,
+        poller_factory: PollerFactory | None = None,
+        connection_description: str = "",
+        clock: Callable[[], datetime] = utc_now,
+        endpoint: str | None = None,
+        project_id: str | None = None,
+        profile: str | None = None,
+        lookup: Lookup | None = None,
+        notify_finished: bool = True,
+        bell_on_fail: bool = True,
+        export_dir: Path | None = None,
+        alert: str | None = None,
+        tick_interval: float = 1.0,
+        store_check_interval: float = 2.0,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.poller: PollerLike | None = None
+        self._poller_factory = poller_factory
+        self.connection_description = connection_description
+        self.clock = clock
+        self.endpoint = endpoint
+        self.project_id = project_id
+        self.profile = profile
+        self.lookup = lookup if lookup is not None else _default_lookup()
+        self.notify_finished = notify_finished
+        self.bell_on_fail = bell_on_fail
+        self.export_dir = export_dir
+        self._initial_alert = alert
+        self._tick_interval = tick_interval
+        self._store_check_interval = store_check_interval
+        self._config_problem_shown: str | None = None
+        self._shutting_down = False
+        # Shown at once, before the first fetch returns.
+        self.state = DashboardState(store.entries(), store.snapshots())
+
+    # -- layout ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield DashHeader(self.connection_description, id="header")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield FilterBar(id="filter")
+                yield JobTree(id="jobs")
+            yield DetailsPanel(lookup=self.lookup, id="details")
+        yield Footer()
+
+    @property
+    def header(self) -> DashHeader:
+        return self.query_one("#header", DashHeader)
+
+    def on_mount(self) -> None:
+        self.header.alert = self._initial_alert
+        self.redraw()
+        self.tree.focus()
+        self.theme_changed_signal.subscribe(
+            self, lambda _theme: self.call_after_refresh(self.redraw)
+        )
+        self.set_interval(self._tick_interval, self.tick)
+        self.set_interval(self._store_check_interval, self.check_store)
+        if self._poller_factory is not None:
+            self.poller = self._poller_factory(self._on_poll_update)
+            self.poller.set_watchlist(list(self.state.entries), dict(self.state.snapshots))
+            self._start_poller()
+
+    def _start_poller(self) -> None:
+        if self.poller is not None and not self._shutting_down:
+            self.run_worker(self.poller.run(), name="poller", group="poller", exit_on_error=False)
+
+    def _on_poll_update(self, update: PollUpdate) -> None:
+        # Called by the poller on this app's event loop: hand over as a message.
+        self.post_message(JobUpdated(update))
+
+    # -- drawing -------------------------------------------------------------------------
+
+    def redraw(self) -> None:
+        now = self.clock()
+        self.tree.sync(self.state, now)
+        self.tree.relabel(self.state, now)
+        self.tree.border_title = self._tree_title()
+        self.refresh_details()
+        self.refresh_header()
+
+    def _tree_title(self) -> str:
+        parts = []
+        if self.state.filter.failed_only:
+            parts.append("failed only")
+        if self.state.filter.text.strip():
+            parts.append(f"matching {one_line(self.state.filter.text.strip(), 30)!r}")
+        count = len(self.state.entries)
+        title = f"Jobs ({count})"
+        return f"{title} · {' · '.join(parts)}" if parts else title
+
+    def refresh_header(self) -> None:
+        self.header.show(
+            self.state,
+            paused=self.poller.paused if self.poller is not None else False,
+            endpoints=self.poller.endpoint_states() if self.poller is not None else [],
+            now=self.clock(),
+        )
+
+    def refresh_details(self) -> None:
+        selected = self.tree.selected
+        # Show the freshest data for the selection, not the node's copy from the last sync.
+        if selected is not None:
+            node = self.tree.cursor_node
+            selected = node.data if node is not None else selected
+        self.details.show(selected, self.state, self.clock())
+
+    def tick(self) -> None:
+        """Once a second: running times and refresh ages move without any fetch."""
+        now = self.clock()
+        self.tree.relabel(self.state, now, running_only=True)
+        self.refresh_header()
+        shown = self.details.shown
+        running = (
+            isinstance(shown, JobNodeData) and shown.job is not None and shown.job.end_time is None
+        ) or (isinstance(shown, SubJobNodeData) and shown.sub.end_time is None)
+        if running:
+            self.refresh_details()
+
+    # -- filter ------------------------------------------------------------------------
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.state.filter = replace(self.state.filter, text=event.value)
+        self.redraw()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            self.filter_input.remove_class("-visible")
+        self.tree.focus()
+
+    @on(FilterBar.Cleared)
+    def _filter_cleared(self) -> None:
+        self.state.filter = replace(self.state.filter, text="")
+        self.redraw()
+        self.tree.focus()
+
+    @on(Tree.NodeHighlighted)
+    def _highlighted(self) -> None:
+        self.refresh_details()
+
+    # -- updates -------------------------------------------------------------------------
+
+    @on(JobUpdated)
+    def _job_updated(self, message: JobUpdated) -> None:
+        update = message.update
+        previous = self.state.snapshots.get(update.key)
+        snapshot = self.state.apply(update)
+        if snapshot is None:
+            return
+        now = self.clock()
+        self.tree.sync(self.state, now)
+        self.refresh_header()
+        selected = self.tree.selected
+        if selected is not None and selected.key == update.key:
+            self.refresh_details()
+        self._announce(previous, snapshot)
+        self._report_config_problem()
+
+    def _announce(self, previous: Snapshot | None, snapshot: Snapshot) -> None:
+        """Toast (and bell on failure) when a job this dashboard saw running has ended."""
+        before = previous.job if previous else None
+        job = snapshot.job
+        if before is None or job is None or before.is_terminal or not job.is_terminal:
+            return
+        entry = self.state.entries[snapshot.key]
+        name = one_line(entry.label or job.job_type or "job", 40)
+        ident = snapshot.key.short_id
+        failed = job.status == JobStatus.FAIL
+        if self.notify_finished:
+            if failed:
+                counts = job.status_counts()
+                detail = (
+                    f" ({counts.get(JobStatus.FAIL, 0)} sub-jobs failed)" if job.sub_jobs else ""
+                )
+                self.notify(
+                    f"{name} {ident} failed{detail}",
+                    title="Job failed",
+                    severity="error",
+                    markup=False,
+                )
+            else:
+                self.notify(f"{name} {ident} finished", title="Job succeeded", markup=False)
+        if failed and self.bell_on_fail:
+            self.bell()
+
+    def _report_config_problem(self) -> None:
+        problem = self.state.config_problem()
+        if problem and problem != self._config_problem_shown:
+            self._config_problem_shown = problem
+            self.notify(
+                problem, title="Check the credentials", severity="error", timeout=15, markup=False
+            )
+
+    def check_store(self) -> None:
+        """Pick up entries another process added or removed (`jobdash add` in another pane)."""
+        try:
+            if not self.store.has_changed():
+                return
+            entries = self.store.entries()
+            added_keys = {e.key for e in entries} - set(self.state.entries)
+            snapshots = self.store.snapshots() if added_keys else {}
+        except Exception as exc:  # a locked or broken database must not stop the dashboard
+            self.report_error("Could not read the watchlist", exc)
+            return
+        added, removed = self.state.set_entries(entries, snapshots)
+        if self.poller is not None:
+            if removed:
+                self.poller.remove(removed)
+            if added:
+                self.poller.add(added, {k: snapshots[k] for k in added if k in snapshots})
+        self.redraw()
+
+    # -- failures ------------------------------------------------------------------------
+
+    def report_error(self, what: str, exc: BaseException) -> None:
+        log.warning("%s: %s", what, exc, exc_info=exc)
+        self.notify(
+            f"{what}: {type(exc).__name__}: {exc}", severity="error", markup=False, timeout=10
+        )
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        """The one place worker failures land: report them, restart the poller, never crash."""
+        worker = event.worker
+        if event.state != WorkerState.ERROR or worker.error is None:
+            return
+        self.report_error(f"Background task {worker.name or 'worker'} failed", worker.error)
+        if worker.name == "poller" and not self._shutting_down:
+            self.set_timer(POLLER_RESTART_DELAY, self._start_poller)
+
+    async def action_quit(self) -> None:
+        self._shutting_down = True
+        if self.poller is not None:
+            await self.poller.aclose()
+        self.exit(0)

@@ -1,0 +1,99 @@
+"""The demo's jobs: created over HTTP against the in-process simulator, the way a user's
+scripts would create them (no UI here). Used by `jobdash demo` and the screenshot script."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from jobdash.watch import WatchEntry, WatchKey
+
+#: Simulated seconds each kind of sub-job runs: (shortest, longest).
+QUICK = (20.0, 75.0)
+LONG = (4 * 3600.0, 4 * 3600.0)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoJob:
+    job_id: str
+    label: str
+
+
+class DemoScenario:
+    """Posts the demo's requests to a simulator: `base_url` is both ECS and job endpoint."""
+
+    def __init__(self, base_url: str, project_id: str, token: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.project_id = project_id
+        self._client = httpx.Client(
+            base_url=f"{self.base_url}/v1/{project_id}",
+            headers={"X-Auth-Token": token, "Content-Type": "application/json"},
+            timeout=10.0,
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> DemoScenario:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _post(self, path: str, body: dict[str, object]) -> dict[str, object]:
+        response = self._client.post(path, json=body)
+        response.raise_for_status()
+        data = response.json()
+        if not isinstance(data, dict) or not isinstance(data.get("job_id"), str):
+            raise ValueError(f"the simulator answered {path} without a job_id")
+        return data
+
+    def create_servers(
+        self, name: str, count: int, *, fail_count: int, duration: tuple[float, float] = QUICK
+    ) -> tuple[str, list[str]]:
+        body = {
+            "server": {"name": name, "count": count, "flavorRef": "s3.medium.2"},
+            "_sim": {"fail_count": fail_count, "duration": list(duration)},
+        }
+        data = self._post("/cloudservers", body)
+        server_ids = data.get("serverIds")
+        ids = [s for s in server_ids if isinstance(s, str)] if isinstance(server_ids, list) else []
+        return str(data["job_id"]), ids
+
+    def batch(self, action: str, server_ids: list[str], *, fail_count: int = 0) -> str:
+        body = {
+            action: {"servers": [{"id": s} for s in server_ids]},
+            "_sim": {"fail_count": fail_count, "duration": list(QUICK)},
+        }
+        return str(self._post("/cloudservers/action", body)["job_id"])
+
+    def delete(self, server_ids: list[str], *, fail_count: int = 0) -> str:
+        body = {
+            "servers": [{"id": s} for s in server_ids],
+            "delete_publicip": True,
+            "_sim": {"fail_count": fail_count, "duration": list(QUICK)},
+        }
+        return str(self._post("/cloudservers/delete", body)["job_id"])
+
+    def run(self) -> list[DemoJob]:
+        """A realistic mix: a 20-server batch with failures, a batch stop, a delete,
+        a single server, and one that keeps running for hours."""
+        batch_id, web = self.create_servers("web", 20, fail_count=3)
+        _, workers = self.create_servers("worker", 6, fail_count=0, duration=(5.0, 15.0))
+        stop_id = self.batch("os-stop", workers[:4], fail_count=1)
+        delete_id = self.delete(workers[4:], fail_count=0)
+        single_id, _ = self.create_servers("bastion", 1, fail_count=0)
+        long_id, _ = self.create_servers("db-restore", 1, fail_count=0, duration=LONG)
+        del web  # the batch's own servers stay; they are what the operator is waiting for
+        return [
+            DemoJob(batch_id, "web tier x20"),
+            DemoJob(stop_id, "stop workers"),
+            DemoJob(delete_id, "delete old workers"),
+            DemoJob(single_id, "bastion"),
+            DemoJob(long_id, "db restore"),
+        ]
+
+
+def demo_entries(endpoint: str, project_id: str, jobs: list[DemoJob]) -> list[WatchEntry]:
+    return [WatchEntry(WatchKey(endpoint, project_id, job.job_id), job.label) for job in jobs]

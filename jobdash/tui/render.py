@@ -1,0 +1,211 @@
+"""Labels for the job tree and the header, built as Rich `Text` (never markup strings).
+
+Pure functions of model data, a clock reading and a `Palette`: testable without an app.
+Every string that came from the API goes through `jobdash.textsafe` first.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from rich.text import Text
+
+from jobdash.model import STATUS_ORDER, Job, JobStatus, SubJob, format_duration, status_icon
+from jobdash.textsafe import one_line
+from jobdash.tui.palette import DEFAULT_PALETTE, Palette, Role, status_role
+from jobdash.tui.state import EXPIRED, UNREACHABLE, WAITING
+from jobdash.watch import EndpointState, Snapshot, WatchEntry
+
+SHORT_ID = 8
+#: Icons for the states that are not job statuses.
+WAITING_ICON = "…"
+EXPIRED_ICON = "⌛"
+FETCH_ERROR_ICON = "!"
+
+
+def short(value: str | None, length: int = SHORT_ID) -> str:
+    if not value:
+        return ""
+    return one_line(value[:length] if len(value) > length + 4 else value)
+
+
+def status_text(status: str, palette: Palette = DEFAULT_PALETTE) -> Text:
+    """`✓ SUCCESS`: icon and word, coloured by role."""
+    return Text(
+        f"{status_icon(status)} {one_line(status, 24)}", style=palette.style(status_role(status))
+    )
+
+
+def timing(item: Job | SubJob, now: datetime) -> str:
+    """`for 1m05s` while running, `took 3m07s` when done, empty without a begin time."""
+    seconds = item.duration(now)
+    if seconds is None:
+        return ""
+    word = "took" if item.end_time is not None else "for"
+    return f"{word} {format_duration(seconds)}"
+
+
+def progress(job: Job, palette: Palette = DEFAULT_PALETTE) -> Text:
+    """`14/20  ✓12 ✗2` (finished / total, then successes and failures); empty without sub-jobs."""
+    total = job.total_sub_jobs
+    if not total:
+        return Text()
+    counts = job.status_counts()
+    text = Text(f"{job.finished_sub_jobs}/{total} ")
+    ok = counts.get(JobStatus.SUCCESS, 0)
+    failed = counts.get(JobStatus.FAIL, 0)
+    text.append(f" ✓{ok}", style=palette.success)
+    if failed:
+        text.append(f" ✗{failed}", style=palette.error)
+    return text
+
+
+def job_label(
+    entry: WatchEntry,
+    snapshot: Snapshot | None,
+    now: datetime,
+    palette: Palette = DEFAULT_PALETTE,
+) -> Text:
+    """One tree line for a watched job: icon, type, short id, label, progress, time, problems."""
+    job = snapshot.job if snapshot else None
+    text = Text()
+    if job is None:
+        if snapshot is not None and snapshot.error_kind:
+            text.append(f"{FETCH_ERROR_ICON} ", style=palette.error)
+        elif snapshot is not None and snapshot.expired:
+            text.append(f"{EXPIRED_ICON} ", style=palette.muted)
+        else:
+            text.append(f"{WAITING_ICON} ", style=palette.muted)
+        text.append("job ", style=palette.muted)
+    else:
+        style = (
+            palette.muted
+            if snapshot and snapshot.expired
+            else palette.style(status_role(job.status))
+        )
+        text.append(f"{status_icon(job.status)} ", style=style)
+        text.append(one_line(job.job_type or "job", 32), style="bold")
+        text.append(" ")
+    text.append(short(entry.key.job_id), style=palette.muted)
+    if entry.label:
+        text.append(" «")
+        text.append(one_line(entry.label, 32), style="italic")
+        text.append("»")
+    if job is not None:
+        bar = progress(job, palette)
+        if bar:
+            text.append("  ")
+            text.append_text(bar)
+        elapsed = timing(job, now)
+        if elapsed:
+            text.append(f"  {elapsed}", style=palette.muted)
+    text.append_text(_snapshot_problem(snapshot, palette))
+    return text
+
+
+def _snapshot_problem(snapshot: Snapshot | None, palette: Palette) -> Text:
+    text = Text()
+    if snapshot is None:
+        text.append("  waiting for the first fetch", style=palette.muted)
+    elif snapshot.expired:
+        text.append("  expired", style=palette.muted)
+    elif snapshot.error_kind:
+        text.append(f"  ! {one_line(snapshot.error_kind, 20)}: ", style=palette.error)
+        text.append(one_line(snapshot.error_message, 60))
+    elif snapshot.job is None:
+        text.append("  waiting for the first fetch", style=palette.muted)
+    return text
+
+
+def sub_job_label(sub: SubJob, now: datetime, palette: Palette = DEFAULT_PALETTE) -> Text:
+    """One tree line for a sub-job: status, type, server / nic id, time, error code."""
+    text = Text()
+    text.append(f"{status_icon(sub.status)} ", style=palette.style(status_role(sub.status)))
+    text.append(one_line(sub.job_type or "sub-job", 32))
+    resource = sub.resource_id
+    if resource:
+        kind = "nic" if sub.nic_id and not sub.server_id else "server"
+        text.append(f"  {kind} {short(resource)}", style=palette.muted)
+    elapsed = timing(sub, now)
+    if elapsed:
+        text.append(f"  {elapsed}", style=palette.muted)
+    if sub.error_code:
+        text.append("  ")
+        text.append(one_line(sub.error_code, 24), style=palette.error)
+    return text
+
+
+# -- header -----------------------------------------------------------------------------
+
+COUNT_ORDER: tuple[str, ...] = (*STATUS_ORDER, UNREACHABLE, EXPIRED, WAITING)
+_COUNT_WORDS = {
+    JobStatus.RUNNING: "running",
+    JobStatus.INIT: "init",
+    JobStatus.PENDING_PAYMENT: "payment",
+    JobStatus.FAIL: "failed",
+    JobStatus.SUCCESS: "ok",
+    UNREACHABLE: "unreachable",
+    EXPIRED: "expired",
+    WAITING: "waiting",
+}
+_COUNT_ICONS = {UNREACHABLE: FETCH_ERROR_ICON, EXPIRED: EXPIRED_ICON, WAITING: WAITING_ICON}
+_COUNT_ROLES = {UNREACHABLE: Role.ERROR, EXPIRED: Role.MUTED, WAITING: Role.MUTED}
+
+
+def counts_text(counts: Counter[str], palette: Palette = DEFAULT_PALETTE) -> Text:
+    """`● 2 running  ✗ 1 failed  ✓ 5 ok`; statuses outside the known set come last."""
+    text = Text()
+    order = list(COUNT_ORDER) + sorted(k for k in counts if k not in COUNT_ORDER)
+    for status in order:
+        number = counts.get(status, 0)
+        if not number:
+            continue
+        icon = _COUNT_ICONS.get(status) or status_icon(status)
+        role = _COUNT_ROLES.get(status) or status_role(status)
+        word = _COUNT_WORDS.get(status) or one_line(status, 20).lower()
+        if text:
+            text.append("  ")
+        text.append(f"{icon} {number} {word}", style=palette.style(role))
+    if not text:
+        text.append("no jobs watched (press a to add)", style=palette.muted)
+    return text
+
+
+def age(since: datetime | None, now: datetime) -> str:
+    if since is None:
+        return "never"
+    return f"{format_duration((now - since).total_seconds())} ago"
+
+
+def poller_text(
+    *,
+    paused: bool,
+    endpoints: list[EndpointState],
+    last_refresh: datetime | None,
+    now: datetime,
+    palette: Palette = DEFAULT_PALETTE,
+) -> Text:
+    """`live · refreshed 3s ago`, `paused`, `throttled, retry in 12s`, `offline: reason`."""
+    text = Text()
+    offline = [state for state in endpoints if state.offline_reason]
+    throttled = [state for state in endpoints if state.throttled or state.backoff_seconds > 0]
+    if paused:
+        text.append("⏸ paused", style=palette.warning)
+    elif offline:
+        text.append("⚠ offline", style=palette.error)
+        text.append(": ")
+        text.append(one_line(offline[0].offline_reason, 60))
+    elif throttled:
+        wait = max(state.backoff_seconds for state in throttled)
+        text.append(f"⚠ throttled, retry in {format_duration(wait)}", style=palette.warning)
+    else:
+        text.append("● live", style=palette.success)
+    text.append(f" · refreshed {age(last_refresh, now)}", style=palette.muted)
+    return text
+
+
+def connection_text(description: str, palette: Palette = DEFAULT_PALETTE) -> Text:
+    text = Text("jobdash ", style="bold")
+    text.append(one_line(description, 160), style=palette.accent)
+    return text

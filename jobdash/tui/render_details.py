@@ -1,0 +1,280 @@
+"""The detail panel's content: every field of a job or sub-job, the error code's meaning,
+the failure summary, or the raw JSON. Pure: Rich renderables from model data."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any, Protocol
+
+from rich.console import Group, RenderableType
+from rich.highlighter import JSONHighlighter
+from rich.table import Table
+from rich.text import Text
+
+from jobdash.model import Job, JobStatus, SubJob, format_duration, status_icon
+from jobdash.textsafe import one_line, printable
+from jobdash.tui.palette import DEFAULT_PALETTE, Palette, status_role
+from jobdash.tui.render import age, timing
+from jobdash.watch import Snapshot, WatchEntry
+
+
+class ErrorInfoLike(Protocol):
+    code: str
+    message: str
+    meaning: str
+    hint: str
+
+
+#: `jobdash.catalog.lookup`, or a stand-in in tests.
+Lookup = Callable[[str], ErrorInfoLike | None]
+ENTITY_FIELDS_SHOWN_ELSEWHERE = frozenset({"sub_jobs", "sub_jobs_total", "errorcode_message"})
+
+
+def format_time(value: datetime | None) -> str:
+    if value is None:
+        return "-"
+    return value.strftime("%Y-%m-%d %H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def _value(value: object, *, multiline: bool = False) -> Text:
+    if value is None or value == "":
+        return Text("-")
+    if not isinstance(value, str):
+        value = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return Text(printable(value, keep_newlines=multiline))
+
+
+class _Fields:
+    """A two-column grid: field name, value. Values are always `Text`, never markup."""
+
+    def __init__(self, palette: Palette) -> None:
+        self.palette = palette
+        self.table = Table.grid(padding=(0, 2))
+        self.table.add_column(style=palette.muted, no_wrap=True)
+        self.table.add_column(overflow="fold")
+
+    def add(self, name: str, value: Text | object, *, multiline: bool = False) -> None:
+        cell = value if isinstance(value, Text) else _value(value, multiline=multiline)
+        self.table.add_row(name, cell)
+
+
+def _status_cell(status: str, palette: Palette) -> Text:
+    return Text(
+        f"{status_icon(status)} {one_line(status, 40)}", style=palette.style(status_role(status))
+    )
+
+
+def _duration_cell(item: Job | SubJob, now: datetime) -> str:
+    seconds = item.duration(now)
+    if seconds is None:
+        return "-"
+    if item.end_time is None:
+        return f"{format_duration(seconds)} so far"
+    return format_duration(seconds)
+
+
+def _add_entities(fields: _Fields, entities: Mapping[str, Any]) -> None:
+    for name, value in entities.items():
+        if name in ENTITY_FIELDS_SHOWN_ELSEWHERE:
+            continue
+        fields.add(one_line(name, 30), value)
+
+
+def _meaning(code: str | None, lookup: Lookup | None, palette: Palette) -> list[RenderableType]:
+    if not code or lookup is None:
+        return []
+    info = lookup(code)
+    heading = Text(f"Error code {one_line(code, 40)}", style="bold")
+    if info is None:
+        return [
+            heading,
+            Text("Not in jobdash's catalogue of ECS error codes.", style=palette.muted),
+        ]
+    parts: list[RenderableType] = [heading]
+    message = getattr(info, "message", "")
+    meaning = getattr(info, "meaning", "")
+    hint = getattr(info, "hint", "")
+    if message:
+        parts.append(Text(printable(message)))
+    if meaning and meaning != message:
+        parts.append(Text(printable(meaning)))
+    if hint:
+        parts.append(Text("Hint: ", style=palette.accent) + Text(printable(hint)))
+    return parts
+
+
+def failure_summary(job: Job, lookup: Lookup | None, palette: Palette = DEFAULT_PALETTE) -> Text:
+    """One line per error code, most frequent first: code, count, first reason."""
+    text = Text()
+    for code, count, reason in job.failure_summary():
+        if text:
+            text.append("\n")
+        text.append(one_line(code, 40), style=palette.error)
+        text.append(f" × {count}: ")
+        shown = reason
+        info = lookup(code) if lookup and code != "(no code)" else None
+        if not shown and info is not None:
+            shown = getattr(info, "message", "")
+        text.append(one_line(shown, 300))
+    return text
+
+
+def job_details(
+    entry: WatchEntry,
+    snapshot: Snapshot | None,
+    now: datetime,
+    *,
+    lookup: Lookup | None = None,
+    palette: Palette = DEFAULT_PALETTE,
+) -> RenderableType:
+    key = entry.key
+    job = snapshot.job if snapshot else None
+    parts: list[RenderableType] = []
+    title = Text()
+    if job is not None:
+        title.append_text(_status_cell(job.status, palette))
+        title.append(f"  {one_line(job.job_type or 'job', 60)}", style="bold")
+    else:
+        title.append("Job (no snapshot yet)", style="bold")
+    parts.append(title)
+    parts.extend(_problem_lines(snapshot, now, palette))
+
+    fields = _Fields(palette)
+    fields.add("job_id", key.job_id)
+    if entry.label:
+        fields.add("label", entry.label)
+    if job is not None:
+        fields.add("status", _status_cell(job.status, palette))
+        fields.add("job_type", job.job_type)
+        fields.add("begin_time", format_time(job.begin_time))
+        fields.add("end_time", format_time(job.end_time))
+        fields.add("duration", _duration_cell(job, now))
+        _add_entities(fields, job.entities)
+        if job.sub_jobs_total is not None or job.sub_jobs:
+            fields.add("sub_jobs_total", str(job.total_sub_jobs))
+        fields.add(
+            "error_code",
+            Text(one_line(job.error_code), style=palette.error) if job.error_code else None,
+        )
+        fields.add("fail_reason", job.fail_reason, multiline=True)
+        if job.message or job.code:
+            fields.add("message", job.message, multiline=True)
+            fields.add("code", job.code)
+    fields.add("endpoint", key.endpoint)
+    fields.add("project_id", key.project_id)
+    if snapshot is not None and snapshot.fetched_at is not None:
+        fields.add(
+            "fetched", f"{format_time(snapshot.fetched_at)} ({age(snapshot.fetched_at, now)})"
+        )
+    parts.append(fields.table)
+
+    if job is not None:
+        parts.extend(_meaning(job.error_code or job.code, lookup, palette))
+        if job.sub_jobs:
+            parts.append(Text("Sub-jobs", style="bold"))
+            parts.append(_sub_job_counts(job, palette))
+        if job.failed_sub_jobs or job.failed:
+            parts.append(Text("Failures by error code", style="bold"))
+            parts.append(failure_summary(job, lookup, palette))
+    return Group(*_spaced(parts))
+
+
+def _sub_job_counts(job: Job, palette: Palette) -> Text:
+    counts = job.status_counts()
+    text = Text(f"{job.finished_sub_jobs} of {job.total_sub_jobs} finished:")
+    for status, number in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        text.append(
+            f"  {status_icon(status)} {number} {one_line(status, 20)}",
+            style=palette.style(status_role(status)),
+        )
+    return text
+
+
+def _problem_lines(snapshot: Snapshot | None, now: datetime, palette: Palette) -> list[Text]:
+    if snapshot is None:
+        return [Text("Waiting for the first fetch.", style=palette.muted)]
+    lines: list[Text] = []
+    if snapshot.expired:
+        lines.append(
+            Text(
+                "Expired: the cloud has deleted this finished job; showing the last snapshot.",
+                style=palette.muted,
+            )
+        )
+    if snapshot.error_kind:
+        line = Text(
+            f"Last fetch failed ({one_line(snapshot.error_kind, 30)}): ", style=palette.error
+        )
+        line.append(printable(snapshot.error_message or ""))
+        if snapshot.job is not None:
+            line.append(
+                f"  Showing the snapshot from {age(snapshot.fetched_at, now)}.", style=palette.muted
+            )
+        lines.append(line)
+    return lines
+
+
+def sub_job_details(
+    entry: WatchEntry,
+    sub: SubJob,
+    now: datetime,
+    *,
+    lookup: Lookup | None = None,
+    palette: Palette = DEFAULT_PALETTE,
+) -> RenderableType:
+    parts: list[RenderableType] = []
+    title = _status_cell(sub.status, palette)
+    title.append(f"  {one_line(sub.job_type or 'sub-job', 60)}", style="bold")
+    parts.append(title)
+    fields = _Fields(palette)
+    fields.add("status", _status_cell(sub.status, palette))
+    fields.add("job_id", sub.job_id)
+    fields.add("job_type", sub.job_type)
+    fields.add("begin_time", format_time(sub.begin_time))
+    fields.add("end_time", format_time(sub.end_time))
+    fields.add("duration", _duration_cell(sub, now))
+    _add_entities(fields, sub.entities)
+    fields.add(
+        "error_code",
+        Text(one_line(sub.error_code), style=palette.error) if sub.error_code else None,
+    )
+    fields.add("fail_reason", sub.fail_reason, multiline=True)
+    fields.add("errorcode_message", sub.errorcode_message, multiline=True)
+    fields.add("parent job", entry.key.job_id)
+    if entry.label:
+        fields.add("parent label", entry.label)
+    parts.append(fields.table)
+    parts.extend(_meaning(sub.error_code, lookup, palette))
+    if sub.status == JobStatus.RUNNING:
+        parts.append(Text(f"Running {timing(sub, now)}.", style=palette.muted))
+    return Group(*_spaced(parts))
+
+
+def raw_json(data: Mapping[str, Any] | None) -> Text:
+    """The body as the API sent it, indented; control characters escaped, never interpreted."""
+    if data is None:
+        return Text("No response body yet.")
+    body = json.dumps(_plain(data), indent=2, ensure_ascii=False, sort_keys=False)
+    text = Text(printable(body, keep_newlines=True))
+    JSONHighlighter().highlight(text)
+    return text
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _spaced(parts: Iterable[RenderableType]) -> list[RenderableType]:
+    """Blank line before each heading-like part so sections stand apart."""
+    result: list[RenderableType] = []
+    for index, part in enumerate(parts):
+        if index > 1 and isinstance(part, Text) and part.style == "bold":
+            result.append(Text())
+        result.append(part)
+    return result

@@ -1,0 +1,68 @@
+"""`x`: choose a format and a file for the failed sub-jobs of the selected job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, RadioButton, RadioSet, Static
+
+from jobdash.export import FORMATS
+
+LABELS = {"csv": "CSV", "json": "JSON", "markdown": "Markdown"}
+
+
+class ExportScreen(ModalScreen[tuple[str, Path] | None]):
+    """Dismisses with (format, path) or None. `paths` maps each format to its default file."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, summary: Text, paths: dict[str, Path]) -> None:
+        super().__init__()
+        self.summary = summary
+        self.paths = paths
+        self.fmt = "csv"
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="export-dialog", classes="dialog") as dialog:
+            dialog.border_title = "Export failed sub-jobs"
+            dialog.border_subtitle = "enter to write · escape to cancel"
+            yield Static(self.summary)
+            with RadioSet(id="export-format"):
+                for fmt in FORMATS:
+                    yield RadioButton(LABELS[fmt], value=fmt == self.fmt, id=f"fmt-{fmt}")
+            yield Input(str(self.paths[self.fmt]), id="export-path")
+            with Horizontal(classes="buttons"):
+                yield Button("Write", variant="primary", id="write")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#export-path", Input).focus()
+
+    @on(RadioSet.Changed)
+    def _format_changed(self, event: RadioSet.Changed) -> None:
+        fmt = (event.pressed.id or "fmt-csv").removeprefix("fmt-")
+        path_input = self.query_one("#export-path", Input)
+        # Follow the format with the default name unless the user typed their own.
+        if path_input.value == str(self.paths[self.fmt]):
+            path_input.value = str(self.paths[fmt])
+        self.fmt = fmt
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#write")
+    def _write_chosen(self) -> None:
+        value = self.query_one("#export-path", Input).value.strip()
+        if not value:
+            self.notify("Give a file name.", severity="warning")
+            return
+        self.dismiss((self.fmt, Path(value)))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,60 @@
+"""The right-hand panel: every field of the selected job or sub-job, or its raw JSON."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from rich.console import RenderableType
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from jobdash.tui.render_details import Lookup, job_details, raw_json, sub_job_details
+from jobdash.tui.state import DashboardState, JobNodeData, NodeData, SubJobNodeData
+from jobdash.tui.widgets.themed import STATUS_COMPONENTS, theme_palette
+
+EMPTY_HINT = "Select a job on the left.\n\nPress a to add job ids, ? for help."
+
+
+class DetailsPanel(VerticalScroll):
+    """Shows what `show` is given; it never fetches anything."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = set(STATUS_COMPONENTS)
+
+    def __init__(self, *, lookup: Lookup | None = None, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.lookup = lookup
+        self.raw = False
+        self._shown: NodeData | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(EMPTY_HINT), id="details-body")
+
+    @property
+    def shown(self) -> NodeData | None:
+        return self._shown
+
+    def show(self, data: NodeData | None, state: DashboardState, now: datetime) -> None:
+        """Render `data` (a job or sub-job node's data); None shows a hint."""
+        self._shown = data
+        self.query_one("#details-body", Static).update(self._content_for(data, state, now))
+
+    def _content_for(
+        self, data: NodeData | None, state: DashboardState, now: datetime
+    ) -> RenderableType:
+        palette = theme_palette(self)
+        if data is None:
+            return Text(EMPTY_HINT, style=palette.muted)
+        # The entry may have been relabelled since the node was drawn: use the current one.
+        entry = state.entries.get(data.key, data.entry)
+        if isinstance(data, SubJobNodeData):
+            if self.raw:
+                return raw_json(data.sub.raw)
+            return sub_job_details(entry, data.sub, now, lookup=self.lookup, palette=palette)
+        assert isinstance(data, JobNodeData)
+        snapshot = state.snapshots.get(data.key, data.snapshot)
+        if self.raw:
+            return raw_json(snapshot.job.raw if snapshot and snapshot.job else None)
+        return job_details(entry, snapshot, now, lookup=self.lookup, palette=palette)

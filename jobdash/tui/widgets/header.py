@@ -1,0 +1,58 @@
+"""The top bar: connection, counts per status, the poller's state and the refresh age."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from jobdash.textsafe import one_line
+from jobdash.tui.render import connection_text, counts_text, poller_text
+from jobdash.tui.state import DashboardState
+from jobdash.tui.widgets.themed import STATUS_COMPONENTS, theme_palette
+from jobdash.watch import EndpointState
+
+
+class DashHeader(Static):
+    COMPONENT_CLASSES: ClassVar[set[str]] = set(STATUS_COMPONENTS)
+
+    def __init__(self, description: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.description = description
+        #: A problem the user must fix (credentials, settings), shown until it goes away.
+        self.alert: str | None = None
+
+    def show(
+        self,
+        state: DashboardState,
+        *,
+        paused: bool,
+        endpoints: list[EndpointState],
+        now: datetime,
+    ) -> None:
+        palette = theme_palette(self)
+        top = Table.grid(expand=True)
+        top.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        top.add_column(justify="right", no_wrap=True)
+        top.add_row(
+            connection_text(self.description, palette),
+            poller_text(
+                paused=paused,
+                endpoints=endpoints,
+                last_refresh=state.last_refresh,
+                now=now,
+                palette=palette,
+            ),
+        )
+        lines: list[Table | Text] = [top, counts_text(state.counts(), palette)]
+        problem = self.alert or state.config_problem()
+        if problem:
+            alert = Text("⚠ ", style=palette.error)
+            alert.append(one_line(problem, 300), style=palette.error)
+            lines.append(alert)
+        self.set_class(bool(problem), "-alert")
+        self.update(Group(*lines))
