@@ -1,0 +1,429 @@
+"""httpx.Auth classes: a static token, an IAM password login, and AK/SK request signing.
+
+None of them ever puts a password, token or secret key into repr(), an exception
+message or a log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from jobdash import paths
+from jobdash.aksk import (
+    CONTENT_HASH_HEADER,
+    DATE_FORMAT,
+    DATE_HEADER,
+    UNSIGNED_PAYLOAD,
+    aksk_signature,
+    authorization_value,
+    parse_sdk_authorization,
+)
+from jobdash.client import parse_error_body
+from jobdash.errors import (
+    ApiError,
+    BadResponseError,
+    ConfigError,
+    ForbiddenError,
+    NetworkError,
+    ServerError,
+    ThrottledError,
+    UnauthorizedError,
+)
+from jobdash.token_cache import TokenCache, TokenInfo, identity_key, parse_iam_time
+
+__all__ = [
+    "AkSkAuth",
+    "PasswordAuth",
+    "TokenAuth",
+    "TokenInfo",
+    "aksk_signature",
+    "parse_sdk_authorization",
+    "service_origin",
+]
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+#: A cached token is replaced this long before IAM says it expires.
+REFRESH_MARGIN_SECONDS = 300.0
+#: Assumed lifetime when IAM does not say (it normally does: 24 h).
+FALLBACK_LIFETIME = timedelta(hours=1)
+IAM_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+
+_VERSION_SUFFIX = re.compile(r"/v\d+(?:\.\d+)?(?:/[^/]*)?/?$")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def service_origin(url: str) -> str:
+    """`https://ecs.x.com/v1/<project>` -> `https://ecs.x.com` (also `/v2.1/...`, `/v3`)."""
+    parts = urlsplit(url.strip())
+    path = _VERSION_SUFFIX.sub("", parts.path).rstrip("/")
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+class TokenAuth(httpx.Auth):
+    """Sends a token the user already has as `X-Auth-Token`."""
+
+    def __init__(self, token: str) -> None:
+        if not token:
+            raise ConfigError("the auth token is empty")
+        self._token = token
+
+    def __repr__(self) -> str:
+        return "TokenAuth(token=<hidden>)"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["X-Auth-Token"] = self._token
+        yield request
+
+
+class AkSkAuth(httpx.Auth):
+    """Signs every request with an access key pair (`SDK-HMAC-SHA256`)."""
+
+    requires_request_body = True
+    #: Headers signed when present. Only ones no proxy rewrites: a signature over
+    #: Accept-Encoding or Connection would break behind the first load balancer.
+    SIGNED_HEADERS = frozenset(
+        {
+            "host",
+            "content-type",
+            "x-sdk-date",
+            "x-project-id",
+            "x-domain-id",
+            "x-security-token",
+            CONTENT_HASH_HEADER.lower(),
+        }
+    )
+
+    def __init__(
+        self, access_key: str, secret_key: str, project_id: str, *, clock: Clock = utc_now
+    ) -> None:
+        if not access_key or not secret_key:
+            raise ConfigError("the access key and secret key must both be set")
+        self.access_key = access_key
+        self._secret_key = secret_key
+        self.project_id = project_id
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return (
+            f"AkSkAuth(access_key={self.access_key!r}, secret_key=<hidden>, "
+            f"project_id={self.project_id!r})"
+        )
+
+    def sign(self, request: httpx.Request) -> None:
+        headers = request.headers
+        headers[DATE_HEADER] = self._clock().astimezone(UTC).strftime(DATE_FORMAT)
+        if self.project_id:
+            headers["X-Project-Id"] = self.project_id
+        content_type = headers.get("Content-Type")
+        if content_type and not content_type.startswith(("application/json", "application/bson")):
+            headers[CONTENT_HASH_HEADER] = UNSIGNED_PAYLOAD
+        header_map = {name.lower(): value for name, value in headers.items()}
+        signed = sorted(name for name in header_map if name in self.SIGNED_HEADERS)
+        path, _, query = request.url.raw_path.decode("ascii").partition("?")
+        signature = aksk_signature(
+            self._secret_key, request.method, path, query, header_map, signed, request.content
+        )
+        headers["Authorization"] = authorization_value(self.access_key, signed, signature)
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        self.sign(request)
+        yield request
+
+
+def _normalise_auth_url(auth_url: str) -> str:
+    """IAM's base URL ends with /v3; a bare host gets it added."""
+    url = auth_url.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"the auth URL {url!r} is not an http(s) URL")
+    if not parts.path:
+        url += "/v3"
+    return url
+
+
+class PasswordAuth(httpx.Auth):
+    """Logs in to IAM with a password, caches the token and refreshes it when needed.
+
+    The token is reused until REFRESH_MARGIN_SECONDS before it expires; a 401 from
+    the API makes it log in again once and retry the request once.
+    Works with httpx.AsyncClient only.
+    """
+
+    def __init__(
+        self,
+        auth_url: str,
+        username: str,
+        password: str,
+        user_domain_name: str,
+        project_id: str | None = None,
+        project_name: str | None = None,
+        *,
+        cache_dir: Path | None = None,
+        clock: Clock = utc_now,
+        use_cache: bool = True,
+    ) -> None:
+        if not project_id and not project_name:
+            raise ConfigError("IAM password login needs a project id or a project name")
+        self.auth_url = _normalise_auth_url(auth_url)
+        self.username = username
+        self._password = password
+        self.user_domain_name = user_domain_name
+        self.project_id = project_id
+        self.project_name = project_name
+        self._cache_dir = cache_dir
+        self._clock = clock
+        self._use_cache = use_cache
+        self._info: TokenInfo | None = None
+        self._lock: asyncio.Lock | None = None
+        self.logins = 0  # successful IAM logins by this object, for diagnostics and tests
+
+    def __repr__(self) -> str:
+        return (
+            f"PasswordAuth(auth_url={self.auth_url!r}, username={self.username!r}, "
+            f"user_domain_name={self.user_domain_name!r}, project={self._scope_label()!r}, "
+            "password=<hidden>)"
+        )
+
+    def _scope_label(self) -> str:
+        return self.project_id or self.project_name or ""
+
+    @property
+    def token_info(self) -> TokenInfo | None:
+        """The token in use, if any (no I/O)."""
+        return self._info
+
+    @property
+    def cache(self) -> TokenCache:
+        directory = self._cache_dir if self._cache_dir is not None else paths.token_cache_dir()
+        key = identity_key(
+            self.auth_url,
+            self.username,
+            self.user_domain_name,
+            self.project_id,
+            self.project_name,
+        )
+        return TokenCache(directory, key)
+
+    def _lock_for_loop(self) -> asyncio.Lock:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
+
+    # -- the login request and its answer ---------------------------------------------
+
+    def _login_body(self) -> dict[str, Any]:
+        project: dict[str, Any]
+        if self.project_id:
+            project = {"id": self.project_id}
+        else:
+            project = {"name": self.project_name, "domain": {"name": self.user_domain_name}}
+        return {
+            "auth": {
+                "identity": {
+                    "methods": ["password"],
+                    "password": {
+                        "user": {
+                            "name": self.username,
+                            "password": self._password,
+                            "domain": {"name": self.user_domain_name},
+                        }
+                    },
+                },
+                "scope": {"project": project},
+            }
+        }
+
+    def login_request(self, timeout: Mapping[str, Any] | None = None) -> httpx.Request:
+        return httpx.Request(
+            "POST",
+            f"{self.auth_url}/auth/tokens",
+            json=self._login_body(),
+            headers={"Accept": "application/json"},
+            extensions={"timeout": dict(timeout or IAM_TIMEOUT.as_dict())},
+        )
+
+    def _who(self) -> str:
+        return f"user {self.username!r} (domain {self.user_domain_name!r})"
+
+    def _error(self, response: httpx.Response) -> ApiError:
+        try:
+            body = parse_error_body(response.json())
+        except (ValueError, UnicodeDecodeError):
+            body = parse_error_body(None)
+        status = response.status_code
+        detail = " ".join((body.message or "").split())[:200]
+        suffix = f" (HTTP {status}{': ' + detail if detail else ''})"
+        common: dict[str, Any] = {"http_status": status, "code": body.code}
+        if status == 401:
+            return UnauthorizedError(
+                f"IAM at {self.auth_url} refused the login of {self._who()}: check user name, "
+                f"password and user domain{suffix}",
+                **common,
+            )
+        if status == 403:
+            return ForbiddenError(
+                f"IAM at {self.auth_url} refused a token for project {self._scope_label()!r} "
+                f"to {self._who()}{suffix}",
+                **common,
+            )
+        if status == 404:
+            return ServerError(
+                f"no IAM token service at {self.auth_url}/auth/tokens: check the auth URL "
+                f"(it usually ends with /v3){suffix}",
+                **common,
+            )
+        if status == 429:
+            return ThrottledError(f"IAM at {self.auth_url} is throttling logins{suffix}", **common)
+        return ServerError(f"IAM at {self.auth_url} could not issue a token{suffix}", **common)
+
+    def _accept(self, response: httpx.Response) -> TokenInfo:
+        if response.status_code not in (200, 201):
+            raise self._error(response)
+        token = response.headers.get("X-Subject-Token")
+        try:
+            data = response.json()
+        except (ValueError, UnicodeDecodeError):
+            data = None
+        body = data.get("token") if isinstance(data, dict) else None
+        if not token or not isinstance(body, dict):
+            raise BadResponseError(
+                f"IAM at {self.auth_url} answered HTTP {response.status_code} without a token",
+                http_status=response.status_code,
+            )
+        project = body.get("project") if isinstance(body.get("project"), dict) else {}
+        catalog = body.get("catalog")
+        info = TokenInfo(
+            token=token,
+            expires_at=parse_iam_time(body.get("expires_at")) or self._clock() + FALLBACK_LIFETIME,
+            project_id=_text(project.get("id")) or self.project_id,
+            project_name=_text(project.get("name")) or self.project_name,
+            catalog=[entry for entry in catalog if isinstance(entry, dict)]
+            if isinstance(catalog, list)
+            else [],
+        )
+        self._info = info
+        self.logins += 1
+        if self._use_cache:
+            self.cache.save(info)
+        log.debug("IAM token for %s valid until %s", self._who(), info.expires_at.isoformat())
+        return info
+
+    # -- token state ------------------------------------------------------------------
+
+    def _usable_token(self) -> TokenInfo | None:
+        """The in-memory or cached token when it is far enough from expiry; no network."""
+        now = self._clock()
+        if self._info is not None and self._info.valid_at(now, REFRESH_MARGIN_SECONDS):
+            return self._info
+        if self._use_cache:
+            cached = self.cache.load()
+            if cached is not None and cached.valid_at(now, REFRESH_MARGIN_SECONDS):
+                self._info = cached
+                return cached
+        return None
+
+    def _forget(self, token: str) -> None:
+        """Drop a token the API refused, unless a newer one has already replaced it."""
+        if self._info is not None and self._info.token == token:
+            self._info = None
+        if self._use_cache:
+            cached = self.cache.load()
+            if cached is not None and cached.token == token:
+                self.cache.clear()
+
+    async def ensure_token(self, http: httpx.AsyncClient) -> TokenInfo:
+        """A usable token, logging in through `http` when there is none."""
+        async with self._lock_for_loop():
+            info = self._usable_token()
+            if info is not None:
+                return info
+            request = self.login_request(http.timeout.as_dict())
+            try:
+                response = await http.send(request, auth=None)
+            except httpx.TimeoutException as exc:
+                raise NetworkError(
+                    f"timed out logging in to IAM at {self.auth_url} ({type(exc).__name__})"
+                ) from None
+            except httpx.TransportError as exc:
+                raise NetworkError(
+                    f"cannot reach IAM at {self.auth_url}: {type(exc).__name__}"
+                ) from None
+            return self._accept(response)
+
+    def endpoint_from_catalog(
+        self, service_type: str = "ecs", region: str | None = None
+    ) -> str | None:
+        """The public base URL of a service from the token's catalog, without `/v1/<project>`."""
+        if self._info is None:
+            return None
+        return endpoint_from_catalog(self._info.catalog, service_type, region)
+
+    # -- httpx ------------------------------------------------------------------------
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        raise TypeError("PasswordAuth works with httpx.AsyncClient only")
+        yield request  # pragma: no cover - makes this a generator
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        timeout = request.extensions.get("timeout")
+        async with self._lock_for_loop():
+            info = self._usable_token()
+            if info is None:
+                login = yield self.login_request(timeout)
+                await login.aread()
+                info = self._accept(login)
+        request.headers["X-Auth-Token"] = info.token
+        response = yield request
+        if response.status_code != 401:
+            return
+        # The token was refused before we expected it to expire: log in again, once.
+        async with self._lock_for_loop():
+            self._forget(info.token)
+            fresh = self._usable_token()
+            if fresh is None:
+                login = yield self.login_request(timeout)
+                await login.aread()
+                fresh = self._accept(login)
+        request.headers["X-Auth-Token"] = fresh.token
+        yield request
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def endpoint_from_catalog(
+    catalog: list[dict[str, Any]], service_type: str = "ecs", region: str | None = None
+) -> str | None:
+    """Find a service's public endpoint (in `region`, when given) in a Keystone catalog."""
+    for service in catalog:
+        if service.get("type") != service_type:
+            continue
+        endpoints = [e for e in service.get("endpoints") or [] if isinstance(e, dict)]
+        endpoints.sort(key=lambda e: e.get("interface") != "public")
+        for endpoint in endpoints:
+            if endpoint.get("interface") not in (None, "public"):
+                continue
+            if region and region not in (endpoint.get("region"), endpoint.get("region_id")):
+                continue
+            url = endpoint.get("url")
+            if isinstance(url, str) and url.startswith(("http://", "https://")):
+                return service_origin(url)
+    return None

@@ -1,0 +1,187 @@
+"""From Settings to a ready connection: auth, a pooled httpx.AsyncClient, endpoint, project."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import ssl
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import httpx
+
+from jobdash import __version__
+from jobdash.auth import AkSkAuth, PasswordAuth, TokenAuth, service_origin
+from jobdash.client import DEFAULT_TIMEOUT, JobsClient
+from jobdash.errors import ConfigError, InvalidIdError
+from jobdash.ids import validate_id
+from jobdash.settings import Settings, check_endpoint, default_endpoint, require_complete
+
+log = logging.getLogger(__name__)
+
+KEEPALIVE_EXPIRY_SECONDS = 30.0
+
+
+@dataclass
+class Connection:
+    settings: Settings = field(repr=False)
+    endpoint: str
+    project_id: str
+    http: httpx.AsyncClient = field(repr=False)
+    client: JobsClient = field(repr=False)
+    auth_method: str
+    #: Safe to show: cloud, project and endpoint, never a secret.
+    description: str
+    #: Things the user should see (e.g. TLS verification is off).
+    warnings: list[str] = field(default_factory=list)
+    auth: httpx.Auth | None = field(default=None, repr=False)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def __aenter__(self) -> Connection:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+def build_auth(settings: Settings) -> httpx.Auth:
+    """The httpx.Auth for the settings' method. Call require_complete() first."""
+    method = settings.auth_method
+    if method == "token" and settings.token:
+        return TokenAuth(settings.token)
+    if method == "aksk" and settings.access_key and settings.secret_key:
+        return AkSkAuth(settings.access_key, settings.secret_key, settings.project_id or "")
+    if (
+        method == "password"
+        and settings.auth_url
+        and settings.username
+        and settings.password
+        and settings.user_domain_name
+    ):
+        return PasswordAuth(
+            settings.auth_url,
+            settings.username,
+            settings.password,
+            settings.user_domain_name,
+            project_id=settings.project_id,
+            project_name=settings.project_name,
+        )
+    require_complete(settings)
+    raise ConfigError("the connection settings are incomplete")
+
+
+def _verify(settings: Settings) -> ssl.SSLContext | bool:
+    if settings.insecure:
+        return False
+    if settings.ca_file:
+        context = ssl.create_default_context()
+        try:
+            context.load_verify_locations(cafile=settings.ca_file)
+        except FileNotFoundError:
+            raise ConfigError(f"the CA file {settings.ca_file} does not exist") from None
+        except (ssl.SSLError, OSError) as exc:
+            raise ConfigError(
+                f"the CA file {settings.ca_file} holds no usable certificate: {exc}"
+            ) from None
+        return context
+    return True
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _security_warnings(settings: Settings, urls: list[str]) -> list[str]:
+    notes = []
+    if settings.insecure:
+        notes.append(
+            "TLS certificate verification is off (--insecure): anyone on the network path "
+            "could read or change the traffic, credentials included."
+        )
+    plain = [u for u in urls if u.startswith("http://") and not _is_loopback(u)]
+    if plain:
+        notes.append(f"credentials go unencrypted over plain HTTP to {urlsplit(plain[0]).netloc}.")
+    return notes
+
+
+def describe(settings: Settings, project_id: str, project_name: str | None, endpoint: str) -> str:
+    parts = []
+    if settings.cloud:
+        parts.append(settings.cloud)
+    parts.append(f"project {project_name} ({project_id})" if project_name else project_id)
+    parts.append(urlsplit(endpoint).netloc or endpoint)
+    return " · ".join(parts)
+
+
+async def open_connection(
+    settings: Settings,
+    *,
+    max_connections: int = 20,
+    timeout: httpx.Timeout | float | None = None,
+) -> Connection:
+    """Authenticate (logging in to IAM for password auth) and return a ready Connection.
+
+    Raises ConfigError for incomplete settings and ApiError when IAM refuses or cannot
+    be reached.
+    """
+    require_complete(settings)
+    auth = build_auth(settings)
+    http = httpx.AsyncClient(
+        auth=auth,
+        verify=_verify(settings),
+        limits=httpx.Limits(
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
+        ),
+        timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
+        headers={"User-Agent": f"jobdash/{__version__}"},
+    )
+    try:
+        project_id = settings.project_id
+        project_name = settings.project_name
+        endpoint = check_endpoint(service_origin(settings.endpoint)) if settings.endpoint else None
+        if isinstance(auth, PasswordAuth):
+            info = await auth.ensure_token(http)
+            project_id = project_id or info.project_id
+            project_name = project_name or info.project_name
+            endpoint = endpoint or auth.endpoint_from_catalog("ecs", settings.region)
+        if endpoint is None and settings.region:
+            endpoint = default_endpoint(settings.region)
+        if endpoint is None:
+            raise ConfigError(
+                "no ECS endpoint: the token's catalog has none; give --endpoint URL, "
+                "JOBDASH_ENDPOINT or --region NAME"
+            )
+        if not project_id:
+            raise ConfigError("no project id: give --project-id ID or OS_PROJECT_ID")
+        try:
+            project_id = validate_id(project_id, "project id")
+        except InvalidIdError as exc:
+            raise ConfigError(str(exc)) from None
+        urls = [endpoint] + ([settings.auth_url] if isinstance(auth, PasswordAuth) else [])
+        notes = _security_warnings(settings, [u for u in urls if u])
+        for note in notes:
+            log.warning("%s", note)
+        return Connection(
+            settings=settings,
+            endpoint=endpoint,
+            project_id=project_id,
+            http=http,
+            client=JobsClient(http, endpoint, project_id),
+            auth_method=settings.auth_method or "",
+            description=describe(settings, project_id, project_name, endpoint),
+            warnings=notes,
+            auth=auth,
+        )
+    except BaseException:
+        await http.aclose()
+        raise

@@ -1,0 +1,360 @@
+"""Where to connect and how to authenticate.
+
+Precedence, per field: command-line flags > environment > clouds.yaml (+ secure.yaml)
+> the [connection] table of jobdash's config.toml. The highest source that gives
+any credential decides the method: credentials of another kind from lower sources
+are dropped, so an OS_AUTH_TOKEN in the shell is not mixed with a clouds.yaml password.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jobdash import paths
+from jobdash.clouds_yaml import CloudsFile, cloud_fields, load_clouds
+from jobdash.errors import ConfigError
+
+ENV_FIELDS: dict[str, str] = {
+    "OS_AUTH_URL": "auth_url",
+    "OS_USERNAME": "username",
+    "OS_PASSWORD": "password",
+    "OS_USER_DOMAIN_NAME": "user_domain_name",
+    "OS_PROJECT_ID": "project_id",
+    "OS_PROJECT_NAME": "project_name",
+    "OS_REGION_NAME": "region",
+    "OS_AUTH_TOKEN": "token",
+    "OS_ACCESS_KEY": "access_key",
+    "OS_SECRET_KEY": "secret_key",
+    "OS_CACERT": "ca_file",
+    "JOBDASH_ENDPOINT": "endpoint",
+}
+FLAG_FIELDS: dict[str, str] = {
+    "endpoint": "endpoint",
+    "project_id": "project_id",
+    "region": "region",
+    "ca_file": "ca_file",
+}
+CREDENTIAL_KINDS: dict[str, tuple[str, ...]] = {
+    "token": ("token",),
+    "password": ("username", "password"),
+    "aksk": ("access_key", "secret_key"),
+}
+_REGION = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class Settings:
+    cloud: str | None = None
+    auth_url: str | None = None
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    user_domain_name: str | None = None
+    project_id: str | None = None
+    project_name: str | None = None
+    region: str | None = None
+    token: str | None = field(default=None, repr=False)
+    access_key: str | None = field(default=None, repr=False)
+    secret_key: str | None = field(default=None, repr=False)
+    endpoint: str | None = None
+    ca_file: str | None = None
+    insecure: bool = False
+    #: Configuration files that were read, for messages.
+    files: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def auth_method(self) -> str | None:
+        """ "token", "password", "aksk", or None when no credential was given at all."""
+        if self.token:
+            return "token"
+        if self.username or self.password:
+            return "password"
+        if self.access_key or self.secret_key:
+            return "aksk"
+        return None
+
+    @property
+    def profile(self) -> str | None:
+        """The clouds.yaml cloud these settings came from (watch entries remember it)."""
+        return self.cloud
+
+
+SETTING_NAMES = tuple(f.name for f in fields(Settings) if f.name != "files")
+
+
+def default_endpoint(region: str) -> str:
+    """The ECS endpoint of an Open Telekom Cloud region."""
+    if not _REGION.match(region):
+        raise ConfigError(f"the region {region!r} is not a region name like 'eu-de'")
+    return f"https://ecs.{region}.otc.t-systems.com"
+
+
+def check_endpoint(url: str) -> str:
+    """An endpoint must be an http(s) URL with a host; returns it without a trailing slash."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+        raise ConfigError(
+            f"the endpoint {url!r} is not a URL like https://ecs.eu-de.otc.t-systems.com"
+        )
+    return url.strip().rstrip("/")
+
+
+def add_connection_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    parser.add_argument(
+        "--os-cloud", dest="os_cloud", metavar="NAME", help="cloud from clouds.yaml (OS_CLOUD)"
+    )
+    parser.add_argument(
+        "--endpoint",
+        dest="endpoint",
+        metavar="URL",
+        help="ECS endpoint, e.g. https://ecs.eu-de.otc.t-systems.com (JOBDASH_ENDPOINT)",
+    )
+    parser.add_argument("--project-id", dest="project_id", metavar="ID", help="(OS_PROJECT_ID)")
+    parser.add_argument("--region", dest="region", metavar="NAME", help="(OS_REGION_NAME)")
+    parser.add_argument(
+        "--ca-file", dest="ca_file", metavar="PATH", help="extra CA certificate(s) to trust"
+    )
+    parser.add_argument(
+        "--insecure",
+        dest="insecure",
+        action="store_true",
+        default=None,
+        help="do not verify TLS certificates (unsafe)",
+    )
+
+
+# -- config.toml -------------------------------------------------------------------------
+
+
+def load_config_toml(path: Path | None = None) -> dict[str, Any]:
+    """jobdash's config.toml as a dict ({} when absent). Other modules read their tables here."""
+    path = path or paths.config_file()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+
+
+def _config_layer(config: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    table = config.get("connection", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [connection] must be a table")
+    unknown = sorted(set(table) - set(SETTING_NAMES))
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown key(s) in [connection]: {', '.join(unknown)}; "
+            f"known keys: {', '.join(SETTING_NAMES)}"
+        )
+    layer: dict[str, Any] = {}
+    for key, value in table.items():
+        if key == "insecure":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{path}: [connection] insecure must be true or false")
+            layer[key] = value
+        elif isinstance(value, (str, int)) and not isinstance(value, bool):
+            if str(value).strip():
+                layer[key] = str(value).strip()
+        else:
+            raise ConfigError(f"{path}: [connection] {key} must be a string")
+    return layer
+
+
+# -- the layers --------------------------------------------------------------------------
+
+
+def _flag_layer(flags: argparse.Namespace | Mapping[str, Any] | None) -> dict[str, Any]:
+    if flags is None:
+        return {}
+    get = flags.get if isinstance(flags, Mapping) else lambda name: getattr(flags, name, None)
+    layer: dict[str, Any] = {}
+    for dest, name in FLAG_FIELDS.items():
+        value = get(dest)
+        if isinstance(value, str) and value.strip():
+            layer[name] = value.strip()
+    if get("insecure"):
+        layer["insecure"] = True
+    return layer
+
+
+def _env_layer(env: Mapping[str, str]) -> dict[str, Any]:
+    layer: dict[str, Any] = {}
+    for variable, name in ENV_FIELDS.items():
+        value = (env.get(variable) or "").strip()
+        if value:
+            layer[name] = value
+    if "user_domain_name" not in layer and (env.get("OS_DOMAIN_NAME") or "").strip():
+        layer["user_domain_name"] = env["OS_DOMAIN_NAME"].strip()
+    insecure = (env.get("OS_INSECURE") or "").strip().lower()
+    if insecure in _TRUE:
+        layer["insecure"] = True
+    elif insecure not in _FALSE:
+        raise ConfigError(f"OS_INSECURE must be true or false, not {insecure!r}")
+    return layer
+
+
+def _cloud_layer(name: str, clouds: CloudsFile) -> dict[str, Any]:
+    if name not in clouds.clouds:
+        if clouds.files:
+            found = ", ".join(sorted(clouds.clouds)) or "none"
+            read = ", ".join(str(p) for p in clouds.files)
+            raise ConfigError(
+                f"cloud {name!r} is not defined. Clouds found: {found} (in {read}). "
+                f"Files searched: {', '.join(str(p) for p in clouds.searched)}"
+            )
+        raise ConfigError(
+            f"cloud {name!r} was asked for (--os-cloud / OS_CLOUD) but no clouds.yaml exists. "
+            f"Files searched: {', '.join(str(p) for p in clouds.searched)}"
+        )
+    return cloud_fields(clouds.clouds[name])
+
+
+def _chosen_kind(layers: list[dict[str, Any]]) -> str | None:
+    for layer in layers:
+        for kind, names in CREDENTIAL_KINDS.items():
+            if any(layer.get(name) for name in names):
+                return kind
+    return None
+
+
+def load_settings(
+    flags: argparse.Namespace | Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Merge flags, environment, clouds.yaml and config.toml. Raises ConfigError on bad files."""
+    env = os.environ if env is None else env
+    config_path = paths.config_file()
+    config = load_config_toml(config_path)
+    config_layer = _config_layer(config, config_path)
+    flag_layer = _flag_layer(flags)
+    env_layer = _env_layer(env)
+
+    flag_cloud = flags.get("os_cloud") if isinstance(flags, Mapping) else None
+    if flags is not None and not isinstance(flags, Mapping):
+        flag_cloud = getattr(flags, "os_cloud", None)
+    cloud = (flag_cloud or "").strip() or (env.get("OS_CLOUD") or "").strip()
+    cloud = cloud or config_layer.get("cloud") or ""
+    files = [str(config_path)] if config else []
+    cloud_layer: dict[str, Any] = {}
+    if cloud:
+        clouds = load_clouds(env)
+        cloud_layer = _cloud_layer(cloud, clouds)
+        files = [str(p) for p in clouds.files] + files
+
+    layers = [flag_layer, env_layer, cloud_layer, config_layer]
+    merged: dict[str, Any] = {}
+    for name in SETTING_NAMES:
+        for layer in layers:
+            if layer.get(name) is not None:
+                merged[name] = layer[name]
+                break
+    kind = _chosen_kind(layers)
+    for other, names in CREDENTIAL_KINDS.items():
+        if other != kind:
+            for name in names:
+                merged.pop(name, None)
+    merged["cloud"] = cloud or None
+    return Settings(**merged, files=tuple(files))
+
+
+# -- completeness ------------------------------------------------------------------------
+
+_WAYS: dict[str, str] = {
+    "auth_url": "the IAM URL: OS_AUTH_URL, or auth.auth_url in clouds.yaml",
+    "username": "the user name: OS_USERNAME, or auth.username in clouds.yaml",
+    "password": "the password: OS_PASSWORD, or auth.password in clouds.yaml / secure.yaml",
+    "user_domain_name": (
+        "the user's domain: OS_USER_DOMAIN_NAME, or auth.user_domain_name in clouds.yaml"
+    ),
+    "project": (
+        "the project: --project-id ID, OS_PROJECT_ID or OS_PROJECT_NAME, "
+        "or auth.project_id / auth.project_name in clouds.yaml"
+    ),
+    "project_id": (
+        "the project id: --project-id ID, OS_PROJECT_ID, or auth.project_id in clouds.yaml"
+    ),
+    "access_key": "the access key: OS_ACCESS_KEY, or ak in the cloud's clouds.yaml entry",
+    "secret_key": "the secret key: OS_SECRET_KEY, or sk in the cloud's clouds.yaml / secure.yaml",
+    "where": (
+        "the region or the endpoint: --region NAME, OS_REGION_NAME or region_name in "
+        "clouds.yaml; or --endpoint URL / JOBDASH_ENDPOINT"
+    ),
+}
+_METHOD_LABEL = {
+    "token": "token authentication",
+    "password": "IAM password login",
+    "aksk": "access key (AK/SK) signing",
+}
+
+
+def _where_from(settings: Settings) -> str:
+    places = ["flags", "environment variables"]
+    places.append(f"cloud {settings.cloud!r} in clouds.yaml" if settings.cloud else "clouds.yaml")
+    places.append(f"the [connection] table of {paths.config_file()}")
+    return "Set them with " + ", ".join(places) + "."
+
+
+def missing_settings(settings: Settings) -> list[str]:
+    """What `settings` lacks for its method, as keys of the help texts."""
+    method = settings.auth_method
+    missing: list[str] = []
+    has_place = bool(settings.endpoint or settings.region)
+    if method == "token":
+        if not settings.project_id:
+            missing.append("project_id")
+    elif method == "password":
+        for name in ("auth_url", "username", "password", "user_domain_name"):
+            if not getattr(settings, name):
+                missing.append(name)
+        if not (settings.project_id or settings.project_name):
+            missing.append("project")
+        has_place = True  # the token's catalog names the endpoint
+    elif method == "aksk":
+        for name in ("access_key", "secret_key", "project_id"):
+            if not getattr(settings, name):
+                missing.append(name)
+    if method is not None and not has_place:
+        missing.append("where")
+    return missing
+
+
+def require_complete(settings: Settings) -> None:
+    """Raise one ConfigError saying everything that is missing and how to give it."""
+    if settings.endpoint:
+        check_endpoint(settings.endpoint)
+    elif settings.region:
+        default_endpoint(settings.region)  # validates the region's spelling
+    method = settings.auth_method
+    if method is None:
+        cloud = f" (cloud {settings.cloud!r} has none)" if settings.cloud else ""
+        raise ConfigError(
+            f"no credentials found{cloud}. Give one of:\n"
+            "  - a token: OS_AUTH_TOKEN, with --project-id / OS_PROJECT_ID and --region\n"
+            "  - an IAM password login: OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, "
+            "OS_USER_DOMAIN_NAME and OS_PROJECT_NAME or OS_PROJECT_ID\n"
+            "  - an access key pair: OS_ACCESS_KEY, OS_SECRET_KEY and OS_PROJECT_ID, "
+            "with --region\n"
+            "or pick a cloud from clouds.yaml with --os-cloud NAME / OS_CLOUD, or fill the "
+            f"[connection] table of {paths.config_file()}"
+        )
+    missing = missing_settings(settings)
+    if missing:
+        lines = "\n".join(f"  - {_WAYS[name]}" for name in missing)
+        raise ConfigError(
+            f"incomplete settings for {_METHOD_LABEL[method]}; missing:\n{lines}\n"
+            f"{_where_from(settings)}"
+        )
