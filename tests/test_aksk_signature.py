@@ -13,9 +13,9 @@ from jobdash.auth import AkSkAuth, aksk_signature, parse_sdk_authorization
 
 pytest.importorskip("huaweicloudsdkcore")
 
-from huaweicloudsdkcore.auth.credentials import BasicCredentials  # noqa: E402
-from huaweicloudsdkcore.sdk_request import SdkRequest  # noqa: E402
-from huaweicloudsdkcore.signer.signer import Signer  # noqa: E402
+from huaweicloudsdkcore.auth.credentials import BasicCredentials
+from huaweicloudsdkcore.sdk_request import SdkRequest
+from huaweicloudsdkcore.signer.signer import Signer
 
 # The example of Huawei Cloud's API signing guide, with its published result.
 EXAMPLE_AK = "QTWAOYTTINDUT2QVKYUC"
