@@ -104,6 +104,7 @@ class JobDashApp(DashboardActions):
         bell_on_fail: bool = True,
         export_dir: Path | None = None,
         alert: str | None = None,
+        notices: list[str] | None = None,
         tick_interval: float = 1.0,
         store_check_interval: float = 2.0,
     ) -> None:
@@ -121,6 +122,7 @@ class JobDashApp(DashboardActions):
         self.bell_on_fail = bell_on_fail
         self.export_dir = export_dir
         self._initial_alert = alert
+        self._notices = list(notices or [])
         self._tick_interval = tick_interval
         self._store_check_interval = store_check_interval
         self._config_problem_shown: str | None = None
@@ -145,17 +147,19 @@ class JobDashApp(DashboardActions):
 
     def on_mount(self) -> None:
         self.header.alert = self._initial_alert
+        if self._poller_factory is not None:
+            self.poller = self._poller_factory(self._on_poll_update)
+            self.poller.set_watchlist(list(self.state.entries), dict(self.state.snapshots))
+            self._start_poller()
         self.redraw()
         self.tree.focus()
+        for notice in self._notices:
+            self.notify(notice, timeout=8, markup=False)
         self.theme_changed_signal.subscribe(
             self, lambda _theme: self.call_after_refresh(self.redraw)
         )
         self.set_interval(self._tick_interval, self.tick)
         self.set_interval(self._store_check_interval, self.check_store)
-        if self._poller_factory is not None:
-            self.poller = self._poller_factory(self._on_poll_update)
-            self.poller.set_watchlist(list(self.state.entries), dict(self.state.snapshots))
-            self._start_poller()
 
     def _start_poller(self) -> None:
         if self.poller is not None and not self._shutting_down:
@@ -188,6 +192,7 @@ class JobDashApp(DashboardActions):
     def refresh_header(self) -> None:
         self.header.show(
             self.state,
+            polling=self.poller is not None,
             paused=self.poller.paused if self.poller is not None else False,
             endpoints=self.poller.endpoint_states() if self.poller is not None else [],
             now=self.clock(),

@@ -20,7 +20,7 @@ from jobdash.watch import EndpointState, Snapshot, WatchEntry
 SHORT_ID = 8
 #: Icons for the states that are not job statuses.
 WAITING_ICON = "…"
-EXPIRED_ICON = "⌛"
+EXPIRED_ICON = "⊘"
 FETCH_ERROR_ICON = "!"
 
 
@@ -46,6 +46,11 @@ def timing(item: Job | SubJob, now: datetime) -> str:
     return f"{word} {format_duration(seconds)}"
 
 
+def elapsed(item: Job | SubJob, now: datetime) -> str:
+    """The compact time for tree lines: running time so far, or the duration once ended."""
+    return format_duration(item.duration(now))
+
+
 def progress(job: Job, palette: Palette = DEFAULT_PALETTE) -> Text:
     """`14/20  ✓12 ✗2` (finished / total, then successes and failures); empty without sub-jobs."""
     total = job.total_sub_jobs
@@ -66,6 +71,8 @@ def job_label(
     snapshot: Snapshot | None,
     now: datetime,
     palette: Palette = DEFAULT_PALETTE,
+    *,
+    short_id: str | None = None,
 ) -> Text:
     """One tree line for a watched job: icon, type, short id, label, progress, time, problems."""
     job = snapshot.job if snapshot else None
@@ -87,7 +94,7 @@ def job_label(
         text.append(f"{status_icon(job.status)} ", style=style)
         text.append(one_line(job.job_type or "job", 32), style="bold")
         text.append(" ")
-    text.append(short(entry.key.job_id), style=palette.muted)
+    text.append(one_line(short_id) if short_id else short(entry.key.job_id), style=palette.muted)
     if entry.label:
         text.append(" «")
         text.append(one_line(entry.label, 32), style="italic")
@@ -95,11 +102,11 @@ def job_label(
     if job is not None:
         bar = progress(job, palette)
         if bar:
-            text.append("  ")
+            text.append(" ")
             text.append_text(bar)
-        elapsed = timing(job, now)
-        if elapsed:
-            text.append(f"  {elapsed}", style=palette.muted)
+        time_text = elapsed(job, now)
+        if time_text:
+            text.append(f" {time_text}", style=palette.muted)
     text.append_text(_snapshot_problem(snapshot, palette))
     return text
 
@@ -111,7 +118,8 @@ def _snapshot_problem(snapshot: Snapshot | None, palette: Palette) -> Text:
     elif snapshot.expired:
         text.append("  expired", style=palette.muted)
     elif snapshot.error_kind:
-        text.append(f"  ! {one_line(snapshot.error_kind, 20)}: ", style=palette.error)
+        mark = "! " if snapshot.job is not None else ""
+        text.append(f"  {mark}{one_line(snapshot.error_kind, 20)}: ", style=palette.error)
         text.append(one_line(snapshot.error_message, 60))
     elif snapshot.job is None:
         text.append("  waiting for the first fetch", style=palette.muted)
@@ -126,12 +134,12 @@ def sub_job_label(sub: SubJob, now: datetime, palette: Palette = DEFAULT_PALETTE
     resource = sub.resource_id
     if resource:
         kind = "nic" if sub.nic_id and not sub.server_id else "server"
-        text.append(f"  {kind} {short(resource)}", style=palette.muted)
-    elapsed = timing(sub, now)
-    if elapsed:
-        text.append(f"  {elapsed}", style=palette.muted)
+        text.append(f" {kind} {short(resource)}", style=palette.muted)
+    time_text = elapsed(sub, now)
+    if time_text:
+        text.append(f" {time_text}", style=palette.muted)
     if sub.error_code:
-        text.append("  ")
+        text.append(" ")
         text.append(one_line(sub.error_code, 24), style=palette.error)
     return text
 
@@ -180,17 +188,23 @@ def age(since: datetime | None, now: datetime) -> str:
 
 def poller_text(
     *,
+    polling: bool = True,
     paused: bool,
     endpoints: list[EndpointState],
     last_refresh: datetime | None,
     now: datetime,
     palette: Palette = DEFAULT_PALETTE,
 ) -> Text:
-    """`live · refreshed 3s ago`, `paused`, `throttled, retry in 12s`, `offline: reason`."""
+    """`live · refreshed 3s ago`, `paused`, `throttled, retry in 12s`, `offline: reason`.
+
+    `polling=False` is a dashboard with no connection: it only shows stored snapshots.
+    """
     text = Text()
     offline = [state for state in endpoints if state.offline_reason]
     throttled = [state for state in endpoints if state.throttled or state.backoff_seconds > 0]
-    if paused:
+    if not polling:
+        text.append("○ not polling", style=palette.muted)
+    elif paused:
         text.append("⏸ paused", style=palette.warning)
     elif offline:
         text.append("⚠ offline", style=palette.error)

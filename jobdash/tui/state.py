@@ -43,6 +43,38 @@ def keyed_sub_jobs(job: Job | None) -> list[tuple[str, SubJob]]:
     return result
 
 
+SHORT_MIN = 8
+SHORT_MAX = 12
+
+
+def short_ids(job_ids: Iterable[str]) -> dict[str, str]:
+    """How to show each id briefly but unambiguously among the others.
+
+    The shortest prefix (at least 8 characters) that no other id shares; ids that only
+    differ late (ECS ids often share a long prefix) show their head and tail instead.
+    """
+    ids = sorted(set(job_ids))
+    result: dict[str, str] = {}
+    for index, job_id in enumerate(ids):
+        if len(job_id) <= SHORT_MAX:
+            result[job_id] = job_id
+            continue
+        shared = 0
+        for other in ids[max(0, index - 1) : index] + ids[index + 1 : index + 2]:
+            common = 0
+            for a, b in zip(job_id, other, strict=False):
+                if a != b:
+                    break
+                common += 1
+            shared = max(shared, common)
+        length = max(SHORT_MIN, shared + 1)
+        if length <= SHORT_MAX:
+            result[job_id] = job_id[:length]
+        else:
+            result[job_id] = f"{job_id[:4]}…{job_id[-6:]}"
+    return result
+
+
 def merge_update(previous: Snapshot | None, update: PollUpdate) -> Snapshot:
     """The snapshot after `update`: a new job replaces the old; an error keeps the old job."""
     if update.job is not None:
@@ -150,6 +182,7 @@ class DashboardState:
         self.snapshots: dict[WatchKey, Snapshot] = {}
         self.filter = Filter()
         self.last_refresh: datetime | None = None
+        self.short_ids: dict[str, str] = {}
         self.set_entries(entries, snapshots or {})
 
     # -- watchlist -------------------------------------------------------------------------
@@ -167,7 +200,14 @@ class DashboardState:
         for key, snapshot in (snapshots or {}).items():
             if key in new and key not in self.snapshots:
                 self.snapshots[key] = snapshot
+                if snapshot.error_kind is None and not snapshot.expired:
+                    self._saw_fetch(snapshot.fetched_at)
+        self.short_ids = short_ids(key.job_id for key in self.entries)
         return added, removed
+
+    def _saw_fetch(self, fetched_at: datetime | None) -> None:
+        if fetched_at is not None and (self.last_refresh is None or fetched_at > self.last_refresh):
+            self.last_refresh = fetched_at
 
     def add_entries(self, entries: Iterable[WatchEntry]) -> list[WatchKey]:
         added = []
@@ -175,12 +215,17 @@ class DashboardState:
             if entry.key not in self.entries:
                 self.entries[entry.key] = entry
                 added.append(entry.key)
+        self.short_ids = short_ids(key.job_id for key in self.entries)
         return added
 
     def remove(self, keys: Iterable[WatchKey]) -> None:
         for key in keys:
             self.entries.pop(key, None)
             self.snapshots.pop(key, None)
+        self.short_ids = short_ids(key.job_id for key in self.entries)
+
+    def short_id(self, key: WatchKey) -> str:
+        return self.short_ids.get(key.job_id) or key.short_id
 
     def set_label(self, key: WatchKey, label: str | None) -> None:
         entry = self.entries.get(key)
@@ -193,10 +238,8 @@ class DashboardState:
             return None
         snapshot = merge_update(self.snapshots.get(update.key), update)
         self.snapshots[update.key] = snapshot
-        if update.error is None and (
-            self.last_refresh is None or update.fetched_at > self.last_refresh
-        ):
-            self.last_refresh = update.fetched_at
+        if update.error is None:
+            self._saw_fetch(update.fetched_at)
         return snapshot
 
     def job(self, key: WatchKey) -> Job | None:

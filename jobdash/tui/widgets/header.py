@@ -30,6 +30,7 @@ class DashHeader(Static):
         self,
         state: DashboardState,
         *,
+        polling: bool = True,
         paused: bool,
         endpoints: list[EndpointState],
         now: datetime,
@@ -41,6 +42,7 @@ class DashHeader(Static):
         top.add_row(
             connection_text(self.description, palette),
             poller_text(
+                polling=polling,
                 paused=paused,
                 endpoints=endpoints,
                 last_refresh=state.last_refresh,

@@ -123,7 +123,10 @@ class JobTree(Tree[NodeData]):
                 if running_only and (job is None or job.end_time is not None):
                     continue
                 entry = state.entries.get(data.entry.key, data.entry)
-                self._set_label(node, job_label(entry, data.snapshot, now, palette))
+                label = job_label(
+                    entry, data.snapshot, now, palette, short_id=state.short_id(data.key)
+                )
+                self._set_label(node, label)
             elif isinstance(data, SubJobNodeData):
                 if running_only and data.sub.end_time is not None:
                     continue
@@ -155,7 +158,7 @@ class JobTree(Tree[NodeData]):
         entry = state.entries[key]
         snapshot = state.snapshots.get(key)
         data = JobNodeData(entry, snapshot)
-        label = job_label(entry, snapshot, now, palette)
+        label = job_label(entry, snapshot, now, palette, short_id=state.short_id(key))
         node = self._job_nodes.get(key)
         if node is None:
             node = self.root.add(label, data, before=index, expand=self._initial_expand(data))

@@ -1,0 +1,216 @@
+"""Start the dashboard: on the user's watchlist (`jobdash`, `jobdash ui`), or on the
+in-process simulator (`jobdash demo`). Builds the dependencies and injects them."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from jobdash.client import JobsClient
+from jobdash.errors import ApiError, ConfigError, InvalidIdError
+from jobdash.ids import validate_id
+from jobdash.poller import Poller
+from jobdash.store import Store
+from jobdash.textsafe import one_line
+from jobdash.tui.app import JobDashApp, PollerFactory, utc_now
+from jobdash.tui.demo import DemoScenario, demo_entries
+from jobdash.watch import PollUpdate, WatchEntry, WatchKey
+
+EXIT_OK = 0
+
+
+def ui_preferences() -> dict[str, bool]:
+    """`[ui] notify` and `[ui] bell` from config.toml; both default to on."""
+    try:
+        from jobdash.settings import load_config_toml
+    except ImportError:
+        return {"notify": True, "bell": True}
+    try:
+        config: Any = load_config_toml()
+    except (ConfigError, OSError, ValueError):
+        config = {}
+    section = config.get("ui", {}) if isinstance(config, dict) else {}
+    if not isinstance(section, dict):
+        section = {}
+    return {
+        "notify": section.get("notify", True) is not False,
+        "bell": section.get("bell", True) is not False,
+    }
+
+
+def _poller_factory(
+    client_for: Callable[[WatchKey], JobsClient],
+    store: Store,
+    interval: float,
+    now: Callable[[], datetime] = utc_now,
+) -> PollerFactory:
+    def make(on_update: Callable[[PollUpdate], None]) -> Poller:
+        return Poller(
+            client_for,
+            store=store,
+            on_update=on_update,
+            interval=interval,
+            max_interval=max(30.0, interval),
+            now=now,
+        )
+
+    return make
+
+
+def _client_for(
+    http: httpx.AsyncClient, default: JobsClient | None
+) -> Callable[[WatchKey], JobsClient]:
+    def client_for(key: WatchKey) -> JobsClient:
+        if (
+            default is not None
+            and key.endpoint.rstrip("/") == default.endpoint
+            and key.project_id == default.project_id
+        ):
+            return default
+        return JobsClient(http, key.endpoint, key.project_id)
+
+    return client_for
+
+
+async def _run_app(app: JobDashApp) -> int:
+    try:
+        await app.run_async()
+    finally:
+        if app.poller is not None:
+            await app.poller.aclose()
+    return app.return_code or EXIT_OK
+
+
+# -- jobdash / jobdash ui ----------------------------------------------------------------
+
+
+def run_dashboard(args: argparse.Namespace, job_ids: list[str]) -> int:
+    return asyncio.run(_dashboard(args, job_ids))
+
+
+def _valid_ids(job_ids: list[str]) -> tuple[list[str], list[str]]:
+    valid: list[str] = []
+    notices: list[str] = []
+    for value in job_ids:
+        try:
+            job_id = validate_id(value)
+        except InvalidIdError as exc:
+            notices.append(f"Skipped {exc.message}")
+            continue
+        if job_id not in valid:
+            valid.append(job_id)
+    return valid, notices
+
+
+async def _dashboard(args: argparse.Namespace, job_ids: list[str]) -> int:
+    store = Store()
+    connection: Any = None
+    alert: str | None = None
+    ids, notices = _valid_ids(job_ids)
+    try:
+        if not getattr(args, "offline", False):
+            from jobdash.connection import open_connection
+            from jobdash.settings import load_settings, require_complete
+
+            settings = load_settings(args)
+            try:
+                require_complete(settings)
+                connection = await open_connection(settings)
+            except (ConfigError, ApiError) as exc:
+                if ids:
+                    raise  # ids cannot be resolved without a connection: say so and stop
+                # Still open on the saved snapshots; the header says what is wrong.
+                alert = one_line(getattr(exc, "message", None) or str(exc), 300)
+        if connection is not None:
+            notices.extend(one_line(w, 200) for w in getattr(connection, "warnings", []) or [])
+            if ids:
+                label = getattr(args, "label", None)
+                profile = getattr(getattr(connection, "settings", None), "profile", None)
+                store.add(
+                    WatchEntry(
+                        WatchKey(connection.endpoint, connection.project_id, i), label, profile
+                    )
+                    for i in ids
+                )
+        factory = None
+        if connection is not None:
+            factory = _poller_factory(
+                _client_for(connection.http, connection.client),
+                store,
+                getattr(args, "interval", 3.0),
+            )
+        prefs = ui_preferences()
+        app = JobDashApp(
+            store,
+            poller_factory=factory,
+            connection_description=(
+                connection.description if connection is not None else "not connected"
+            ),
+            endpoint=connection.endpoint if connection is not None else None,
+            project_id=connection.project_id if connection is not None else None,
+            notify_finished=prefs["notify"],
+            bell_on_fail=prefs["bell"],
+            alert=alert,
+            notices=notices,
+        )
+        return await _run_app(app)
+    finally:
+        if connection is not None:
+            await connection.aclose()
+        store.close()
+
+
+# -- jobdash demo ------------------------------------------------------------------------
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Simulator on a free loopback port, demo jobs, a throwaway watchlist; all gone after."""
+    from jobdash.simulator import Simulator, SimulatorConfig
+
+    config = SimulatorConfig(
+        host="127.0.0.1",
+        port=0,
+        speed=getattr(args, "speed", 2.0),
+        seed=getattr(args, "seed", 7),
+    )
+    with (
+        tempfile.TemporaryDirectory(prefix="jobdash-demo-") as workdir,
+        Simulator(config) as sim,
+    ):
+        token = sim.credentials.token
+        with DemoScenario(sim.url, sim.project_id, token) as scenario:
+            jobs = scenario.run()
+        store = Store(Path(workdir) / "demo-watchlist.sqlite3")
+        try:
+            store.add(demo_entries(sim.url, sim.project_id, jobs))
+            return asyncio.run(_demo(args, sim, store, token))
+        finally:
+            store.close()
+
+
+async def _demo(args: argparse.Namespace, sim: Any, store: Store, token: str) -> int:
+    async with httpx.AsyncClient(headers={"X-Auth-Token": token}) as http:
+        default = JobsClient(http, sim.url, sim.project_id)
+        app = JobDashApp(
+            store,
+            poller_factory=_poller_factory(
+                _client_for(http, default), store, getattr(args, "interval", 1.0), now=sim.now
+            ),
+            connection_description=(
+                f"demo · simulator {sim.url} · project {sim.project_name} ({sim.region})"
+            ),
+            clock=sim.now,
+            endpoint=sim.url,
+            project_id=sim.project_id,
+            notify_finished=True,
+            bell_on_fail=False,
+            notices=["Demo: jobs run on a local simulator; nothing touches a real cloud."],
+        )
+        return await _run_app(app)

@@ -1,0 +1,119 @@
+"""Fixtures for the dashboard tests: a real SQLite store, a simulator on a loopback socket
+with a manual clock, and apps built on them with everything injected."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from textual.pilot import Pilot
+
+from jobdash.client import JobsClient
+from jobdash.poller import Poller
+from jobdash.simulator import Simulator, SimulatorConfig
+from jobdash.store import Store
+from jobdash.tui.app import JobDashApp
+from jobdash.tui.still import StillPoller
+from jobdash.watch import PollUpdate, WatchEntry, WatchKey
+from tui_sample import ENDPOINT, FROZEN, PROJECT, fill_store
+
+SIZE = (120, 40)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store(tmp_path / "watchlist.sqlite3") as opened:
+        yield opened
+
+
+@pytest.fixture
+def sample_store(store: Store) -> Store:
+    fill_store(store)
+    return store
+
+
+@pytest.fixture
+def still_app(sample_store: Store) -> JobDashApp:
+    """The sample watchlist, a frozen clock and a poller that never fetches."""
+    return JobDashApp(
+        sample_store,
+        poller_factory=lambda _on_update: StillPoller(),
+        connection_description=f"otc eu-de · project {PROJECT[:8]} · {ENDPOINT}",
+        clock=lambda: FROZEN,
+        endpoint=ENDPOINT,
+        project_id=PROJECT,
+        bell_on_fail=False,
+    )
+
+
+@pytest.fixture
+def simulator() -> Iterator[Simulator]:
+    config = SimulatorConfig(manual_clock=True, start_time=FROZEN, seed=11, fail_rate=0.0)
+    with Simulator(config) as sim:
+        yield sim
+
+
+@pytest.fixture
+async def sim_http(simulator: Simulator) -> AsyncIterator[httpx.AsyncClient]:
+    headers = {"X-Auth-Token": simulator.credentials.token}
+    async with httpx.AsyncClient(headers=headers) as http:
+        yield http
+
+
+class SimDashboard:
+    """Builds apps watching the simulator; keeps hold of the poller for assertions."""
+
+    def __init__(self, sim: Simulator, http: httpx.AsyncClient, store: Store) -> None:
+        self.sim = sim
+        self.http = http
+        self.store = store
+        self.poller: Poller | None = None
+
+    def key(self, job_id: str) -> WatchKey:
+        return WatchKey(self.sim.url, self.sim.project_id, job_id)
+
+    def watch(self, job_id: str, label: str | None = None) -> WatchKey:
+        key = self.key(job_id)
+        self.store.add([WatchEntry(key, label)])
+        return key
+
+    def app(self, **options: Any) -> JobDashApp:
+        def factory(on_update: Callable[[PollUpdate], None]) -> Poller:
+            self.poller = Poller(
+                lambda key: JobsClient(self.http, key.endpoint, key.project_id),
+                store=self.store,
+                on_update=on_update,
+                interval=0.05,
+                max_interval=0.2,
+                now=self.sim.now,
+            )
+            return self.poller
+
+        settings: dict[str, Any] = {
+            "poller_factory": factory,
+            "connection_description": f"simulator {self.sim.url}",
+            "clock": self.sim.now,
+            "endpoint": self.sim.url,
+            "project_id": self.sim.project_id,
+            "bell_on_fail": False,
+            "store_check_interval": 0.1,
+        }
+        settings.update(options)
+        return JobDashApp(self.store, **settings)
+
+
+@pytest.fixture
+def dash(simulator: Simulator, sim_http: httpx.AsyncClient, store: Store) -> SimDashboard:
+    return SimDashboard(simulator, sim_http, store)
+
+
+async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], what: str) -> None:
+    """Let the app run until `condition` holds; fail with `what` if it never does."""
+    for _ in range(400):
+        if condition():
+            return
+        await pilot.pause(0.025)
+    raise AssertionError(f"gave up waiting for {what}")
