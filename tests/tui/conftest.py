@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from textual.pilot import Pilot
+from tui_sample import ENDPOINT, FROZEN, PROJECT, fill_store
 
 from jobdash.client import JobsClient
 from jobdash.poller import Poller
@@ -18,7 +19,6 @@ from jobdash.store import Store
 from jobdash.tui.app import JobDashApp
 from jobdash.tui.still import StillPoller
 from jobdash.watch import PollUpdate, WatchEntry, WatchKey
-from tui_sample import ENDPOINT, FROZEN, PROJECT, fill_store
 
 SIZE = (120, 40)
 

@@ -97,7 +97,9 @@ def batch_body() -> dict[str, Any]:
     }
 
 
-def stop_body(reason: str = "Ecs.0603: the server is locked by another operation.") -> dict[str, Any]:
+def stop_body(
+    reason: str = "Ecs.0603: the server is locked by another operation.",
+) -> dict[str, Any]:
     subs = [
         sub_job(STOP_ID, 0, "SUCCESS", begin=at(30), end=at(29), job_type="stopServer"),
         sub_job(
