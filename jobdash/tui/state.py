@@ -264,9 +264,12 @@ class DashboardState:
                 if not has_failures(job) and not fetch_failed:
                     continue
                 subs = [(k, s) for k, s in subs if s.failed]
-            if needle and not _job_matches_text(entry, job, needle):
-                subs = [(k, s) for k, s in subs if _sub_matches_text(s, needle)]
-                if not subs:
+            if needle:
+                # Matching sub-jobs narrow the list; a job matching by itself shows them all.
+                matching = [(k, s) for k, s in subs if _sub_matches_text(s, needle)]
+                if matching:
+                    subs = matching
+                elif not _job_matches_text(entry, job, needle):
                     continue
             result.append(VisibleJob(key, tuple(k for k, _ in subs)))
         return result

@@ -60,7 +60,7 @@ def sub_job(
     return {
         "status": status,
         "entities": entities,
-        "job_id": f"{job_id[:-4]}{index + 100:04d}",
+        "job_id": f"{job_id[:-6]}{job_id[-2:]}{index:04d}",
         "job_type": job_type,
         "begin_time": api_time(begin),
         "end_time": api_time(end),
