@@ -170,7 +170,9 @@ async def open_connection(
         urls = [endpoint] + ([settings.auth_url] if isinstance(auth, PasswordAuth) else [])
         notes = _security_warnings(settings, [u for u in urls if u])
         for note in notes:
-            log.warning("%s", note)
+            # Shown to the user through Connection.warnings (CLI and dashboard); a
+            # WARNING record here would print it twice on a terminal without log setup.
+            log.info("%s", note)
         return Connection(
             settings=settings,
             endpoint=endpoint,

@@ -65,7 +65,7 @@ async def test_pasted_catalog_url_is_reduced_to_the_origin() -> None:
 async def test_insecure_turns_verification_off_and_says_so(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.INFO):
         connection = await open_connection(token_settings(insecure=True))
     try:
         assert len(connection.warnings) == 1
