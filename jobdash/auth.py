@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -38,6 +37,7 @@ from jobdash.errors import (
     ThrottledError,
     UnauthorizedError,
 )
+from jobdash.service_catalog import endpoint_from_catalog, service_origin
 from jobdash.token_cache import TokenCache, TokenInfo, identity_key, parse_iam_time
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "TokenAuth",
     "TokenInfo",
     "aksk_signature",
+    "endpoint_from_catalog",
     "parse_sdk_authorization",
     "service_origin",
 ]
@@ -60,18 +61,9 @@ REFRESH_MARGIN_SECONDS = 300.0
 FALLBACK_LIFETIME = timedelta(hours=1)
 IAM_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 
-_VERSION_SUFFIX = re.compile(r"/v\d+(?:\.\d+)?(?:/[^/]*)?/?$")
-
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def service_origin(url: str) -> str:
-    """`https://ecs.x.com/v1/<project>` -> `https://ecs.x.com` (also `/v2.1/...`, `/v3`)."""
-    parts = urlsplit(url.strip())
-    path = _VERSION_SUFFIX.sub("", parts.path).rstrip("/")
-    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
 class TokenAuth(httpx.Auth):
@@ -190,6 +182,7 @@ class PasswordAuth(httpx.Auth):
         self._use_cache = use_cache
         self._info: TokenInfo | None = None
         self._lock: asyncio.Lock | None = None
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
         self.logins = 0  # successful IAM logins by this object, for diagnostics and tests
 
     def __repr__(self) -> str:
@@ -220,8 +213,11 @@ class PasswordAuth(httpx.Auth):
         return TokenCache(directory, key)
 
     def _lock_for_loop(self) -> asyncio.Lock:
-        if self._lock is None:
+        # One lock per event loop: a lock that waited once is bound to its loop.
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._lock_loop is not loop:
             self._lock = asyncio.Lock()
+            self._lock_loop = loop
         return self._lock
 
     # -- the login request and its answer ---------------------------------------------
@@ -407,23 +403,3 @@ class PasswordAuth(httpx.Auth):
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
-
-
-def endpoint_from_catalog(
-    catalog: list[dict[str, Any]], service_type: str = "ecs", region: str | None = None
-) -> str | None:
-    """Find a service's public endpoint (in `region`, when given) in a Keystone catalog."""
-    for service in catalog:
-        if service.get("type") != service_type:
-            continue
-        endpoints = [e for e in service.get("endpoints") or [] if isinstance(e, dict)]
-        endpoints.sort(key=lambda e: e.get("interface") != "public")
-        for endpoint in endpoints:
-            if endpoint.get("interface") not in (None, "public"):
-                continue
-            if region and region not in (endpoint.get("region"), endpoint.get("region_id")):
-                continue
-            url = endpoint.get("url")
-            if isinstance(url, str) and url.startswith(("http://", "https://")):
-                return service_origin(url)
-    return None

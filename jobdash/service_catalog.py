@@ -1,0 +1,36 @@
+"""Service endpoints from a Keystone token catalog, reduced to the origin jobdash needs."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+_VERSION_SUFFIX = re.compile(r"/v\d+(?:\.\d+)?(?:/[^/]*)?/?$")
+
+
+def service_origin(url: str) -> str:
+    """`https://ecs.x.com/v1/<project>` -> `https://ecs.x.com` (also `/v2.1/...`, `/v3`)."""
+    parts = urlsplit(url.strip())
+    path = _VERSION_SUFFIX.sub("", parts.path).rstrip("/")
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def endpoint_from_catalog(
+    catalog: list[dict[str, Any]], service_type: str = "ecs", region: str | None = None
+) -> str | None:
+    """Find a service's public endpoint (in `region`, when given) in a Keystone catalog."""
+    for service in catalog:
+        if service.get("type") != service_type:
+            continue
+        endpoints = [e for e in service.get("endpoints") or [] if isinstance(e, dict)]
+        endpoints.sort(key=lambda e: e.get("interface") != "public")
+        for endpoint in endpoints:
+            if endpoint.get("interface") not in (None, "public"):
+                continue
+            if region and region not in (endpoint.get("region"), endpoint.get("region_id")):
+                continue
+            url = endpoint.get("url")
+            if isinstance(url, str) and url.startswith(("http://", "https://")):
+                return service_origin(url)
+    return None
