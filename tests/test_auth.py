@@ -451,3 +451,18 @@ def test_catalog_lookup_by_region_and_type() -> None:
 )
 def test_service_origin(url: str, origin: str) -> None:
     assert service_origin(url) == origin
+
+
+def test_one_auth_object_works_in_a_second_event_loop(cloud: FakeCloud) -> None:
+    """The CLI may log in in one loop and poll in another; the lock must not be stale."""
+    auth = make_auth(cloud)
+
+    async def burst() -> list[int]:
+        async with make_http(cloud, auth) as http:
+            responses = await asyncio.gather(*(fetch(http) for _ in range(4)))
+        return [r.status_code for r in responses]
+
+    assert asyncio.run(burst()) == [200] * 4
+    cloud.tokens.clear()
+    assert asyncio.run(burst()) == [200] * 4
+    assert len(cloud.logins) == 2
