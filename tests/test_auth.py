@@ -60,6 +60,12 @@ class FakeCloud:
             200, json={"job_id": JOB_ID, "status": "RUNNING", "job_type": "createServer"}
         )
 
+    async def async_handler(self, request: httpx.Request) -> httpx.Response:
+        # Let other tasks run mid-request, as a real network would.
+        for _ in range(3):
+            await asyncio.sleep(0)
+        return self.handler(request)
+
     def login(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
         self.logins.append(body)
@@ -106,7 +112,7 @@ def make_auth(cloud: FakeCloud, **kwargs: Any) -> PasswordAuth:
 
 
 def make_http(cloud: FakeCloud, auth: httpx.Auth) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.MockTransport(cloud.handler), auth=auth)
+    return httpx.AsyncClient(transport=httpx.MockTransport(cloud.async_handler), auth=auth)
 
 
 @pytest.fixture
