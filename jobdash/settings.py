@@ -177,16 +177,24 @@ def _config_layer(config: Mapping[str, Any], path: Path) -> dict[str, Any]:
 # -- the layers --------------------------------------------------------------------------
 
 
-def _flag_layer(flags: argparse.Namespace | Mapping[str, Any] | None) -> dict[str, Any]:
+Flags = argparse.Namespace | Mapping[str, Any] | None
+
+
+def _flag(flags: Flags, dest: str) -> Any:
     if flags is None:
-        return {}
-    get = flags.get if isinstance(flags, Mapping) else lambda name: getattr(flags, name, None)
+        return None
+    if isinstance(flags, Mapping):
+        return flags.get(dest)
+    return getattr(flags, dest, None)
+
+
+def _flag_layer(flags: Flags) -> dict[str, Any]:
     layer: dict[str, Any] = {}
     for dest, name in FLAG_FIELDS.items():
-        value = get(dest)
+        value = _flag(flags, dest)
         if isinstance(value, str) and value.strip():
             layer[name] = value.strip()
-    if get("insecure"):
+    if _flag(flags, "insecure"):
         layer["insecure"] = True
     return layer
 
@@ -232,7 +240,7 @@ def _chosen_kind(layers: list[dict[str, Any]]) -> str | None:
 
 
 def load_settings(
-    flags: argparse.Namespace | Mapping[str, Any] | None = None,
+    flags: Flags = None,
     env: Mapping[str, str] | None = None,
 ) -> Settings:
     """Merge flags, environment, clouds.yaml and config.toml. Raises ConfigError on bad files."""
@@ -243,10 +251,7 @@ def load_settings(
     flag_layer = _flag_layer(flags)
     env_layer = _env_layer(env)
 
-    flag_cloud = flags.get("os_cloud") if isinstance(flags, Mapping) else None
-    if flags is not None and not isinstance(flags, Mapping):
-        flag_cloud = getattr(flags, "os_cloud", None)
-    cloud = (flag_cloud or "").strip() or (env.get("OS_CLOUD") or "").strip()
+    cloud = (_flag(flags, "os_cloud") or "").strip() or (env.get("OS_CLOUD") or "").strip()
     cloud = cloud or config_layer.get("cloud") or ""
     files = [str(config_path)] if config else []
     cloud_layer: dict[str, Any] = {}
