@@ -398,3 +398,11 @@ def test_connection_flags_have_the_documented_destinations() -> None:
     assert (args.os_cloud, args.endpoint, args.project_id) == ("c", "https://e", "p")
     assert (args.region, args.ca_file, args.insecure) == ("r", "/ca.pem", True)
     assert parser.parse_args([]).insecure is None
+
+
+def test_flags_may_be_a_mapping_or_a_namespace_without_connection_flags() -> None:
+    write_clouds({CLOUD: {"region_name": "eu-de"}})
+    from_mapping = load_settings({"os_cloud": CLOUD, "project_id": "p1"}, {})
+    assert (from_mapping.region, from_mapping.project_id) == ("eu-de", "p1")
+    bare = load_settings(argparse.Namespace(command="ls"), {"OS_REGION_NAME": "eu-nl"})
+    assert bare.region == "eu-nl" and bare.insecure is False
