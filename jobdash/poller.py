@@ -112,6 +112,11 @@ class Poller:
     def add(
         self, keys: Iterable[WatchKey], snapshots: Mapping[WatchKey, Snapshot] | None = None
     ) -> None:
+        """Watch more keys; each new one is due now unless its snapshot says it has ended.
+
+        Without `snapshots`, they come from the store (when there is one), so a job's
+        earlier state is known and old transitions are not reported as changes.
+        """
         self._watchlist_set = True
         new = [key for key in dict.fromkeys(keys) if key not in self._entries]
         if not new:
@@ -129,6 +134,7 @@ class Poller:
         self._notify()
 
     def remove(self, keys: Iterable[WatchKey]) -> None:
+        """Stop watching; an answer still under way for a removed key is dropped."""
         for key in list(keys):
             entry = self._entries.pop(key, None)
             if entry is not None:
@@ -160,6 +166,7 @@ class Poller:
 
     # --------------------------------------------------------------- views
     def endpoint_states(self) -> list[EndpointState]:
+        """Per endpoint: throttling backoff left, offline reason, counters (sorted by name)."""
         now = self._clock()
         watched: dict[str, int] = {}
         for key in self._entries:
@@ -186,6 +193,7 @@ class Poller:
         return states
 
     def next_due_in(self, key: WatchKey) -> float | None:
+        """Seconds until `key` is fetched next (0 while under way); None if not scheduled."""
         entry = self._entries.get(key)
         if entry is None or entry.due is None:
             return None
@@ -204,6 +212,7 @@ class Poller:
         return list(self._entries)
 
     def all_terminal(self) -> bool:
+        """True when no watched job is still going (ended, expired or an invalid id)."""
         return all(entry.state is not EntryState.ACTIVE for entry in self._entries.values())
 
     # ------------------------------------------------------------- running
