@@ -18,6 +18,7 @@ import asyncio
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Protocol
@@ -25,7 +26,7 @@ from typing import Protocol
 from jobdash.client import JobsClient
 from jobdash.errors import ApiError, ThrottledError
 from jobdash.model import Job
-from jobdash.ratelimit import RateLimiter
+from jobdash.ratelimit import RateLimiter, Wakeup
 from jobdash.schedule import STRETCH_AFTER, Endpoint, Entry, EntryState, SchedulePolicy
 from jobdash.watch import EndpointState, PollUpdate, Snapshot, WatchEntry, WatchKey
 
@@ -90,7 +91,7 @@ class Poller:
         self._endpoints: dict[str, Endpoint] = {}
         self._in_flight = 0
         self._refresh_seq = 0
-        self._waiters: set[asyncio.Future[None]] = set()
+        self._wakeup = Wakeup()
         self._tasks: set[asyncio.Task[PollUpdate | None]] = set()
         self._watchlist_set = False
         self._running = False
@@ -168,29 +169,8 @@ class Poller:
     def endpoint_states(self) -> list[EndpointState]:
         """Per endpoint: throttling backoff left, offline reason, counters (sorted by name)."""
         now = self._clock()
-        watched: dict[str, int] = {}
-        for key in self._entries:
-            watched[key.endpoint] = watched.get(key.endpoint, 0) + 1
-        states = []
-        for name in sorted(self._endpoints):
-            ep = self._endpoints[name]
-            backoff = max(0.0, ep.throttled_until - now)
-            states.append(
-                EndpointState(
-                    endpoint=name,
-                    backoff_seconds=backoff,
-                    throttled=backoff > 0,
-                    offline_reason=ep.offline_reason,
-                    requests_sent=ep.requests_sent,
-                    in_flight=ep.in_flight,
-                    extra={
-                        "watched": float(watched.get(name, 0)),
-                        "throttled_total": float(ep.throttles_total),
-                        "errors_total": float(ep.errors_total),
-                    },
-                )
-            )
-        return states
+        watched = Counter(key.endpoint for key in self._entries)
+        return [self._endpoints[name].state(now, watched[name]) for name in sorted(self._endpoints)]
 
     def next_due_in(self, key: WatchKey) -> float | None:
         """Seconds until `key` is fetched next (0 while under way); None if not scheduled."""
@@ -303,20 +283,11 @@ class Poller:
         return ep
 
     def _notify(self) -> None:
-        """Wake whoever waits in `_wait`: something changed that may make work possible."""
-        waiters, self._waiters = self._waiters, set()
-        for future in waiters:
-            if not future.done():
-                future.set_result(None)
+        """Something changed that may make work possible: wake whoever waits."""
+        self._wakeup.notify()
 
     async def _wait(self, timeout: float | None) -> None:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.add(future)
-        try:
-            await asyncio.wait([future], timeout=None if timeout is None else max(timeout, 0.001))
-        finally:
-            self._waiters.discard(future)
-            future.cancel()
+        await self._wakeup.wait(timeout)
 
     def _dispatch_due(self) -> float | None:
         """Start every fetch that may start now; return seconds until the next may (None: wait)."""

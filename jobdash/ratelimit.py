@@ -1,7 +1,8 @@
-"""Pacing for the poller: a per-endpoint request-rate cap and jittered exponential backoff."""
+"""Pacing for the poller: a request-rate cap, jittered exponential backoff, a wake-up signal."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
 from collections import deque
@@ -48,3 +49,29 @@ def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random) -> 
     exponent = min(max(attempt, 1) - 1, 30)
     ceiling = min(cap, base * (2.0**exponent))
     return ceiling / 2.0 + rng.uniform(0.0, ceiling / 2.0)
+
+
+class Wakeup:
+    """Lets tasks sleep until a timeout or until someone calls `notify`, whichever is first.
+
+    Unlike `asyncio.Event` nothing has to be cleared: a wake-up reaches exactly the
+    tasks waiting at that moment, so none is lost and none is left set.
+    """
+
+    def __init__(self) -> None:
+        self._waiters: set[asyncio.Future[None]] = set()
+
+    def notify(self) -> None:
+        waiters, self._waiters = self._waiters, set()
+        for future in waiters:
+            if not future.done():
+                future.set_result(None)
+
+    async def wait(self, timeout: float | None) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.add(future)
+        try:
+            await asyncio.wait([future], timeout=None if timeout is None else max(timeout, 0.001))
+        finally:
+            self._waiters.discard(future)
+            future.cancel()

@@ -26,7 +26,7 @@ from jobdash.errors import (
 )
 from jobdash.model import Job, JobStatus
 from jobdash.ratelimit import RateLimiter, backoff_delay
-from jobdash.watch import PollUpdate, Snapshot, WatchKey
+from jobdash.watch import EndpointState, PollUpdate, Snapshot, WatchKey
 
 #: Statuses polled at the base interval; other non-terminal ones (PENDING_PAYMENT waits
 #: for a human, unknown ones may never move) are polled at the slow end.
@@ -92,6 +92,22 @@ class Endpoint:
     def gate_delay(self, now: float) -> float:
         """Seconds until this endpoint may take one more request."""
         return max(self.throttled_until - now, self.limiter.delay(now), 0.0)
+
+    def state(self, now: float, watched: int) -> EndpointState:
+        backoff = max(0.0, self.throttled_until - now)
+        return EndpointState(
+            endpoint=self.name,
+            backoff_seconds=backoff,
+            throttled=backoff > 0,
+            offline_reason=self.offline_reason,
+            requests_sent=self.requests_sent,
+            in_flight=self.in_flight,
+            extra={
+                "watched": float(watched),
+                "throttled_total": float(self.throttles_total),
+                "errors_total": float(self.errors_total),
+            },
+        )
 
 
 def signature(job: Job) -> tuple[object, ...]:
