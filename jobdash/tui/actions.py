@@ -46,17 +46,11 @@ class DashboardActions(App[int]):
     #: Where the last export was written (shown in a toast; kept for tests).
     last_export: Path | None = None
 
-    @property
-    def tree(self) -> JobTree:
-        return self.query_one("#jobs", JobTree)
-
-    @property
-    def details(self) -> DetailsPanel:
-        return self.query_one("#details", DetailsPanel)
-
-    @property
-    def filter_input(self) -> Input:
-        return self.query_one("#filter", Input)
+    # The main screen's widgets, kept from compose: a dialog may be the active screen
+    # when a timer or an update arrives, so they are not looked up with query_one.
+    job_tree: JobTree
+    details: DetailsPanel
+    filter_input: Input
 
     def redraw(self) -> None:
         raise NotImplementedError
@@ -73,7 +67,7 @@ class DashboardActions(App[int]):
     # -- selection helpers ---------------------------------------------------------------
 
     def _selected_key(self) -> WatchKey | None:
-        selected = self.tree.selected
+        selected = self.job_tree.selected
         if selected is None:
             self.notify("Select a job first.", severity="warning")
             return None
@@ -120,9 +114,9 @@ class DashboardActions(App[int]):
             )
         self.notify(message, title="Watchlist", markup=False)
         if new_entries:
-            node = self.tree.job_node(new_entries[0].key)
+            node = self.job_tree.job_node(new_entries[0].key)
             if node is not None:
-                self.tree.go_to(node)
+                self.job_tree.go_to(node)
 
     def action_remove_job(self) -> None:
         key = self._selected_key()
@@ -214,8 +208,8 @@ class DashboardActions(App[int]):
         self.refresh_details()
 
     def action_toggle_collapse_done(self) -> None:
-        collapse = not self.tree.collapse_done
-        self.tree.set_collapse_done(collapse)
+        collapse = not self.job_tree.collapse_done
+        self.job_tree.set_collapse_done(collapse)
         self.notify(
             "Finished jobs collapsed." if collapse else "Finished jobs expanded.", timeout=2
         )
@@ -227,11 +221,11 @@ class DashboardActions(App[int]):
         self._go_failed(forward=False)
 
     def _go_failed(self, *, forward: bool) -> None:
-        node = self.tree.next_failed(forward=forward)
+        node = self.job_tree.next_failed(forward=forward)
         if node is None:
             self.notify("No failed sub-jobs.", timeout=2)
             return
-        self.tree.go_to(node)
+        self.job_tree.go_to(node)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
@@ -239,7 +233,7 @@ class DashboardActions(App[int]):
     # -- output --------------------------------------------------------------------------
 
     def action_copy_id(self) -> None:
-        selected = self.tree.selected
+        selected = self.job_tree.selected
         if selected is None:
             self.notify("Select a job first.", severity="warning")
             return
@@ -254,7 +248,7 @@ class DashboardActions(App[int]):
         self.notify(f"Copied {one_line(value, 70)}", timeout=3, markup=False)
 
     def action_export_failed(self) -> None:
-        selected = self.tree.selected
+        selected = self.job_tree.selected
         if selected is None:
             self.notify("Select a job first.", severity="warning")
             return

@@ -127,23 +127,24 @@ class JobDashApp(DashboardActions):
         self._store_check_interval = store_check_interval
         self._config_problem_shown: str | None = None
         self._shutting_down = False
+        self._first_frame_done = False
         # Shown at once, before the first fetch returns.
         self.state = DashboardState(store.entries(), store.snapshots())
 
     # -- layout ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield DashHeader(self.connection_description, id="header")
+        self.header = DashHeader(self.connection_description, id="header")
+        self.filter_input = FilterBar(id="filter")
+        self.job_tree = JobTree(id="jobs")
+        self.details = DetailsPanel(lookup=self.lookup, id="details")
+        yield self.header
         with Horizontal(id="main"):
             with Vertical(id="left"):
-                yield FilterBar(id="filter")
-                yield JobTree(id="jobs")
-            yield DetailsPanel(lookup=self.lookup, id="details")
+                yield self.filter_input
+                yield self.job_tree
+            yield self.details
         yield Footer()
-
-    @property
-    def header(self) -> DashHeader:
-        return self.query_one("#header", DashHeader)
 
     def on_mount(self) -> None:
         self.header.alert = self._initial_alert
@@ -152,7 +153,9 @@ class JobDashApp(DashboardActions):
             self.poller.set_watchlist(list(self.state.entries), dict(self.state.snapshots))
             self._start_poller()
         self.redraw()
-        self.tree.focus()
+        # Styles reach the widgets with the first frame: draw again with the theme's colours.
+        self.call_after_refresh(self._first_frame)
+        self.job_tree.focus()
         for notice in self._notices:
             self.notify(notice, timeout=8, markup=False)
         self.theme_changed_signal.subscribe(
@@ -160,6 +163,10 @@ class JobDashApp(DashboardActions):
         )
         self.set_interval(self._tick_interval, self.tick)
         self.set_interval(self._store_check_interval, self.check_store)
+
+    def _first_frame(self) -> None:
+        self._first_frame_done = True
+        self.redraw()
 
     def _start_poller(self) -> None:
         if self.poller is not None and not self._shutting_down:
@@ -173,9 +180,9 @@ class JobDashApp(DashboardActions):
 
     def redraw(self) -> None:
         now = self.clock()
-        self.tree.sync(self.state, now)
-        self.tree.relabel(self.state, now)
-        self.tree.border_title = self._tree_title()
+        self.job_tree.sync(self.state, now)
+        self.job_tree.relabel(self.state, now)
+        self.job_tree.border_title = self._tree_title()
         self.refresh_details()
         self.refresh_header()
 
@@ -199,17 +206,17 @@ class JobDashApp(DashboardActions):
         )
 
     def refresh_details(self) -> None:
-        selected = self.tree.selected
+        selected = self.job_tree.selected
         # Show the freshest data for the selection, not the node's copy from the last sync.
         if selected is not None:
-            node = self.tree.cursor_node
+            node = self.job_tree.cursor_node
             selected = node.data if node is not None else selected
         self.details.show(selected, self.state, self.clock())
 
     def tick(self) -> None:
         """Once a second: running times and refresh ages move without any fetch."""
         now = self.clock()
-        self.tree.relabel(self.state, now, running_only=True)
+        self.job_tree.relabel(self.state, now, running_only=True)
         self.refresh_header()
         shown = self.details.shown
         running = (
@@ -229,13 +236,15 @@ class JobDashApp(DashboardActions):
     def _filter_submitted(self, event: Input.Submitted) -> None:
         if not event.value.strip():
             self.filter_input.remove_class("-visible")
-        self.tree.focus()
+        self.job_tree.focus()
 
     @on(FilterBar.Cleared)
     def _filter_cleared(self) -> None:
         self.state.filter = replace(self.state.filter, text="")
         self.redraw()
-        self.tree.focus()
+        # Styles reach the widgets with the first frame: draw again with the theme's colours.
+        self.call_after_refresh(self._first_frame)
+        self.job_tree.focus()
 
     @on(Tree.NodeHighlighted)
     def _highlighted(self) -> None:
@@ -248,12 +257,12 @@ class JobDashApp(DashboardActions):
         update = message.update
         previous = self.state.snapshots.get(update.key)
         snapshot = self.state.apply(update)
-        if snapshot is None:
-            return
+        if snapshot is None or not self._first_frame_done:
+            return  # before the first frame the state is enough: it is drawn in full then
         now = self.clock()
-        self.tree.sync(self.state, now)
+        self.job_tree.sync(self.state, now)
         self.refresh_header()
-        selected = self.tree.selected
+        selected = self.job_tree.selected
         if selected is not None and selected.key == update.key:
             self.refresh_details()
         self._announce(previous, snapshot)

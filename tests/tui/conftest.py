@@ -3,13 +3,16 @@ with a manual clock, and apps built on them with everything injected."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from rich.console import Console
 from textual.pilot import Pilot
+from textual.widgets import Static
 from tui_sample import ENDPOINT, FROZEN, PROJECT, fill_store
 
 from jobdash.client import JobsClient
@@ -117,3 +120,11 @@ async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], what: str
             return
         await pilot.pause(0.025)
     raise AssertionError(f"gave up waiting for {what}")
+
+
+def shown(widget: Static, width: int = 200) -> str:
+    """The text a Static widget displays, without styling."""
+    out = io.StringIO()
+    console = Console(file=out, width=width, color_system=None, force_terminal=False)
+    console.print(widget.content)
+    return out.getvalue()

@@ -28,9 +28,10 @@ class DetailsPanel(VerticalScroll):
         self.lookup = lookup
         self.raw = False
         self._shown: NodeData | None = None
+        self.body = Static(Text(EMPTY_HINT), id="details-body")
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(EMPTY_HINT), id="details-body")
+        yield self.body
 
     @property
     def shown(self) -> NodeData | None:
@@ -39,7 +40,7 @@ class DetailsPanel(VerticalScroll):
     def show(self, data: NodeData | None, state: DashboardState, now: datetime) -> None:
         """Render `data` (a job or sub-job node's data); None shows a hint."""
         self._shown = data
-        self.query_one("#details-body", Static).update(self._content_for(data, state, now))
+        self.body.update(self._content_for(data, state, now))
 
     def _content_for(
         self, data: NodeData | None, state: DashboardState, now: datetime
