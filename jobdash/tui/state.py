@@ -76,22 +76,23 @@ def short_ids(job_ids: Iterable[str]) -> dict[str, str]:
 
 
 def merge_update(previous: Snapshot | None, update: PollUpdate) -> Snapshot:
-    """The snapshot after `update`: a new job replaces the old; an error keeps the old job."""
-    if update.job is not None:
-        return Snapshot(update.key, update.job, update.fetched_at, expired=update.expired)
+    """The snapshot after `update`: a fetched job replaces the old one; an error or an
+    expiry keeps the last job (the poller may repeat it in `update.job`) and says why."""
     old_job = previous.job if previous else None
     old_time = previous.fetched_at if previous else None
-    if update.expired:
-        return Snapshot(update.key, old_job, old_time, expired=True)
     if update.error is not None:
         return Snapshot(
             update.key,
-            old_job,
+            update.job or old_job,
             old_time,
             expired=previous.expired if previous else False,
             error_kind=str(update.error.kind),
             error_message=update.error.message,
         )
+    if update.expired:
+        return Snapshot(update.key, update.job or old_job, old_time, expired=True)
+    if update.job is not None:
+        return Snapshot(update.key, update.job, update.fetched_at)
     return previous or Snapshot(update.key, None, update.fetched_at)
 
 

@@ -44,6 +44,9 @@ def test_an_error_keeps_the_last_job_and_records_the_error() -> None:
     previous = Snapshot(key(BATCH_ID), job, FROZEN - timedelta(seconds=10))
     merged = merge_update(previous, PollUpdate(key(BATCH_ID), FROZEN, error=ServerError("boom")))
     assert merged.job is job
+    # The poller repeats the last job beside the error: still an error, not a fresh fetch.
+    repeated = PollUpdate(key(BATCH_ID), FROZEN, job=job, error=ServerError("boom"))
+    assert merge_update(previous, repeated) == merged
     assert merged.fetched_at == previous.fetched_at
     assert (merged.error_kind, merged.error_message) == ("server", "boom")
     fresh = merge_update(merged, PollUpdate(key(BATCH_ID), FROZEN, job=job))
@@ -55,6 +58,7 @@ def test_expiry_keeps_the_last_job() -> None:
     previous = Snapshot(key(DELETE_ID), job, FROZEN)
     merged = merge_update(previous, PollUpdate(key(DELETE_ID), FROZEN, job=job, expired=True))
     assert merged.expired and merged.job is job and merged.error_kind is None
+    assert merged.fetched_at == previous.fetched_at
 
 
 def test_counts_and_last_refresh() -> None:
