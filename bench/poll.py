@@ -16,10 +16,10 @@ warm-up requests first, so connection set-up and imports are not measured: the
 SDK opens its one connection, jobdash its `--in-flight` ones. Reported: wall time,
 and CPU seconds of this process (`time.process_time`) per request.
 
-Why 16 in flight by default and not more: httpcore's connection pool does work
-proportional to the number of open connections on every request, so past ~16
-connections CPU per request climbs and, on a small machine, wall time with it
-(`--sweep` shows it).
+The HTTP client is one `httpx.AsyncClient` over `jobdash.transport.ShardedTransport`:
+httpcore's single connection pool does bookkeeping that grows with the square of
+its size on every request, so 64 connections in one pool cost several times the
+CPU per request of 16; pools of 4 keep that flat. `--sweep` shows both.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ import httpx
 
 from jobdash.client import JobsClient
 from jobdash.poller import Poller
+from jobdash.transport import ShardedTransport
 from jobdash.watch import WatchKey
 
 WARM_UP = 5
@@ -90,9 +91,18 @@ def aksk_auth(info: SimInfo) -> httpx.Auth:
     return AkSkAuth(info.access_key, info.secret_key, info.project_id)
 
 
-async def measure_jobdash(info: SimInfo, in_flight: int, rps: float) -> Measurement:
-    limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
-    async with httpx.AsyncClient(auth=aksk_auth(info), limits=limits) as http:
+async def measure_jobdash(
+    info: SimInfo, in_flight: int, rps: float, per_shard: int | None
+) -> Measurement:
+    """One refresh of every job; `per_shard=None` uses httpx's single connection pool."""
+    if per_shard is None:
+        limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
+        pool = f"one pool of {in_flight}"
+        transport: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport(limits=limits)
+    else:
+        transport = ShardedTransport.http(in_flight, per_shard=per_shard)
+        pool = f"pools of {per_shard}"
+    async with httpx.AsyncClient(auth=aksk_auth(info), transport=transport) as http:
         client = JobsClient(http, info.url, info.project_id)
         keys = [WatchKey(info.url, info.project_id, job_id) for job_id in info.job_ids]
 
@@ -110,7 +120,8 @@ async def measure_jobdash(info: SimInfo, in_flight: int, rps: float) -> Measurem
         wall1, cpu1 = time.perf_counter(), time.process_time()
         await poller.aclose()
     check(updates, "jobdash")
-    return Measurement("jobdash", len(keys), wall1 - wall0, cpu1 - cpu0)
+    name = f"jobdash {in_flight} in flight, {pool}"
+    return Measurement(name, len(keys), wall1 - wall0, cpu1 - cpu0)
 
 
 def check(updates: list[Any], what: str) -> None:
@@ -161,13 +172,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=500, help="running jobs to refresh (500)")
     parser.add_argument("--latency-ms", type=float, default=20.0, help="added per response (20)")
-    parser.add_argument("--in-flight", type=int, default=16, help="jobdash max_in_flight (16)")
+    parser.add_argument("--in-flight", type=int, default=64, help="jobdash max_in_flight (64)")
+    parser.add_argument(
+        "--per-shard", type=int, default=4, help="connections per pool in ShardedTransport (4)"
+    )
     parser.add_argument("--rps", type=float, default=100000.0, help="jobdash max_rps (100000)")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each; medians shown (3)")
     parser.add_argument(
         "--sweep",
         action="store_true",
-        help="also time jobdash alone at max_in_flight 8, 16, 32 and 64",
+        help="also time jobdash at 8, 16, 32 and 64 in flight, with and without shards",
     )
     return parser.parse_args(argv)
 
@@ -189,22 +203,24 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             f"jobdash: Poller.refresh_all_once, max_in_flight={args.in_flight}, "
-            f"max_rps={args.rps:g}, one httpx.AsyncClient; both sides sign with AK/SK; "
+            f"max_rps={args.rps:g}, one httpx.AsyncClient over ShardedTransport "
+            f"(pools of {args.per_shard} connections); both sides sign with AK/SK; "
             f"warm connections on both sides; median of {args.rounds} round(s)"
         )
         ours_m = repeat(
-            args.rounds, lambda: asyncio.run(measure_jobdash(info, args.in_flight, args.rps))
+            args.rounds,
+            lambda: asyncio.run(measure_jobdash(info, args.in_flight, args.rps, args.per_shard)),
         )
         sdk_m = repeat(args.rounds, lambda: measure_sdk(info))
         sweep = []
         if args.sweep:
             for in_flight in (8, 16, 32, 64):
-                m = repeat(
-                    args.rounds, lambda n=in_flight: asyncio.run(measure_jobdash(info, n, args.rps))
-                )
-                sweep.append(
-                    Measurement(f"jobdash, max_in_flight={in_flight}", m.requests, m.wall, m.cpu)
-                )
+                for per_shard in (None, args.per_shard):
+
+                    def measure(n: int = in_flight, shard: int | None = per_shard) -> Measurement:
+                        return asyncio.run(measure_jobdash(info, n, args.rps, shard))
+
+                    sweep.append(repeat(args.rounds, measure))
         ours.send("stop")
         stats = ours.recv()
     finally:
@@ -215,10 +231,10 @@ def main(argv: list[str] | None = None) -> int:
             child.terminate()
 
     print()
-    print(f"{'':28}{'wall s':>9}{'req/s':>9}{'CPU s':>9}{'CPU ms/req':>12}")
+    print(f"{'':40}{'wall s':>9}{'req/s':>9}{'CPU s':>9}{'CPU ms/req':>12}")
     for m in (ours_m, sdk_m, *sweep):
         print(
-            f"{m.name:28}{m.wall:9.3f}{m.requests / m.wall:9.0f}{m.cpu:9.3f}"
+            f"{m.name:40}{m.wall:9.3f}{m.requests / m.wall:9.0f}{m.cpu:9.3f}"
             f"{m.cpu_per_request * 1000:12.3f}"
         )
     print()
