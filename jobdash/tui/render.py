@@ -74,7 +74,7 @@ def job_label(
     *,
     short_id: str | None = None,
 ) -> Text:
-    """One tree line for a watched job: icon, type, short id, label, progress, time, problems."""
+    """One tree line for a watched job: icon, type, short id, progress, time, label, problems."""
     job = snapshot.job if snapshot else None
     text = Text()
     if job is None:
@@ -95,10 +95,7 @@ def job_label(
         text.append(one_line(job.job_type or "job", 32), style="bold")
         text.append(" ")
     text.append(one_line(short_id) if short_id else short(entry.key.job_id), style=palette.muted)
-    if entry.label:
-        text.append(" «")
-        text.append(one_line(entry.label, 32), style="italic")
-        text.append("»")
+    # Numbers before the free-text label, so a narrow tree still shows them.
     if job is not None:
         bar = progress(job, palette)
         if bar:
@@ -107,6 +104,10 @@ def job_label(
         time_text = elapsed(job, now)
         if time_text:
             text.append(f" {time_text}", style=palette.muted)
+    if entry.label:
+        text.append(" «")
+        text.append(one_line(entry.label, 32), style="italic")
+        text.append("»")
     text.append_text(_snapshot_problem(snapshot, palette))
     return text
 
@@ -127,20 +128,21 @@ def _snapshot_problem(snapshot: Snapshot | None, palette: Palette) -> Text:
 
 
 def sub_job_label(sub: SubJob, now: datetime, palette: Palette = DEFAULT_PALETTE) -> Text:
-    """One tree line for a sub-job: status, type, server / nic id, time, error code."""
+    """One tree line for a sub-job: status, server / nic id, time, error code, then the type
+    (the same for most sub-jobs of a batch, so it goes last where a narrow tree cuts it)."""
     text = Text()
     text.append(f"{status_icon(sub.status)} ", style=palette.style(status_role(sub.status)))
-    text.append(one_line(sub.job_type or "sub-job", 32))
     resource = sub.resource_id
     if resource:
         kind = "nic" if sub.nic_id and not sub.server_id else "server"
-        text.append(f" {kind} {short(resource)}", style=palette.muted)
+        text.append(f"{kind} {short(resource)} ", style=palette.muted)
     time_text = elapsed(sub, now)
     if time_text:
-        text.append(f" {time_text}", style=palette.muted)
+        text.append(f"{time_text} ")
     if sub.error_code:
-        text.append(" ")
         text.append(one_line(sub.error_code, 24), style=palette.error)
+        text.append(" ")
+    text.append(one_line(sub.job_type or "sub-job", 32), style=palette.muted)
     return text
 
 
@@ -161,8 +163,13 @@ _COUNT_ICONS = {UNREACHABLE: FETCH_ERROR_ICON, EXPIRED: EXPIRED_ICON, WAITING: W
 _COUNT_ROLES = {UNREACHABLE: Role.ERROR, EXPIRED: Role.MUTED, WAITING: Role.MUTED}
 
 
-def counts_text(counts: Counter[str], palette: Palette = DEFAULT_PALETTE) -> Text:
-    """`● 2 running  ✗ 1 failed  ✓ 5 ok`; statuses outside the known set come last."""
+def counts_text(
+    counts: Counter[str], palette: Palette = DEFAULT_PALETTE, *, compact: bool = False
+) -> Text:
+    """`● 2 running  ✗ 1 failed  ✓ 5 ok`; statuses outside the known set come last.
+
+    `compact` (narrow terminals) leaves out the words: `●2 ✗1 ✓5`.
+    """
     text = Text()
     order = list(COUNT_ORDER) + sorted(k for k in counts if k not in COUNT_ORDER)
     for status in order:
@@ -173,8 +180,9 @@ def counts_text(counts: Counter[str], palette: Palette = DEFAULT_PALETTE) -> Tex
         role = _COUNT_ROLES.get(status) or status_role(status)
         word = _COUNT_WORDS.get(status) or one_line(status, 20).lower()
         if text:
-            text.append("  ")
-        text.append(f"{icon} {number} {word}", style=palette.style(role))
+            text.append(" " if compact else "  ")
+        shown = f"{icon}{number}" if compact else f"{icon} {number} {word}"
+        text.append(shown, style=palette.style(role))
     if not text:
         text.append("no jobs watched (press a to add)", style=palette.muted)
     return text

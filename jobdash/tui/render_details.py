@@ -47,17 +47,30 @@ def _value(value: object, *, multiline: bool = False) -> Text:
 
 
 class _Fields:
-    """A two-column grid: field name, value. Values are always `Text`, never markup."""
+    """Field names and values: a two-column grid, or `name: value` lines when narrow.
+    Values are always `Text`, never markup."""
 
-    def __init__(self, palette: Palette) -> None:
+    def __init__(self, palette: Palette, *, narrow: bool = False) -> None:
         self.palette = palette
+        self.narrow = narrow
         self.table = Table.grid(padding=(0, 2))
         self.table.add_column(style=palette.muted, no_wrap=True)
         self.table.add_column(overflow="fold")
+        self.lines: list[Text] = []
 
     def add(self, name: str, value: Text | object, *, multiline: bool = False) -> None:
         cell = value if isinstance(value, Text) else _value(value, multiline=multiline)
-        self.table.add_row(name, cell)
+        if self.narrow:
+            line = Text(f"{name}: ", style=self.palette.muted)
+            line.append_text(cell)
+            line.overflow = "fold"
+            self.lines.append(line)
+        else:
+            self.table.add_row(name, cell)
+
+    @property
+    def renderable(self) -> RenderableType:
+        return Group(*self.lines) if self.narrow else self.table
 
 
 def _status_cell(status: str, palette: Palette) -> Text:
@@ -128,6 +141,7 @@ def job_details(
     *,
     lookup: Lookup | None = None,
     palette: Palette = DEFAULT_PALETTE,
+    narrow: bool = False,
 ) -> RenderableType:
     key = entry.key
     job = snapshot.job if snapshot else None
@@ -141,7 +155,7 @@ def job_details(
     parts.append(title)
     parts.extend(_problem_lines(snapshot, now, palette))
 
-    fields = _Fields(palette)
+    fields = _Fields(palette, narrow=narrow)
     fields.add("job_id", key.job_id)
     if entry.label:
         fields.add("label", entry.label)
@@ -168,7 +182,7 @@ def job_details(
         fields.add(
             "fetched", f"{format_time(snapshot.fetched_at)} ({age(snapshot.fetched_at, now)})"
         )
-    parts.append(fields.table)
+    parts.append(fields.renderable)
 
     if job is not None:
         parts.extend(_meaning(job.error_code or job.code, lookup, palette))
@@ -223,12 +237,13 @@ def sub_job_details(
     *,
     lookup: Lookup | None = None,
     palette: Palette = DEFAULT_PALETTE,
+    narrow: bool = False,
 ) -> RenderableType:
     parts: list[RenderableType] = []
     title = _status_cell(sub.status, palette)
     title.append(f"  {one_line(sub.job_type or 'sub-job', 60)}", style="bold")
     parts.append(title)
-    fields = _Fields(palette)
+    fields = _Fields(palette, narrow=narrow)
     fields.add("status", _status_cell(sub.status, palette))
     fields.add("job_id", sub.job_id)
     fields.add("job_type", sub.job_type)
@@ -245,7 +260,7 @@ def sub_job_details(
     fields.add("parent job", entry.key.job_id)
     if entry.label:
         fields.add("parent label", entry.label)
-    parts.append(fields.table)
+    parts.append(fields.renderable)
     parts.extend(_meaning(sub.error_code, lookup, palette))
     if sub.status == JobStatus.RUNNING:
         parts.append(Text(f"Running {timing(sub, now)}.", style=palette.muted))

@@ -16,6 +16,8 @@ from jobdash.tui.state import DashboardState, JobNodeData, NodeData, SubJobNodeD
 from jobdash.tui.widgets.themed import STATUS_COMPONENTS, theme_palette
 
 EMPTY_HINT = "Select a job on the left.\n\nPress a to add job ids, ? for help."
+#: Below this width fields are listed as `name: value` lines instead of two columns.
+NARROW_WIDTH = 56
 
 
 class DetailsPanel(VerticalScroll):
@@ -28,6 +30,8 @@ class DetailsPanel(VerticalScroll):
         self.lookup = lookup
         self.raw = False
         self._shown: NodeData | None = None
+        self._last: tuple[DashboardState, datetime] | None = None
+        self._narrow = False
         self.body = Static(Text(EMPTY_HINT), id="details-body")
 
     def compose(self) -> ComposeResult:
@@ -40,7 +44,13 @@ class DetailsPanel(VerticalScroll):
     def show(self, data: NodeData | None, state: DashboardState, now: datetime) -> None:
         """Render `data` (a job or sub-job node's data); None shows a hint."""
         self._shown = data
+        self._last = (state, now)
+        self._narrow = self.size.width < NARROW_WIDTH
         self.body.update(self._content_for(data, state, now))
+
+    def on_resize(self) -> None:
+        if self._last is not None and (self.size.width < NARROW_WIDTH) != self._narrow:
+            self.show(self._shown, *self._last)
 
     def _content_for(
         self, data: NodeData | None, state: DashboardState, now: datetime
@@ -53,9 +63,13 @@ class DetailsPanel(VerticalScroll):
         if isinstance(data, SubJobNodeData):
             if self.raw:
                 return raw_json(data.sub.raw)
-            return sub_job_details(entry, data.sub, now, lookup=self.lookup, palette=palette)
+            return sub_job_details(
+                entry, data.sub, now, lookup=self.lookup, palette=palette, narrow=self._narrow
+            )
         assert isinstance(data, JobNodeData)
         snapshot = state.snapshots.get(data.key, data.snapshot)
         if self.raw:
             return raw_json(snapshot.job.raw if snapshot and snapshot.job else None)
-        return job_details(entry, snapshot, now, lookup=self.lookup, palette=palette)
+        return job_details(
+            entry, snapshot, now, lookup=self.lookup, palette=palette, narrow=self._narrow
+        )

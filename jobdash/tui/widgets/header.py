@@ -16,6 +16,9 @@ from jobdash.tui.state import DashboardState
 from jobdash.tui.widgets.themed import STATUS_COMPONENTS, theme_palette
 from jobdash.watch import EndpointState
 
+#: Narrower than this, counts are shown as icons and numbers only.
+COMPACT_WIDTH = 100
+
 
 class DashHeader(Static):
     COMPONENT_CLASSES: ClassVar[set[str]] = set(STATUS_COMPONENTS)
@@ -50,7 +53,8 @@ class DashHeader(Static):
                 palette=palette,
             ),
         )
-        lines: list[Table | Text] = [top, counts_text(state.counts(), palette)]
+        compact = 0 < self.size.width < COMPACT_WIDTH
+        lines: list[Table | Text] = [top, counts_text(state.counts(), palette, compact=compact)]
         problem = self.alert or state.config_problem()
         if problem:
             alert = Text("⚠ ", style=palette.error)
