@@ -17,7 +17,7 @@ from jobdash.tui.widgets.themed import STATUS_COMPONENTS, theme_palette
 
 EMPTY_HINT = "Select a job on the left.\n\nPress a to add job ids, ? for help."
 #: Below this width fields are listed as `name: value` lines instead of two columns.
-NARROW_WIDTH = 56
+NARROW_WIDTH = 44
 
 
 class DetailsPanel(VerticalScroll):
