@@ -133,8 +133,11 @@ def check(updates: list[Any], what: str) -> None:
 
 
 def measure_sdk(info: SimInfo) -> Measurement:
-    from huaweicloudsdkcore.auth.credentials import BasicCredentials
-    from huaweicloudsdkecs.v2 import EcsClient, ShowJobRequest
+    try:
+        from huaweicloudsdkcore.auth.credentials import BasicCredentials
+        from huaweicloudsdkecs.v2 import EcsClient, ShowJobRequest
+    except ImportError:
+        raise SystemExit("the SDK side needs the bench extra: pip install -e '.[bench]'") from None
 
     # An endpoint that starts with "http" is used as given: no region lookup, no https.
     client = (
