@@ -82,7 +82,8 @@ class DashboardActions(App[int]):
                 severity="error",
             )
             return
-        self.push_screen(AddJobsScreen(), self._add_requested)
+        watched = frozenset(key.job_id for key in self.state.entries)
+        self.push_screen(AddJobsScreen(watched), self._add_requested)
 
     def _add_requested(self, request: AddRequest | None) -> None:
         if request is None or not request.ids:

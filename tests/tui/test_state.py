@@ -127,3 +127,16 @@ def test_short_ids_are_unique_prefixes_or_head_and_tail() -> None:
 def test_filter_is_a_value() -> None:
     assert not Filter().active
     assert replace(Filter(), failed_only=True).active
+
+
+def test_pasted_ids_are_validated_deduplicated_and_checked_against_the_watchlist() -> None:
+    from jobdash.tui.screens.add import describe, parse_pasted
+
+    text = f'{{"job_ids": ["{BATCH_ID}", "{STOP_ID}"]}}'
+    request = parse_pasted(text, "  ", frozenset({BATCH_ID}))
+    assert request.ids == [BATCH_ID, STOP_ID] and request.label is None
+    assert describe(request).plain == "2 job ids to add. 1 already watched."
+    messy = parse_pasted(f"{STOP_ID}\n{STOP_ID}\n../etc/passwd\n# a comment\n")
+    assert messy.ids == [STOP_ID] and messy.repeated == 1
+    assert [value for value, _ in messy.skipped] == ["../etc/passwd"]
+    assert "Skipped 1:" in describe(messy).plain

@@ -29,9 +29,13 @@ class AddRequest:
     label: str | None = None
     skipped: list[tuple[str, str]] = field(default_factory=list)
     repeated: int = 0
+    #: Valid ids that are watched already (adding them again changes nothing).
+    known: int = 0
 
 
-def parse_pasted(text: str, label: str | None = None) -> AddRequest:
+def parse_pasted(
+    text: str, label: str | None = None, watched: frozenset[str] = frozenset()
+) -> AddRequest:
     ids: list[str] = []
     skipped: list[tuple[str, str]] = []
     repeated = 0
@@ -45,7 +49,8 @@ def parse_pasted(text: str, label: str | None = None) -> AddRequest:
             repeated += 1
         else:
             ids.append(job_id)
-    return AddRequest(ids, label or None, skipped, repeated)
+    known = sum(1 for job_id in ids if job_id in watched)
+    return AddRequest(ids, label or None, skipped, repeated, known)
 
 
 def describe(request: AddRequest) -> Text:
@@ -53,6 +58,8 @@ def describe(request: AddRequest) -> Text:
     text = Text()
     count = len(request.ids)
     text.append(f"{count} job id{'s' if count != 1 else ''} to add.", style="bold")
+    if request.known:
+        text.append(f" {request.known} already watched.")
     if request.repeated:
         text.append(
             f" {request.repeated} repeated id{'s' if request.repeated != 1 else ''} ignored."
@@ -67,10 +74,16 @@ def describe(request: AddRequest) -> Text:
 
 
 class AddJobsScreen(ModalScreen[AddRequest | None]):
+    """`watched`: job ids on the watchlist, so the dialog can say which are known."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "submit", "Add"),
     ]
+
+    def __init__(self, watched: frozenset[str] = frozenset()) -> None:
+        super().__init__()
+        self.watched = watched
 
     def compose(self) -> ComposeResult:
         with Vertical(id="add-dialog", classes="dialog") as dialog:
@@ -93,7 +106,7 @@ class AddJobsScreen(ModalScreen[AddRequest | None]):
     def _request(self) -> AddRequest:
         text = self.query_one("#add-text", TextArea).text
         label = self.query_one("#add-label", Input).value.strip()
-        return parse_pasted(text, label)
+        return parse_pasted(text, label, self.watched)
 
     @on(TextArea.Changed)
     def _changed(self) -> None:
