@@ -50,7 +50,7 @@ def parse_pasted(
         else:
             ids.append(job_id)
     known = sum(1 for job_id in ids if job_id in watched)
-    return AddRequest(ids, label or None, skipped, repeated, known)
+    return AddRequest(ids, (label or "").strip() or None, skipped, repeated, known)
 
 
 def describe(request: AddRequest) -> Text:
