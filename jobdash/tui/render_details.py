@@ -119,19 +119,28 @@ def _meaning(code: str | None, lookup: Lookup | None, palette: Palette) -> list[
 
 
 def failure_summary(job: Job, lookup: Lookup | None, palette: Palette = DEFAULT_PALETTE) -> Text:
-    """One line per error code, most frequent first: code, count, first reason."""
+    """One line per error code, most frequent first: `Ecs.0319 × 2: <what it means>`.
+
+    The text is the catalogue's message for the code when it has one (short and the same
+    for every failure), else the API's own message or reason for the first failure.
+    """
     text = Text()
     for code, count, reason in job.failure_summary():
         if text:
             text.append("\n")
         text.append(one_line(code, 40), style=palette.error)
         text.append(f" × {count}: ")
-        shown = reason
         info = lookup(code) if lookup and code != "(no code)" else None
-        if not shown and info is not None:
-            shown = getattr(info, "message", "")
-        text.append(one_line(shown, 300))
+        message = getattr(info, "message", "") if info is not None else ""
+        text.append(one_line(message or _api_message(job, code) or reason, 300))
     return text
+
+
+def _api_message(job: Job, code: str) -> str:
+    for sub in job.failed_sub_jobs:
+        if (sub.error_code or "(no code)") == code and sub.errorcode_message:
+            return sub.errorcode_message
+    return ""
 
 
 def job_details(

@@ -166,7 +166,14 @@ def test_sub_job_details_show_entities_error_code_meaning_and_parent() -> None:
 def test_failure_summary_groups_failed_sub_jobs_by_error_code() -> None:
     job = parse_job(batch_body())
     summary = failure_summary(job, lookup).plain
-    assert summary == "Ecs.0319 × 2: Insufficient resources for flavor s3.xlarge.2 in eu-de-01."
+    assert summary == "Ecs.0319 × 2: Insufficient resources for this flavor. Try another flavor."
+    # Codes the catalogue does not know fall back to what the API said.
+    unknown = batch_body()
+    for sub in unknown["entities"]["sub_jobs"]:
+        if sub["error_code"]:
+            sub["error_code"] = "Xyz.0001"
+    summary = failure_summary(parse_job(unknown), lookup).plain
+    assert summary == "Xyz.0001 × 2: Insufficient resources for flavor s3.xlarge.2 in eu-de-01."
     details = plain(job_details(WatchEntry(KEY), snapshot_of(batch_body()), FROZEN, lookup=lookup))
     assert "Failures by error code" in details
 

@@ -1,0 +1,142 @@
+"""Make the README's screenshots: SVGs of the dashboard on the demo's jobs.
+
+Headless and repeatable: the simulator runs on a manual clock from a fixed start, the
+demo's jobs are fetched once into a throwaway watchlist, and the dashboard is shown on
+that with a frozen clock and no polling. Run from the repository root:
+
+    python scripts/screenshots.py [--out screenshots]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
+
+from jobdash.client import JobsClient
+from jobdash.poller import Poller
+from jobdash.simulator import Simulator, SimulatorConfig
+from jobdash.store import Store
+from jobdash.tui.app import JobDashApp
+from jobdash.tui.demo import DemoJob, DemoScenario
+from jobdash.tui.still import StillPoller
+from jobdash.watch import WatchEntry, WatchKey
+
+START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+#: Simulated seconds between creating the jobs and taking the pictures.
+ELAPSED = 90.0
+#: What the pictures show as the endpoint (the simulator's own URL has a random port).
+SHOWN_ENDPOINT = "https://ecs.eu-de.otc.t-systems.com"
+SIZE = (120, 36)
+
+Steps = Callable[[Pilot[int]], Awaitable[None]]
+
+
+async def _fetch_into(store: Store, sim: Simulator, keys: list[WatchKey]) -> None:
+    """One fetch of every job from the simulator, recorded in the store."""
+    async with httpx.AsyncClient(headers={"X-Auth-Token": sim.credentials.token}) as http:
+        poller = Poller(
+            lambda key: JobsClient(http, sim.url, key.project_id), store=store, now=sim.now
+        )
+        await poller.refresh_all_once(keys)
+        await poller.aclose()
+
+
+def _prepare(workdir: Path) -> tuple[Store, datetime, str]:
+    config = SimulatorConfig(manual_clock=True, start_time=START, seed=7)
+    with Simulator(config) as sim:
+        with DemoScenario(sim.url, sim.project_id, sim.credentials.token) as scenario:
+            jobs: list[DemoJob] = scenario.run()
+        sim.advance(ELAPSED)
+        store = Store(workdir / "screenshots.sqlite3")
+        keys = [WatchKey(SHOWN_ENDPOINT, sim.project_id, job.job_id) for job in jobs]
+        store.add(WatchEntry(key, job.label) for key, job in zip(keys, jobs, strict=True))
+        asyncio.run(_fetch_into(store, sim, keys))
+        return store, sim.now(), sim.project_name
+
+
+async def _shoot(
+    store: Store, now: datetime, project: str, out: Path, name: str, steps: Steps
+) -> None:
+    app = JobDashApp(
+        store,
+        poller_factory=lambda _on_update: StillPoller(),
+        connection_description=f"otc eu-de · project {project} · {SHOWN_ENDPOINT}",
+        clock=lambda: now,
+        endpoint=SHOWN_ENDPOINT,
+        project_id="demo",
+        bell_on_fail=False,
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await steps(pilot)
+        await pilot.pause()
+        app.save_screenshot(f"{name}.svg", path=str(out))
+
+
+async def _nothing(pilot: Pilot[int]) -> None:
+    return None
+
+
+async def _first_failure(pilot: Pilot[int]) -> None:
+    await pilot.press("n")
+
+
+async def _failed_batch(pilot: Pilot[int]) -> None:
+    app = pilot.app
+    assert isinstance(app, JobDashApp)
+    for node in app.job_tree.root.children:
+        job = app.state.job(node.data.key)  # type: ignore[union-attr]
+        if job is not None and job.failed_sub_jobs:
+            app.job_tree.go_to(node)
+            return
+
+
+async def _add_dialog(pilot: Pilot[int]) -> None:
+    await pilot.press("a")
+    screen = pilot.app.screen
+    screen.query_one("#add-text", TextArea).insert(
+        '{"job_id": "70a599e031e749b7b260868f441e862b", "serverIds": ["..."]}\n'
+        "8a1b2c3d4e5f60718293a4b5c6d7e8f9\nsee ticket 4711\n"
+    )
+    screen.query_one("#add-label", Input).value = "api tier"
+
+
+async def _help(pilot: Pilot[int]) -> None:
+    await pilot.press("question_mark")
+
+
+SHOTS: dict[str, Steps] = {
+    "overview": _nothing,
+    "failed-sub-job": _first_failure,
+    "failure-summary": _failed_batch,
+    "add-dialog": _add_dialog,
+    "help": _help,
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("screenshots"))
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="jobdash-shots-") as workdir:
+        store, now, project = _prepare(Path(workdir))
+        try:
+            for name, steps in SHOTS.items():
+                asyncio.run(_shoot(store, now, project, args.out, name, steps))
+                print(args.out / f"{name}.svg")
+        finally:
+            store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
