@@ -119,7 +119,7 @@ def _meaning(code: str | None, lookup: Lookup | None, palette: Palette) -> list[
 
 
 def failure_summary(job: Job, lookup: Lookup | None, palette: Palette = DEFAULT_PALETTE) -> Text:
-    """One line per error code, most frequent first: `Ecs.0319 × 2: <what it means>`.
+    """One line per error code, most frequent first: code, count and what it means.
 
     The text is the catalogue's message for the code when it has one (short and the same
     for every failure), else the API's own message or reason for the first failure.
