@@ -129,6 +129,7 @@ class JobDashApp(DashboardActions):
         self._config_problem_shown: str | None = None
         self._shutting_down = False
         self._first_frame_done = False
+        self._errors_reported: set[str] = set()
         # Shown at once, before the first fetch returns.
         self.state = DashboardState(store.entries(), store.snapshots())
 
@@ -216,6 +217,12 @@ class JobDashApp(DashboardActions):
 
     def tick(self) -> None:
         """Once a second: running times and refresh ages move without any fetch."""
+        try:
+            self._tick()
+        except Exception as exc:  # a drawing bug must not take the dashboard down
+            self.report_error("Could not redraw", exc)
+
+    def _tick(self) -> None:
         now = self.clock()
         self.job_tree.relabel(self.state, now, running_only=True)
         self.refresh_header()
@@ -255,7 +262,12 @@ class JobDashApp(DashboardActions):
 
     @on(JobUpdated)
     def _job_updated(self, message: JobUpdated) -> None:
-        update = message.update
+        try:
+            self._apply_update(message.update)
+        except Exception as exc:  # one odd job must not take the dashboard down
+            self.report_error(f"Could not show the update of job {message.update.key.job_id}", exc)
+
+    def _apply_update(self, update: PollUpdate) -> None:
         previous = self.state.snapshots.get(update.key)
         snapshot = self.state.apply(update)
         if snapshot is None or not self._first_frame_done:
@@ -326,10 +338,12 @@ class JobDashApp(DashboardActions):
     # -- failures ------------------------------------------------------------------------
 
     def report_error(self, what: str, exc: BaseException) -> None:
-        log.warning("%s: %s", what, exc, exc_info=exc)
-        self.notify(
-            f"{what}: {type(exc).__name__}: {exc}", severity="error", markup=False, timeout=10
-        )
+        """Log the error and toast it, once per distinct message (a timer may hit it often)."""
+        message = one_line(f"{what}: {type(exc).__name__}: {exc}", 300)
+        log.warning("%s", message, exc_info=exc)
+        if message not in self._errors_reported:
+            self._errors_reported.add(message)
+            self.notify(message, severity="error", markup=False, timeout=10)
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:

@@ -333,3 +333,28 @@ async def test_entries_from_another_process_appear_and_disappear(
             await jobdash("rm", job_id)
             await wait_until(pilot, lambda: app.job_tree.job_node(key) is None, "the removal")
             assert key not in app.state.entries
+
+
+async def test_a_drawing_error_is_reported_and_not_fatal(
+    dash: SimDashboard, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = dash.watch(dash.sim.create_servers(2, fail_count=0, duration=(30.0, 30.0)))
+    dash.sim.advance(5)
+    app = dash.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: snapshot_job(app, key) is not None, "the snapshot")
+
+        def broken(*_args: object, **_kwargs: object) -> None:
+            raise ValueError("cannot draw this")
+
+        monkeypatch.setattr("jobdash.tui.widgets.job_tree.sub_job_label", broken)
+        dash.sim.advance(60)
+        await wait_until(
+            pilot,
+            lambda: any("ValueError: cannot draw this" in n.message for n in app._notifications),
+            "the error to be reported",
+        )
+        await pilot.pause(0.2)
+        assert app.is_running
+        reported = [n for n in app._notifications if "cannot draw this" in n.message]
+        assert len({n.message for n in reported}) == len(reported)  # each said once
