@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,17 +16,20 @@ from textual.widgets import Static
 from jobdash.tui.keys import COMMANDS, NAVIGATION
 
 
-def help_table() -> Table:
-    table = Table(box=None, show_header=True, header_style="bold", expand=True, padding=(0, 2))
-    table.add_column("Key", no_wrap=True, style="bold")
-    table.add_column("Command", no_wrap=True)
-    table.add_column("What it does", ratio=1)
+def help_table() -> Group:
+    """The commands (key, name, what it does), then the tree's own navigation keys."""
+    commands = Table(box=None, header_style="bold", expand=True, padding=(0, 1))
+    commands.add_column("Key", no_wrap=True, style="bold")
+    commands.add_column("Command", no_wrap=True)
+    commands.add_column("What it does", ratio=1)
     for command in COMMANDS:
-        table.add_row(Text(command.shown_key), Text(command.title), Text(command.help))
-    table.add_section()
+        commands.add_row(Text(command.shown_key), Text(command.title), Text(command.help))
+    navigation = Table(box=None, header_style="bold", expand=True, padding=(0, 1))
+    navigation.add_column("Moving around", no_wrap=True, style="bold")
+    navigation.add_column("", ratio=1)
     for keys, what in NAVIGATION:
-        table.add_row(Text(keys), Text(""), Text(what))
-    return table
+        navigation.add_row(Text(keys), Text(what))
+    return Group(commands, Text(), navigation)
 
 
 class HelpScreen(ModalScreen[None]):
