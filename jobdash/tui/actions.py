@@ -29,7 +29,7 @@ from jobdash.tui.widgets.job_tree import JobTree
 from jobdash.watch import WatchEntry, WatchKey
 
 if TYPE_CHECKING:
-    from jobdash.tui.app import PollerLike, StoreLike
+    from jobdash.tui.deps import PollerLike, StoreLike
 
 
 class DashboardActions(App[int]):

@@ -4,11 +4,11 @@ injected, so tests run it on a fixed store, a frozen clock and a simulator."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import ClassVar
 
 from textual import on
 from textual.app import App, ComposeResult
@@ -21,6 +21,7 @@ from jobdash.model import JobStatus
 from jobdash.textsafe import one_line
 from jobdash.tui.actions import DashboardActions
 from jobdash.tui.commands import DashboardCommands
+from jobdash.tui.deps import PollerFactory, PollerLike, StoreLike
 from jobdash.tui.keys import bindings
 from jobdash.tui.messages import JobUpdated
 from jobdash.tui.render_details import Lookup
@@ -29,46 +30,12 @@ from jobdash.tui.widgets.details import DetailsPanel
 from jobdash.tui.widgets.filter_bar import FilterBar
 from jobdash.tui.widgets.header import DashHeader
 from jobdash.tui.widgets.job_tree import JobTree
-from jobdash.watch import EndpointState, PollUpdate, Snapshot, WatchEntry, WatchKey
+from jobdash.watch import PollUpdate, Snapshot
 
 log = logging.getLogger(__name__)
 
 #: Seconds before a crashed poller is started again.
 POLLER_RESTART_DELAY = 5.0
-
-
-class PollerLike(Protocol):
-    """What the app needs from `jobdash.poller.Poller`."""
-
-    paused: bool
-
-    def set_watchlist(
-        self, keys: Iterable[WatchKey], snapshots: Mapping[WatchKey, Snapshot] | None = None
-    ) -> None: ...
-    def add(
-        self, keys: Iterable[WatchKey], snapshots: Mapping[WatchKey, Snapshot] | None = None
-    ) -> None: ...
-    def remove(self, keys: Iterable[WatchKey]) -> None: ...
-    def refresh(self, key: WatchKey | None = None) -> None: ...
-    def pause(self) -> None: ...
-    def resume(self) -> None: ...
-    def endpoint_states(self) -> list[EndpointState]: ...
-    async def run(self) -> None: ...
-    async def aclose(self) -> None: ...
-
-
-class StoreLike(Protocol):
-    """What the app needs from `jobdash.store.Store`."""
-
-    def entries(self) -> list[WatchEntry]: ...
-    def snapshots(self) -> dict[WatchKey, Snapshot]: ...
-    def add(self, entries: Iterable[WatchEntry]) -> Any: ...
-    def remove(self, keys: Iterable[WatchKey]) -> list[WatchKey]: ...
-    def set_label(self, key: WatchKey, label: str | None) -> bool: ...
-    def has_changed(self) -> bool: ...
-
-
-PollerFactory = Callable[[Callable[[PollUpdate], None]], PollerLike]
 
 
 def utc_now() -> datetime:

@@ -19,8 +19,9 @@ from jobdash.ids import validate_id
 from jobdash.poller import Poller
 from jobdash.store import Store
 from jobdash.textsafe import one_line
-from jobdash.tui.app import JobDashApp, PollerFactory, utc_now
+from jobdash.tui.app import JobDashApp, utc_now
 from jobdash.tui.demo import DemoScenario, demo_entries
+from jobdash.tui.deps import PollerFactory
 from jobdash.watch import PollUpdate, WatchEntry, WatchKey
 
 EXIT_OK = 0

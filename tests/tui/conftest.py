@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from rich.console import Console
+from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Static
 from tui_sample import ENDPOINT, FROZEN, PROJECT, fill_store
@@ -128,3 +130,23 @@ def shown(widget: Static, width: int = 200) -> str:
     console = Console(file=out, width=width, color_system=None, force_terminal=False)
     console.print(widget.content)
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class Toast:
+    message: str
+    title: str
+    severity: str
+
+
+def record_toasts(app: App[Any]) -> list[Toast]:
+    """Keep every notification the app shows, in order (install before running the app)."""
+    toasts: list[Toast] = []
+    original = app.notify
+
+    def notify(message: str, *, title: str = "", severity: Any = "information", **kw: Any) -> None:
+        toasts.append(Toast(str(message), title, str(severity)))
+        original(message, title=title, severity=severity, **kw)
+
+    app.notify = notify  # type: ignore[method-assign]
+    return toasts

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import SIZE, SimDashboard, shown, wait_until
+from conftest import SIZE, SimDashboard, record_toasts, shown, wait_until
 from textual.widgets import Input, OptionList, RadioButton, Static, TextArea
 
 from jobdash.tui.app import JobDashApp
@@ -66,6 +66,7 @@ def sub_keys_shown(app: JobDashApp, key: WatchKey) -> list[str]:
 async def test_add_dialog_validates_reports_skipped_and_adds(dash: SimDashboard) -> None:
     job_id = dash.sim.create_servers(2, fail_count=0, duration=(5.0, 5.0))
     app = dash.app()
+    toasts = record_toasts(app)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("a")
         assert isinstance(app.screen, AddJobsScreen)
@@ -84,7 +85,7 @@ async def test_add_dialog_validates_reports_skipped_and_adds(dash: SimDashboard)
         await loaded(pilot, app)
         node = app.job_tree.job_node(key)
         assert node is not None and "createServer" in node.label.plain
-        assert any("Added 1 job." in n.message for n in app._notifications)
+        assert any("Added 1 job." in n.message for n in toasts)
 
 
 async def test_remove_asks_first_and_then_forgets_the_job(dash: SimDashboard) -> None:
@@ -225,6 +226,7 @@ async def test_c_copies_the_selected_id(dash: SimDashboard) -> None:
 async def test_x_exports_the_failed_sub_jobs(dash: SimDashboard, tmp_path: Path) -> None:
     keys = make_jobs(dash)
     app = dash.app(export_dir=tmp_path)
+    toasts = record_toasts(app)
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app)
         await pilot.press("x")
@@ -240,7 +242,7 @@ async def test_x_exports_the_failed_sub_jobs(dash: SimDashboard, tmp_path: Path)
         document = json.loads(app.last_export.read_text(encoding="utf-8"))
         assert document["job_id"] == keys["failed"].job_id
         assert len(document["failed_sub_jobs"]) == 2
-        assert any(str(app.last_export) in n.message for n in app._notifications)
+        assert any(str(app.last_export) in n.message for n in toasts)
         # A job without failures has nothing to export.
         app.job_tree.go_to(app.job_tree.job_node(keys["ok"]))  # type: ignore[arg-type]
         await pilot.press("x")

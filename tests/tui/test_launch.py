@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SIZE, shown, wait_until
+from conftest import SIZE, record_toasts, shown, wait_until
 
 from jobdash.errors import ConfigError
 from jobdash.paths import config_file
@@ -27,9 +27,11 @@ class Seen:
         self.entries: list[Any] = []
         self.header = ""
         self.tree_labels: list[str] = []
+        self.toasts: list[Any] = []
 
     async def run(self, app: JobDashApp) -> int:
         self.app = app
+        self.toasts = record_toasts(app)
         async with app.run_test(size=SIZE) as pilot:
             await wait_until(
                 pilot,
@@ -79,7 +81,7 @@ def test_ui_adds_the_ids_and_watches_them(
     assert seen.app is not None and seen.app.poller is not None
     assert [(e.key.job_id, e.label) for e in seen.entries] == [(job_id, "cli")]
     assert seen.tree_labels[0].startswith(("○ createServer", "● createServer"))
-    assert any("bad/id" in n.message for n in seen.app._notifications)
+    assert any("bad/id" in n.message for n in seen.toasts)
     with Store() as store:  # the user's own watchlist got the id
         assert [e.key.job_id for e in store.entries()] == [job_id]
 

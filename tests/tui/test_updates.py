@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import SIZE, SimDashboard, shown, wait_until
+from conftest import SIZE, SimDashboard, record_toasts, shown, wait_until
 from tui_sample import BATCH_ID, FROZEN, MARKUP_REASON, STOP_ID
 
 from jobdash.simulator import Simulator, SimulatorConfig
@@ -97,6 +97,7 @@ async def test_finished_jobs_toast_and_failures_ring_the_bell(dash: SimDashboard
     ok = dash.watch(sim.create_servers(2, fail_count=0, duration=(10.0, 10.0)), "ok one")
     bad = dash.watch(sim.create_servers(2, fail_count=1, duration=(10.0, 10.0)), "bad one")
     app = dash.app(bell_on_fail=True)
+    toasts = record_toasts(app)
     bells: list[bool] = []
     app.bell = lambda: bells.append(True)  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
@@ -108,7 +109,7 @@ async def test_finished_jobs_toast_and_failures_ring_the_bell(dash: SimDashboard
             "both jobs to end",
         )
         await pilot.pause()
-        messages = [(n.title, n.message) for n in app._notifications]
+        messages = [(n.title, n.message) for n in toasts]
         assert ("Job failed", f"bad one {bad.short_id} failed (1 sub-jobs failed)") in messages
         assert ("Job succeeded", f"ok one {ok.short_id} finished") in messages
         assert bells == [True]
@@ -118,13 +119,14 @@ async def test_toasts_and_bell_can_be_turned_off(dash: SimDashboard) -> None:
     sim = dash.sim
     bad = dash.watch(sim.create_servers(1, fail_count=1, duration=(10.0, 10.0)))
     app = dash.app(bell_on_fail=False, notify_finished=False)
+    toasts = record_toasts(app)
     bells: list[bool] = []
     app.bell = lambda: bells.append(True)  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: snapshot_job(app, bad) is not None, "first snapshot")
         sim.advance(30)
         await wait_until(pilot, lambda: snapshot_job(app, bad).is_terminal, "the job to end")
-        assert not [n for n in app._notifications if n.title in ("Job failed", "Job succeeded")]
+        assert not [n for n in toasts if n.title in ("Job failed", "Job succeeded")]
         assert bells == []
 
 
@@ -229,6 +231,7 @@ async def test_bad_credentials_are_reported_once_in_the_header(
         first = dash.watch(simulator.create_servers(1, fail_count=0))
         second = dash.watch(simulator.create_servers(1, fail_count=0))
         app = dash.app()
+        toasts = record_toasts(app)
         async with app.run_test(size=SIZE) as pilot:
             await wait_until(
                 pilot,
@@ -242,7 +245,7 @@ async def test_bad_credentials_are_reported_once_in_the_header(
             await pilot.pause(0.2)
             header = shown(app.header)
             assert "⚠ not authorized" in header
-            alerts = [n for n in app._notifications if n.title == "Check the credentials"]
+            alerts = [n for n in toasts if n.title == "Check the credentials"]
             assert len(alerts) == 1
 
 
@@ -256,10 +259,11 @@ class BrokenPoller(StillPoller):
 
 async def test_a_failing_worker_is_reported_and_the_app_keeps_going(sample_store: Store) -> None:
     app = JobDashApp(sample_store, poller_factory=lambda _u: BrokenPoller(), clock=lambda: FROZEN)
+    toasts = record_toasts(app)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(
             pilot,
-            lambda: any("RuntimeError: kaput" in n.message for n in app._notifications),
+            lambda: any("RuntimeError: kaput" in n.message for n in toasts),
             "the worker error to be reported",
         )
         await pilot.press("f")
@@ -341,6 +345,7 @@ async def test_a_drawing_error_is_reported_and_not_fatal(
     key = dash.watch(dash.sim.create_servers(2, fail_count=0, duration=(30.0, 30.0)))
     dash.sim.advance(5)
     app = dash.app()
+    toasts = record_toasts(app)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: snapshot_job(app, key) is not None, "the snapshot")
 
@@ -351,10 +356,10 @@ async def test_a_drawing_error_is_reported_and_not_fatal(
         dash.sim.advance(60)
         await wait_until(
             pilot,
-            lambda: any("ValueError: cannot draw this" in n.message for n in app._notifications),
+            lambda: any("ValueError: cannot draw this" in n.message for n in toasts),
             "the error to be reported",
         )
         await pilot.pause(0.2)
         assert app.is_running
-        reported = [n for n in app._notifications if "cannot draw this" in n.message]
+        reported = [n for n in toasts if "cannot draw this" in n.message]
         assert len({n.message for n in reported}) == len(reported)  # each said once
