@@ -363,3 +363,16 @@ async def test_a_drawing_error_is_reported_and_not_fatal(
         assert app.is_running
         reported = [n for n in toasts if "cannot draw this" in n.message]
         assert len({n.message for n in reported}) == len(reported)  # each said once
+
+
+async def test_throttling_shows_in_the_header_with_its_back_off(dash: SimDashboard) -> None:
+    key = dash.watch(dash.sim.create_servers(1, fail_count=0, duration=(900.0, 900.0)))
+    app = dash.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: snapshot_job(app, key) is not None, "the snapshot")
+        dash.sim.inject("throttle", count=None, retry_after=120)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: "throttled" in shown(app.header), "the throttled state")
+        assert "⚠ throttled, retry in 1m" in shown(app.header)
+        assert snapshot_job(app, key) is not None  # the last snapshot stays
+        dash.sim.clear_faults()
