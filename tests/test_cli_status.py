@@ -15,7 +15,6 @@ UNKNOWN = "0123456789abcdef0123456789abcdef"
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
     with Simulator(SimulatorConfig(manual_clock=True, seed=11, fail_rate=0.0)) as simulator:
-        simulator.start()
         yield simulator
 
 
@@ -131,7 +130,6 @@ def test_status_of_the_watchlist_records_snapshots(sim: Simulator, capsys, monke
 def test_purged_job_shows_as_expired_from_its_last_snapshot(capsys, monkeypatch) -> None:
     config = SimulatorConfig(manual_clock=True, seed=3, fail_rate=0.0, purge_after=3600)
     with Simulator(config) as sim:
-        sim.start()
         job = sim.create_servers(1, fail_count=0, duration=(10, 10))
         flags = connection_flags(sim)
         run_cli(["add", *flags, job], capsys, monkeypatch, sim=sim)

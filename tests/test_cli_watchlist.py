@@ -23,7 +23,6 @@ C = "c" * 32
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
     with Simulator(SimulatorConfig(manual_clock=True, seed=5, fail_rate=0.0)) as simulator:
-        simulator.start()
         yield simulator
 
 
