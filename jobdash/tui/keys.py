@@ -31,6 +31,7 @@ def _c(key: str, action: str, description: str, title: str, help: str, **kw: obj
 
 
 COMMANDS: tuple[Command, ...] = (
+    _c("question_mark", "help", "Help", "Help", "List every key binding.", key_display="?"),
     _c(
         "a",
         "add_jobs",
@@ -130,7 +131,6 @@ COMMANDS: tuple[Command, ...] = (
         "Collapse or expand the jobs that finished successfully.",
         show=False,
     ),
-    _c("question_mark", "help", "Help", "Help", "List every key binding.", key_display="?"),
     _c("q", "quit", "Quit", "Quit", "Leave the dashboard."),
 )
 

@@ -39,7 +39,7 @@ class JobTree(Tree[NodeData]):
 
     COMPONENT_CLASSES: ClassVar[set[str]] = set(STATUS_COMPONENTS)
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select_cursor", "Expand/collapse", show=True),
+        Binding("enter", "select_cursor", "Expand/collapse", show=False),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
