@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from jobdash.simulator import Simulator, SimulatorConfig
 
 CREDENTIAL_ENV = (
     "OS_CLOUD",
@@ -53,3 +55,31 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
 def subprocess_env(isolated_dirs: Path) -> dict[str, str]:
     """Environment for child processes: the isolated dirs, no credentials."""
     return {k: v for k, v in os.environ.items() if k not in CREDENTIAL_ENV}
+
+
+# -- simulator ---------------------------------------------------------------------------
+
+SIMULATOR_SEED = 1234
+
+
+@pytest.fixture
+def simulator_factory() -> Iterator[Callable[..., Simulator]]:
+    """Start simulators with custom settings (manual clock and a fixed seed unless given)."""
+    started: list[Simulator] = []
+
+    def make(**overrides: object) -> Simulator:
+        settings: dict[str, object] = {"manual_clock": True, "seed": SIMULATOR_SEED}
+        settings.update(overrides)
+        sim = Simulator(SimulatorConfig(**settings))  # type: ignore[arg-type]
+        started.append(sim.start())
+        return sim
+
+    yield make
+    for sim in started:
+        sim.stop()
+
+
+@pytest.fixture
+def simulator(simulator_factory: Callable[..., Simulator]) -> Simulator:
+    """A running simulator on a free loopback port; time moves only via `advance()`."""
+    return simulator_factory()

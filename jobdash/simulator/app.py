@@ -1,0 +1,400 @@
+"""The simulated cloud: routes, authentication, fault injection and bookkeeping.
+
+All state sits behind one lock, so the public methods may be called from any
+thread while the server loop answers requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote
+
+from jobdash.simulator import responses as r
+from jobdash.simulator.clock import SimClock, format_api_time
+from jobdash.simulator.config import SimulatorConfig, make_credentials, make_project_id
+from jobdash.simulator.faults import Fault, FaultBook, make_fault
+from jobdash.simulator.http import Request, Response
+from jobdash.simulator.iam import (
+    Identity,
+    TokenBook,
+    password_auth_problem,
+    token_body,
+    verify_aksk,
+)
+from jobdash.simulator.jobs import (
+    ACTION_TYPES,
+    CREATE_TYPES,
+    DEFAULT_DURATION,
+    DELETE_TYPES,
+    JobBook,
+    JobPlan,
+)
+
+_JOB = re.compile(r"/v1/([^/]+)/jobs/([^/]+)")
+_CREATE = re.compile(r"/v1(?:\.1)?/([^/]+)/cloudservers")
+_DELETE = re.compile(r"/v1/([^/]+)/cloudservers/delete")
+_ACTION = re.compile(r"/v1/([^/]+)/cloudservers/action")
+_CONTROL_PREFIX = "/_sim/"
+
+
+class SimulatorApp:
+    def __init__(self, config: SimulatorConfig) -> None:
+        self.config = config
+        self.clock = SimClock(
+            start=config.start_time, speed=config.speed, manual=config.manual_clock
+        )
+        self.region = config.region
+        self.project_id = make_project_id(config.seed)
+        self.credentials = make_credentials(config.seed, config.region)
+        self.base_url = f"http://{config.host}:{config.port}"
+        #: Connection figures from the HTTP server, merged into stats().
+        self.connection_stats: Callable[[], dict[str, int]] = dict
+        self._lock = threading.RLock()
+        self._jobs = JobBook(
+            seed=config.seed, fail_rate=config.fail_rate, purge_after=config.purge_after
+        )
+        self._faults = FaultBook()
+        self._tokens = TokenBook(
+            seed=config.seed,
+            ttl=config.token_ttl,
+            static_token=self.credentials.token,
+            project_id=self.project_id,
+        )
+        self._by_route: Counter[str] = Counter()
+        self._by_status: Counter[str] = Counter()
+        self._job_gets: Counter[str] = Counter()
+        self._requests = 0
+
+    # -- the Python API ---------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def advance(self, seconds: float) -> datetime:
+        return self.clock.advance(seconds)
+
+    def create_servers(
+        self,
+        count: int,
+        name: str = "web",
+        *,
+        fail_count: int | None = None,
+        duration: tuple[float, float] = DEFAULT_DURATION,
+    ) -> str:
+        del name  # server names do not show in jobs; accepted for the API's sake
+        return self._create_servers(count, fail_count=fail_count, duration=duration).job_id
+
+    def batch_action(
+        self,
+        action: str,
+        server_ids: Sequence[str],
+        *,
+        fail_count: int | None = None,
+        duration: tuple[float, float] = DEFAULT_DURATION,
+    ) -> str:
+        if action not in ACTION_TYPES:
+            raise ValueError(f"unknown action {action!r}; expected one of {sorted(ACTION_TYPES)}")
+        with self._lock:
+            plan = self._jobs.create(
+                ACTION_TYPES[action],
+                list(server_ids),
+                self.clock.now_ms(),
+                fail_count=fail_count,
+                duration=duration,
+            )
+        return plan.job_id
+
+    def delete_servers(
+        self,
+        server_ids: Sequence[str],
+        *,
+        fail_count: int | None = None,
+        duration: tuple[float, float] = DEFAULT_DURATION,
+    ) -> str:
+        with self._lock:
+            plan = self._jobs.create(
+                DELETE_TYPES,
+                list(server_ids),
+                self.clock.now_ms(),
+                fail_count=fail_count,
+                duration=duration,
+            )
+        return plan.job_id
+
+    def put_job(self, body: dict[str, Any]) -> str:
+        with self._lock:
+            return self._jobs.put_raw(body)
+
+    def inject(
+        self,
+        fault: str,
+        *,
+        count: int | None = 1,
+        job_id: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+        latency_ms: float | None = None,
+    ) -> None:
+        made = make_fault(
+            fault,
+            count=count,
+            job_id=job_id,
+            status=status,
+            retry_after=retry_after,
+            latency_ms=latency_ms,
+        )
+        with self._lock:
+            if made.kind == "expire_tokens":
+                self._tokens.expire_all()
+            else:
+                self._faults.add(made)
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def request_count(self, job_id: str | None = None) -> int:
+        with self._lock:
+            if job_id is None:
+                return sum(self._job_gets.values())
+            return self._job_gets[job_id]
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            stats: dict[str, Any] = {
+                "requests": self._requests,
+                "job_gets": sum(self._job_gets.values()),
+                "by_route": dict(self._by_route),
+                "by_status": dict(self._by_status),
+                "tokens_issued": self._tokens.issued,
+                "jobs": len(self._jobs),
+                "faults_pending": self._faults.pending(),
+                "now": format_api_time(self.clock.now_ms()),
+            }
+        stats.update(self.connection_stats())
+        return stats
+
+    def _create_servers(
+        self, count: int, *, fail_count: int | None, duration: tuple[float, float]
+    ) -> JobPlan:
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise ValueError("count must be a positive integer")
+        with self._lock:
+            server_ids = [self._jobs.new_server_id() for _ in range(count)]
+            return self._jobs.create(
+                CREATE_TYPES,
+                server_ids,
+                self.clock.now_ms(),
+                fail_count=fail_count,
+                duration=duration,
+            )
+
+    # -- HTTP -------------------------------------------------------------------------
+
+    async def handle(self, request: Request) -> Response | None:
+        with self._lock:
+            self._requests += 1
+            request_id = hashlib.sha256(
+                f"{self.config.seed}:{self._requests}".encode()
+            ).hexdigest()[:32]
+        route, response = await self._dispatch(request, request_id)
+        with self._lock:
+            self._by_route[route] += 1
+            self._by_status["dropped" if response is None else str(response.status)] += 1
+        if response is not None:
+            response.headers.append(("X-Request-Id", request_id))
+        return response
+
+    async def _dispatch(self, request: Request, request_id: str) -> tuple[str, Response | None]:
+        path = request.path
+        if path.startswith(_CONTROL_PREFIX):
+            return "control", self._control(request)
+        if self.config.latency_ms:
+            await asyncio.sleep(self.config.latency_ms / 1000)
+        if path in ("/v3/auth/tokens", "/v3/auth/tokens/"):
+            return "iam_tokens", self._issue_token(request)
+        if match := _JOB.fullmatch(path):
+            project_id, job_id = (unquote(part) for part in match.groups())
+            if request.method not in ("GET", "HEAD"):
+                return "job_get", r.method_not_allowed("GET")
+            return "job_get", await self._get_job(request, project_id, job_id, request_id)
+        for route, pattern in (
+            ("delete_servers", _DELETE),
+            ("server_action", _ACTION),
+            ("create_servers", _CREATE),
+        ):
+            if match := pattern.fullmatch(path):
+                if request.method != "POST":
+                    return route, r.method_not_allowed("POST")
+                project_id = unquote(match.group(1))
+                denied = self._authenticate(request, project_id, request_id)
+                if denied is not None:
+                    return route, denied
+                return route, self._create(route, request)
+        return "unknown", r.unknown_api(request_id)
+
+    async def _get_job(
+        self, request: Request, project_id: str, job_id: str, request_id: str
+    ) -> Response | None:
+        with self._lock:
+            self._job_gets[job_id] += 1
+            delay_ms, fault = self._faults.take(job_id)
+        if delay_ms:
+            await asyncio.sleep(delay_ms / 1000)
+        if fault is not None:
+            return self._fault_response(fault, job_id)
+        denied = self._authenticate(request, project_id, request_id)
+        if denied is not None:
+            return denied
+        with self._lock:
+            body = self._jobs.render(job_id, self.clock.now_ms())
+        if body is None:
+            return r.job_not_found(job_id, self.config.not_found_style)
+        return Response(200, body.encode())
+
+    def _fault_response(self, fault: Fault, job_id: str) -> Response | None:
+        if fault.kind == "drop":
+            return None
+        if fault.kind in ("throttle", "throttle_202"):
+            return r.throttled(fault.kind == "throttle_202", fault.retry_after)
+        if fault.kind == "server_error":
+            return r.server_error(fault.status or 500)
+        with self._lock:
+            body = self._jobs.render(job_id, self.clock.now_ms())
+        return r.broken_body(fault.kind, job_id, body)
+
+    def _authenticate(self, request: Request, project_id: str, request_id: str) -> Response | None:
+        """None when the request may act on `project_id`, else the error to answer with."""
+        token = request.header("x-auth-token")
+        authorization = request.header("authorization")
+        if token:
+            with self._lock:
+                identity = self._tokens.check(token, self.clock.now_ms())
+        elif authorization and authorization.startswith("SDK-HMAC-SHA256"):
+            identity = verify_aksk(
+                authorization=authorization,
+                method=request.method,
+                path=request.path,
+                query=request.query,
+                headers=request.header_map(),
+                body=request.body,
+                credentials=self.credentials,
+            )
+        else:
+            identity = Identity(None, "x-auth-token not found")
+        if not identity.ok:
+            return r.unauthorized(identity.problem or "", request_id)
+        if identity.project_id != project_id:
+            return r.project_mismatch()
+        return None
+
+    def _issue_token(self, request: Request) -> Response:
+        if request.method != "POST":
+            return r.method_not_allowed("POST")
+        try:
+            body = json.loads(request.body or b"null")
+        except ValueError:
+            return r.keystone_error(400, "The request body is not valid JSON.", "Bad Request")
+        problem = password_auth_problem(body, self.credentials, self.project_id)
+        if problem == "malformed":
+            return r.keystone_error(
+                400, "Expecting to find identity.password.user in auth.", "Bad Request"
+            )
+        if problem is not None:
+            return r.keystone_error(
+                401, "The request you have made requires authentication.", "Unauthorized"
+            )
+        with self._lock:
+            token, record = self._tokens.issue(self.clock.now_ms())
+        answer = token_body(
+            record,
+            credentials=self.credentials,
+            project_id=self.project_id,
+            region=self.region,
+            base_url=self.base_url,
+        )
+        response = r.json_response(201, answer)
+        response.headers.append(("X-Subject-Token", token))
+        return response
+
+    def _create(self, route: str, request: Request) -> Response:
+        try:
+            body = json.loads(request.body) if request.body else None
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not body:
+            return r.bad_parameter("Common.0002", "The request body cannot be left blank.")
+        options = body.get("_sim") if isinstance(body.get("_sim"), dict) else {}
+        fail_count = options.get("fail_count")
+        duration = tuple(options.get("duration") or DEFAULT_DURATION)
+        try:
+            if route == "create_servers":
+                server = body.get("server")
+                count = server.get("count", 1) if isinstance(server, dict) else None
+                plan = self._create_servers(count, fail_count=fail_count, duration=duration)
+                server_ids = [sub.server_id for sub in plan.sub_jobs]
+                return r.json_response(200, {"job_id": plan.job_id, "serverIds": server_ids})
+            if route == "delete_servers":
+                job_id = self.delete_servers(
+                    r.server_ids(body.get("servers")), fail_count=fail_count, duration=duration
+                )
+                return r.json_response(200, {"job_id": job_id})
+            actions = [key for key in body if key in ACTION_TYPES]
+            if len(actions) != 1 or not isinstance(body[actions[0]], dict):
+                raise ValueError("exactly one of os-start, os-stop, reboot is required")
+            servers = r.server_ids(body[actions[0]].get("servers"))
+            job_id = self.batch_action(
+                actions[0], servers, fail_count=fail_count, duration=duration
+            )
+            return r.json_response(200, {"job_id": job_id})
+        except (ValueError, TypeError, AttributeError) as exc:
+            return r.bad_parameter("Ecs.0005", f"Invalid parameter values: {exc}")
+
+    def _control(self, request: Request) -> Response:
+        if not (request.peer.startswith("127.") or request.peer in ("::1", "localhost")):
+            return r.json_response(403, {"error": {"code": "Sim.0403", "message": "loopback only"}})
+        name = request.path[len(_CONTROL_PREFIX) :].rstrip("/")
+        try:
+            body = json.loads(request.body) if request.body else {}
+            if not isinstance(body, dict):
+                raise ValueError("the body must be a JSON object")
+            return self._control_action(request.method, name, body)
+        except (ValueError, TypeError, KeyError) as exc:
+            return r.json_response(400, {"error": {"code": "Sim.0400", "message": str(exc)}})
+
+    def _control_action(self, method: str, name: str, body: dict[str, Any]) -> Response:
+        if name == "faults" and method == "POST":
+            self.inject(
+                body["fault"],
+                count=body.get("count", 1),
+                job_id=body.get("job_id"),
+                status=body.get("status"),
+                retry_after=body.get("retry_after"),
+                latency_ms=body.get("latency_ms"),
+            )
+            return r.json_response(201, {"faults": self._pending_faults()})
+        if name == "faults" and method == "GET":
+            return r.json_response(200, {"faults": self._pending_faults()})
+        if name == "faults" and method == "DELETE":
+            self.clear_faults()
+            return r.json_response(200, {"faults": []})
+        if name == "advance" and method == "POST":
+            now = self.advance(float(body["seconds"]))
+            return r.json_response(200, {"now": format_api_time(round(now.timestamp() * 1000))})
+        if name == "stats" and method == "GET":
+            return r.json_response(200, self.stats())
+        if name == "jobs" and method == "POST":
+            return r.json_response(201, {"job_id": self.put_job(body)})
+        return r.unknown_api("")
+
+    def _pending_faults(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return self._faults.pending()

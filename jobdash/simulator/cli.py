@@ -1,0 +1,160 @@
+"""`jobdash simulate`: run the simulator in the foreground and say how to connect to it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shlex
+import sys
+from typing import TextIO
+
+from jobdash.simulator.config import SimulatorConfig
+from jobdash.simulator.server import Simulator
+
+
+def _non_negative(value: str) -> float:
+    number = float(value)
+    if number < 0 or number != number:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {value!r}")
+    return number
+
+
+def _rate(value: str) -> float:
+    number = float(value)
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value!r}")
+    return number
+
+
+def _positive(value: str) -> float:
+    number = _non_negative(value)
+    if number == 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return number
+
+
+def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=8787, help="port to listen on, 0 for any (%(default)s)"
+    )
+    parser.add_argument(
+        "--speed",
+        type=_non_negative,
+        default=1.0,
+        help="simulated seconds per real second (%(default)s)",
+    )
+    parser.add_argument(
+        "--fail-rate",
+        type=_rate,
+        default=0.1,
+        help="share of sub-jobs that fail, 0..1 (%(default)s)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed (%(default)s)")
+    parser.add_argument(
+        "--latency-ms",
+        type=_non_negative,
+        default=0.0,
+        help="delay added to every API response, in ms (%(default)s)",
+    )
+    parser.add_argument(
+        "--token-ttl",
+        type=_positive,
+        default=86400.0,
+        help="IAM token lifetime in simulated seconds (%(default)s)",
+    )
+    parser.add_argument(
+        "--purge-after",
+        type=_non_negative,
+        default=86400.0,
+        help="finished jobs disappear this many simulated seconds after ending (%(default)s)",
+    )
+    parser.add_argument(
+        "--not-found-style",
+        choices=("404", "400"),
+        default="404",
+        help="answer unknown jobs with 404, or with 400 Common.0011 (%(default)s)",
+    )
+    parser.add_argument(
+        "--demo-jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="create N server-creation jobs at start and print their ids (%(default)s)",
+    )
+
+
+def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
+    return SimulatorConfig(
+        host=args.host,
+        port=args.port,
+        speed=args.speed,
+        fail_rate=args.fail_rate,
+        seed=args.seed,
+        latency_ms=args.latency_ms,
+        token_ttl=args.token_ttl,
+        purge_after=args.purge_after,
+        not_found_style=args.not_found_style,
+    )
+
+
+def connection_lines(sim: Simulator) -> list[str]:
+    """The banner line, then `export` lines for each way of authenticating."""
+    creds = sim.credentials
+    banner = (
+        f"jobdash simulator on {sim.url} project_id={sim.project_id} "
+        f"project_name={creds.project_name} region={sim.region} "
+        f"user={creds.username} password={creds.password} domain={creds.user_domain_name} "
+        f"ak={creds.access_key} sk={creds.secret_key} token={creds.token}"
+    )
+
+    def export(name: str, value: str) -> str:
+        return f"export {name}={shlex.quote(value)}"
+
+    common = [
+        export("JOBDASH_ENDPOINT", sim.url),
+        export("OS_PROJECT_ID", sim.project_id),
+        export("OS_REGION_NAME", sim.region),
+    ]
+    return [
+        banner,
+        "# static token:",
+        *common,
+        export("OS_AUTH_TOKEN", creds.token),
+        "# or IAM password:",
+        export("OS_AUTH_URL", sim.auth_url),
+        export("OS_USERNAME", creds.username),
+        export("OS_PASSWORD", creds.password),
+        export("OS_USER_DOMAIN_NAME", creds.user_domain_name),
+        export("OS_PROJECT_NAME", creds.project_name),
+        "# or AK/SK:",
+        export("OS_ACCESS_KEY", creds.access_key),
+        export("OS_SECRET_KEY", creds.secret_key),
+    ]
+
+
+def run_simulate(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
+    """Serve until interrupted. Exit 0 on Ctrl-C, 2 when the settings or the port are unusable."""
+    stream = out or sys.stdout
+    try:
+        config = config_from_args(args)
+    except ValueError as exc:
+        print(f"jobdash simulate: {exc}", file=sys.stderr)
+        return 2
+    demo_jobs = max(0, int(getattr(args, "demo_jobs", 0) or 0))
+
+    def ready(sim: Simulator) -> None:
+        lines = connection_lines(sim)
+        for index in range(demo_jobs):
+            job_id = sim.create_servers(1 + (index * 3) % 8, f"demo{index}")
+            lines.append(f"# demo job: {job_id}")
+        print("\n".join(lines), file=stream, flush=True)
+
+    try:
+        asyncio.run(Simulator(config).serve(ready))
+    except KeyboardInterrupt:
+        return 0
+    except OSError as exc:
+        print(f"jobdash simulate: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,90 @@
+"""Settings and fixed credentials of a simulator instance."""
+
+from __future__ import annotations
+
+import random
+import string
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+NotFoundStyle = Literal["404", "400"]
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatorConfig:
+    host: str = "127.0.0.1"
+    port: int = 0  # 0 picks a free port
+    speed: float = 1.0  # simulated seconds per real second
+    fail_rate: float = 0.1  # share of sub-jobs that fail when no exact count is given
+    seed: int = 0
+    latency_ms: float = 0.0  # added to every API response
+    token_ttl: float = 86400.0  # IAM token lifetime, simulated seconds
+    purge_after: float = 86400.0  # finished jobs vanish this long after they end
+    manual_clock: bool = False  # True: simulated time moves only via advance()
+    start_time: datetime | None = None  # UTC start of the simulated clock; None = now
+    not_found_style: NotFoundStyle = "404"  # "400" answers unknown jobs with 400 Common.0011
+    region: str = "eu-de"
+
+    def __post_init__(self) -> None:
+        if self.speed < 0:
+            raise ValueError("speed must not be negative")
+        if not 0.0 <= self.fail_rate <= 1.0:
+            raise ValueError("fail_rate must be between 0 and 1")
+        if self.latency_ms < 0:
+            raise ValueError("latency_ms must not be negative")
+        if self.token_ttl <= 0:
+            raise ValueError("token_ttl must be positive")
+        if self.purge_after < 0:
+            raise ValueError("purge_after must not be negative")
+        if self.not_found_style not in ("404", "400"):
+            raise ValueError("not_found_style must be '404' or '400'")
+        if not 0 <= self.port <= 65535:
+            raise ValueError("port must be between 0 and 65535")
+
+
+@dataclass(frozen=True, slots=True)
+class SimCredentials:
+    """What a client needs to talk to the simulator, by any of the three auth methods."""
+
+    username: str
+    password: str = field(repr=False)
+    user_domain_name: str
+    project_name: str
+    access_key: str
+    secret_key: str = field(repr=False)
+    token: str = field(repr=False)  # pre-issued static token, valid for the simulator's lifetime
+
+
+def seeded_random(purpose: str, seed: int) -> random.Random:
+    # A separate stream per purpose: what one part draws never shifts another's values.
+    return random.Random(f"jobdash-simulator:{purpose}:{seed}")
+
+
+def hex_id(rng: random.Random, length: int = 32) -> str:
+    return f"{rng.getrandbits(4 * length):0{length}x}"
+
+
+def make_project_id(seed: int) -> str:
+    return hex_id(seeded_random("project", seed))
+
+
+def make_token(rng: random.Random) -> str:
+    """Looks like an IAM token: long, starting with `MII`, base64 alphabet."""
+    alphabet = string.ascii_letters + string.digits + "-_"
+    return "MII" + "".join(rng.choice(alphabet) for _ in range(200))
+
+
+def make_credentials(seed: int, region: str) -> SimCredentials:
+    rng = seeded_random("credentials", seed)
+    upper = string.ascii_uppercase + string.digits
+    mixed = string.ascii_letters + string.digits
+    return SimCredentials(
+        username="demo-operator",
+        password="sim-" + "".join(rng.choice(mixed) for _ in range(16)),
+        user_domain_name="OTC-EU-DE-00000000001000000042",
+        project_name=f"{region}_demo",
+        access_key="".join(rng.choice(upper) for _ in range(20)),
+        secret_key="".join(rng.choice(mixed) for _ in range(40)),
+        token=make_token(rng),
+    )

@@ -1,0 +1,222 @@
+"""`Simulator`: the simulated cloud on a loopback socket, in a background thread or a loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from jobdash.simulator.app import SimulatorApp
+from jobdash.simulator.config import SimCredentials, SimulatorConfig
+from jobdash.simulator.http import HttpServer
+from jobdash.simulator.jobs import DEFAULT_DURATION
+
+
+class Simulator:
+    """IAM plus the ECS job API, served over real HTTP on loopback.
+
+    `start()` serves from a daemon thread with its own event loop; `serve()` serves
+    in the caller's loop. Every other method is thread-safe and works in both modes
+    (and before start, except for `url`).
+    """
+
+    def __init__(self, config: SimulatorConfig | None = None) -> None:
+        self.config = config or SimulatorConfig()
+        self.app = SimulatorApp(self.config)
+        self._http = HttpServer(self.app.handle)
+        self.app.connection_stats = self._connection_stats
+        self._url: str | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+
+    # -- where and who ----------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        if self._url is None:
+            raise RuntimeError("the simulator is not listening yet; call start() first")
+        return self._url
+
+    @property
+    def auth_url(self) -> str:
+        return self.url + "/v3"
+
+    @property
+    def project_id(self) -> str:
+        return self.app.project_id
+
+    @property
+    def project_name(self) -> str:
+        return self.app.credentials.project_name
+
+    @property
+    def region(self) -> str:
+        return self.app.region
+
+    @property
+    def credentials(self) -> SimCredentials:
+        return self.app.credentials
+
+    @property
+    def running(self) -> bool:
+        return self._url is not None
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def start(self) -> Simulator:
+        """Serve from a daemon thread; returns once the socket is listening."""
+        if self._thread is not None:
+            raise RuntimeError("the simulator is already running")
+        started = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            try:
+                loop.run_until_complete(self._serve(lambda _sim: started.set()))
+            except BaseException as exc:  # reported to start()'s caller
+                failure.append(exc)
+            finally:
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.close()
+                started.set()
+
+        self._thread = threading.Thread(target=run, name="jobdash-simulator", daemon=True)
+        self._thread.start()
+        started.wait()
+        if failure:
+            self._thread.join()
+            self._thread = None
+            raise failure[0]
+        return self
+
+    def stop(self) -> None:
+        """Close every connection and the socket, and end the thread."""
+        thread, loop, stopping = self._thread, self._loop, self._stopping
+        if thread is None:
+            return
+        if loop is not None and stopping is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop already ended
+                loop.call_soon_threadsafe(stopping.set)
+        thread.join(timeout=10)
+        self._thread = None
+        self._loop = None
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    async def serve(self, ready: Callable[[Simulator], None] | None = None) -> None:
+        """Serve in the running loop until cancelled (or `stop()` from another thread)."""
+        self._loop = asyncio.get_running_loop()
+        await self._serve(ready)
+
+    async def _serve(self, ready: Callable[[Simulator], None] | None) -> None:
+        self._stopping = asyncio.Event()
+        host, port = await self._http.start(self.config.host, self.config.port)
+        shown_host = f"[{host}]" if ":" in host else host
+        self._url = f"http://{shown_host}:{port}"
+        self.app.base_url = self._url
+        try:
+            if ready is not None:
+                ready(self)
+            await self._stopping.wait()
+        finally:
+            await self._http.close()
+            self._url = None
+
+    def _connection_stats(self) -> dict[str, int]:
+        return {
+            "connections_open": self._http.connections_open,
+            "connections_max": self._http.connections_max,
+            "connections_total": self._http.connections_total,
+            "bad_requests": self._http.bad_requests,
+        }
+
+    # -- the simulated cloud ----------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self.app.now()
+
+    def advance(self, seconds: float) -> datetime:
+        return self.app.advance(seconds)
+
+    def create_servers(
+        self,
+        count: int,
+        name: str = "web",
+        *,
+        fail_count: int | None = None,
+        duration: tuple[float, float] = DEFAULT_DURATION,
+    ) -> str:
+        return self.app.create_servers(count, name, fail_count=fail_count, duration=duration)
+
+    def batch_action(
+        self,
+        action: str,
+        server_ids: Sequence[str],
+        *,
+        fail_count: int | None = None,
+        duration: tuple[float, float] = DEFAULT_DURATION,
+    ) -> str:
+        return self.app.batch_action(action, server_ids, fail_count=fail_count, duration=duration)
+
+    def delete_servers(
+        self,
+        server_ids: Sequence[str],
+        *,
+        fail_count: int | None = None,
+        duration: tuple[float, float] = DEFAULT_DURATION,
+    ) -> str:
+        return self.app.delete_servers(server_ids, fail_count=fail_count, duration=duration)
+
+    def put_job(self, body: dict[str, Any]) -> str:
+        return self.app.put_job(body)
+
+    def inject(
+        self,
+        fault: str,
+        *,
+        count: int | None = 1,
+        job_id: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+        latency_ms: float | None = None,
+    ) -> None:
+        self.app.inject(
+            fault,
+            count=count,
+            job_id=job_id,
+            status=status,
+            retry_after=retry_after,
+            latency_ms=latency_ms,
+        )
+
+    def clear_faults(self) -> None:
+        self.app.clear_faults()
+
+    def request_count(self, job_id: str | None = None) -> int:
+        return self.app.request_count(job_id)
+
+    def stats(self) -> dict[str, Any]:
+        return self.app.stats()
+
+
+async def serve(
+    config: SimulatorConfig, *, ready: Callable[[Simulator], None] | None = None
+) -> None:
+    """Run a simulator in the current loop until cancelled; `ready` gets it once listening."""
+    await Simulator(config).serve(ready)
