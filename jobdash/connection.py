@@ -16,6 +16,7 @@ from jobdash.client import DEFAULT_TIMEOUT, JobsClient
 from jobdash.errors import ConfigError, InvalidIdError
 from jobdash.ids import validate_id
 from jobdash.settings import Settings, check_endpoint, default_endpoint, require_complete
+from jobdash.transport import ShardedTransport
 
 log = logging.getLogger(__name__)
 
@@ -134,13 +135,12 @@ async def open_connection(
     """
     require_complete(settings)
     auth = build_auth(settings)
+    # Several small pools behind one client: httpcore's per-request bookkeeping grows
+    # with pool size (see jobdash/transport.py and bench/poll.py).
     http = httpx.AsyncClient(
         auth=auth,
-        verify=_verify(settings),
-        limits=httpx.Limits(
-            max_connections=max_connections,
-            max_keepalive_connections=max_connections,
-            keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
+        transport=ShardedTransport.http(
+            max_connections, verify=_verify(settings), keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS
         ),
         timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
         headers={"User-Agent": f"jobdash/{__version__}"},
