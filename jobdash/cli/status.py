@@ -29,6 +29,8 @@ from jobdash.cli.tree import error_label, job_tree, status_text
 from jobdash.client import JobsClient
 from jobdash.errors import ErrorKind
 from jobdash.model import JobStatus, raw_dict
+from jobdash.poller_options import poller_options
+from jobdash.settings import load_config_toml
 from jobdash.textsafe import one_line
 from jobdash.watch import PollUpdate, WatchEntry, WatchKey
 
@@ -54,7 +56,11 @@ def add_status_arguments(parser: argparse.ArgumentParser) -> None:
         "--watch", action="store_true", help="keep refreshing until every job has ended"
     )
     parser.add_argument(
-        "--interval", type=float, default=3.0, metavar="S", help="base poll interval (default 3)"
+        "--interval",
+        type=float,
+        default=None,
+        metavar="S",
+        help="base poll interval in seconds (default 3, or [poller] interval in config.toml)",
     )
     parser.add_argument(
         "--timeout",
@@ -265,8 +271,9 @@ def _make_poller(
 ) -> Any:
     from jobdash.poller import Poller
 
+    options = poller_options(load_config_toml(), interval=args.interval)
     return Poller(
-        _client_factory(connection), store=store, on_update=on_update, interval=args.interval
+        _client_factory(connection), store=store, on_update=on_update, **options.as_kwargs()
     )
 
 

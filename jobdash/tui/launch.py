@@ -17,6 +17,8 @@ from jobdash.client import JobsClient
 from jobdash.errors import ApiError, ConfigError, InvalidIdError
 from jobdash.ids import validate_id
 from jobdash.poller import Poller
+from jobdash.poller_options import PollerOptions, poller_options
+from jobdash.settings import load_config_toml
 from jobdash.store import Store
 from jobdash.textsafe import one_line
 from jobdash.tui.app import JobDashApp, utc_now
@@ -29,10 +31,6 @@ EXIT_OK = 0
 
 def ui_preferences() -> dict[str, bool]:
     """`[ui] notify` and `[ui] bell` from config.toml; both default to on."""
-    try:
-        from jobdash.settings import load_config_toml
-    except ImportError:
-        return {"notify": True, "bell": True}
     try:
         config: Any = load_config_toml()
     except (ConfigError, OSError, ValueError):
@@ -49,18 +47,11 @@ def ui_preferences() -> dict[str, bool]:
 def _poller_factory(
     client_for: Callable[[WatchKey], JobsClient],
     store: Store,
-    interval: float,
+    options: PollerOptions,
     now: Callable[[], datetime] = utc_now,
 ) -> PollerFactory:
     def make(on_update: Callable[[PollUpdate], None]) -> Poller:
-        return Poller(
-            client_for,
-            store=store,
-            on_update=on_update,
-            interval=interval,
-            max_interval=max(30.0, interval),
-            now=now,
-        )
+        return Poller(client_for, store=store, on_update=on_update, now=now, **options.as_kwargs())
 
     return make
 
@@ -145,7 +136,7 @@ async def _dashboard(args: argparse.Namespace, job_ids: list[str]) -> int:
             factory = _poller_factory(
                 _client_for(connection.http, connection.client),
                 store,
-                getattr(args, "interval", 3.0),
+                poller_options(load_config_toml(), interval=getattr(args, "interval", None)),
             )
         prefs = ui_preferences()
         app = JobDashApp(
@@ -202,7 +193,10 @@ async def _demo(args: argparse.Namespace, sim: Any, store: Store, token: str) ->
         app = JobDashApp(
             store,
             poller_factory=_poller_factory(
-                _client_for(http, default), store, getattr(args, "interval", 1.0), now=sim.now
+                _client_for(http, default),
+                store,
+                PollerOptions(interval=getattr(args, "interval", 1.0)),
+                now=sim.now,
             ),
             connection_description=(
                 f"demo · simulator {sim.url} · project {sim.project_name} ({sim.region})"

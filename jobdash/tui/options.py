@@ -18,8 +18,8 @@ def add_ui_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--interval",
         type=_positive,
-        default=3.0,
-        help="seconds between polls of a running job (default 3)",
+        default=None,
+        help="seconds between polls of a running job (default 3, or [poller] interval in config.toml)",
     )
     group.add_argument(
         "--label", default=None, help="label for the job ids given on the command line"

@@ -1,0 +1,62 @@
+"""The poller's knobs from config.toml's [poller] table, checked, with flags on top."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from jobdash.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class PollerOptions:
+    interval: float = 3.0
+    max_interval: float = 30.0
+    max_in_flight: int = 8
+    max_rps: float = 10.0
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_KINDS: dict[str, type] = {
+    "interval": float,
+    "max_interval": float,
+    "max_in_flight": int,
+    "max_rps": float,
+}
+
+
+def poller_options(
+    config: Mapping[str, Any] | None = None, *, interval: float | None = None
+) -> PollerOptions:
+    """Options from a loaded config.toml (`settings.load_config_toml()`), `interval` overriding."""
+    table = (config or {}).get("poller", {})
+    if not isinstance(table, Mapping):
+        raise ConfigError("config.toml: [poller] must be a table")
+    unknown = sorted(set(table) - set(_KINDS))
+    if unknown:
+        raise ConfigError(
+            f"config.toml: unknown key(s) in [poller]: {', '.join(unknown)}; known keys: {', '.join(_KINDS)}"
+        )
+    values: dict[str, Any] = {}
+    for name, kind in _KINDS.items():
+        if name not in table:
+            continue
+        value = table[name]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ConfigError(
+                f"config.toml: [poller] {name} must be a positive number, not {value!r}"
+            )
+        if kind is int and value != int(value):
+            raise ConfigError(f"config.toml: [poller] {name} must be a whole number, not {value!r}")
+        values[name] = kind(value)
+    options = PollerOptions(**values)
+    if interval is not None:
+        if interval <= 0:
+            raise ConfigError(f"--interval must be positive, not {interval:g}")
+        options = replace(options, interval=interval)
+    if options.max_interval < options.interval:
+        options = replace(options, max_interval=options.interval)
+    return options
