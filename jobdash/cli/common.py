@@ -59,11 +59,13 @@ async def open_connection_from_args(args: argparse.Namespace) -> AsyncIterator[o
     Raises ConfigError (exit 2) when something is missing.
     """
     from jobdash.connection import open_connection
-    from jobdash.settings import load_settings, require_complete
+    from jobdash.poller_options import poller_options
+    from jobdash.settings import load_config_toml, load_settings, require_complete
 
     settings = load_settings(args)
     require_complete(settings)
-    connection = await open_connection(settings)
+    in_flight = poller_options(load_config_toml()).max_in_flight
+    connection = await open_connection(settings, max_connections=max(20, in_flight))
     for warning in getattr(connection, "warnings", []) or []:
         print_warning(warning)
     try:
