@@ -187,3 +187,24 @@ async def open_connection(
     except BaseException:
         await http.aclose()
         raise
+
+
+def target_without_login(settings: Settings) -> tuple[str, str] | None:
+    """(endpoint, project id) when the settings alone decide them, as open_connection would.
+
+    None when only a login can tell: password auth without an explicit endpoint takes
+    the endpoint from the token's catalog, and a project given by name needs the token.
+    Lets watchlist edits work offline.
+    """
+    if not settings.project_id:
+        return None
+    if settings.endpoint:
+        endpoint = check_endpoint(service_origin(settings.endpoint))
+    elif settings.region and settings.auth_method != "password":
+        endpoint = default_endpoint(settings.region)
+    else:
+        return None
+    try:
+        return endpoint, validate_id(settings.project_id, "project id")
+    except InvalidIdError as exc:
+        raise ConfigError(str(exc)) from None

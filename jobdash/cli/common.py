@@ -34,7 +34,9 @@ def console(stream: TextIO | None = None) -> Console:
 
 
 def error_console() -> Console:
-    return console(sys.stderr)
+    console_ = console(sys.stderr)
+    console_.soft_wrap = True  # messages stay whole lines, whatever the width
+    return console_
 
 
 def print_error(message: str, *, hint: str | None = None) -> None:

@@ -134,7 +134,7 @@ def result_json(target: Target, update: PollUpdate | None) -> dict[str, Any]:
 
 
 def render_results(results: Results, now: datetime) -> Group:
-    parts = []
+    parts: list[Any] = []
     for target in results.targets:
         update = results.updates.get(target.key)
         if update is None:
@@ -142,15 +142,22 @@ def render_results(results: Results, now: datetime) -> Group:
             line.append(one_line(target.key.job_id, 64))
             line.append("  waiting for the first answer", style="dim")
             parts.append(line)
-        elif update.job is not None and (update.error is None or update.expired):
+            continue
+        error = None if update.expired else update.error
+        permanent = error is not None and error.kind in PERMANENT_ERRORS
+        if update.job is None:
+            assert error is not None
+            parts.append(error_label(target.key.job_id, error, retrying=not permanent))
+        elif error is None:
             note = "expired: the cloud has purged this finished job" if update.expired else None
             parts.append(job_tree(update.job, now, label=target.label, note=note))
-        elif update.job is not None and update.error is not None:
+        elif permanent:
             tree = job_tree(update.job, now, label=target.label, note="last known")
-            parts.append(Group(error_label(target.key.job_id, update.error), tree))
+            parts.append(Group(error_label(target.key.job_id, error), tree))
         else:
-            assert update.error is not None
-            parts.append(error_label(target.key.job_id, update.error))
+            # A passing hiccup: keep showing the job, say that its refresh is being retried.
+            note = f"last known; {error.kind}, retrying"
+            parts.append(job_tree(update.job, now, label=target.label, note=note))
     return Group(*parts)
 
 

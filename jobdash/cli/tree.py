@@ -7,6 +7,7 @@ from datetime import datetime
 from rich.text import Text
 from rich.tree import Tree
 
+from jobdash.catalog import lookup
 from jobdash.errors import ApiError
 from jobdash.model import Job, JobStatus, SubJob, format_duration, status_icon
 from jobdash.textsafe import one_line
@@ -73,8 +74,6 @@ def job_label(
     timing = timing_text(job, now)
     if timing:
         text.append(f"  {timing}", style="dim")
-    if job.begin_time:
-        text.append(f"  since {format_time(job.begin_time)}", style="dim")
     if job.failed and job.error_code and not job.sub_jobs:
         text.append(f"  {one_line(job.error_code, 30)}", style="red")
     if job.failed and job.fail_reason and not job.sub_jobs:
@@ -103,15 +102,35 @@ def sub_job_label(sub: SubJob, now: datetime) -> Text:
     return text
 
 
-def error_label(job_id: str, error: ApiError) -> Text:
-    text = Text(f"! {one_line(job_id, 64)}  ", style="bold red")
-    text.append(f"{error.kind}: ", style="red")
+def error_label(job_id: str, error: ApiError, *, retrying: bool = False) -> Text:
+    style = "yellow" if retrying else "red"
+    text = Text(f"{'…' if retrying else '!'} {one_line(job_id, 64)}  ", style=f"bold {style}")
+    text.append(f"{error.kind}{', retrying' if retrying else ''}: ", style=style)
     text.append(one_line(error.message, 240))
     return text
+
+
+def failure_summary_lines(job: Job) -> list[Text]:
+    """One line per error code with its count, meaning and hint (from the catalogue when known)."""
+    lines = []
+    for code, count, reason in job.failure_summary():
+        info = lookup(code)
+        line = Text(f"✗ {one_line(code, 30)} × {count}: ", style="red")
+        if info is not None:
+            line.append(one_line(info.meaning, 200))
+            line.append(f"  → {one_line(info.hint, 200)}", style="dim")
+        else:
+            line.append(one_line(reason or "no reason given", 200))
+        lines.append(line)
+    return lines
 
 
 def job_tree(job: Job, now: datetime, *, label: str | None = None, note: str | None = None) -> Tree:
     tree = Tree(job_label(job, now, label=label, note=note), guide_style="dim")
     for sub in job.sub_jobs:
         tree.add(sub_job_label(sub, now))
+    if job.failed and job.sub_jobs:
+        summary = tree.add(Text("failures by error code", style="bold red"))
+        for line in failure_summary_lines(job):
+            summary.add(line)
     return tree

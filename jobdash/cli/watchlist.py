@@ -73,9 +73,7 @@ async def run_add(args: argparse.Namespace) -> int:
     added: list[WatchKey] = []
     duplicates: list[WatchKey] = []
     if valid:
-        async with open_connection_from_args(args) as connection:
-            profile = getattr(connection.settings, "profile", None)
-            endpoint, project_id = connection.endpoint, connection.project_id
+        endpoint, project_id, profile = await _target(args)
         now = datetime.now(UTC)
         entries = [
             WatchEntry(
@@ -119,6 +117,19 @@ async def run_add(args: argparse.Namespace) -> int:
             out.print(Text(f"  {one_line(repr(value), 90)}: {problem}"))
         return EXIT_USAGE
     return EXIT_OK
+
+
+async def _target(args: argparse.Namespace) -> tuple[str, str, str | None]:
+    """Where added ids live: from the settings alone when they say, else by logging in."""
+    from jobdash.connection import target_without_login
+    from jobdash.settings import load_settings
+
+    settings = load_settings(args)
+    known = target_without_login(settings)
+    if known is not None:
+        return known[0], known[1], settings.profile
+    async with open_connection_from_args(args) as connection:
+        return connection.endpoint, connection.project_id, settings.profile
 
 
 async def run_rm(args: argparse.Namespace) -> int:
@@ -197,9 +208,15 @@ async def run_ls(args: argparse.Namespace) -> int:
         error_console().print("the watchlist is empty; add jobs with `jobdash add JOB_ID`")
         return EXIT_OK
     now = datetime.now(UTC)
+    places = {(e.key.project_id, e.key.endpoint) for e in entries}
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("status", "job id", "type", "label", "updated", "project / endpoint"):
-        table.add_column(column)
+    table.add_column("status", no_wrap=True)
+    table.add_column("job id", no_wrap=True, min_width=32)  # ids are copied: never cut them
+    table.add_column("type", overflow="fold")
+    table.add_column("label", overflow="fold")
+    table.add_column("updated", no_wrap=True)
+    if len(places) > 1:
+        table.add_column("project / endpoint", overflow="fold")
     for entry in entries:
         snapshot = snapshots.get(entry.key)
         job = snapshot.job if snapshot else None
@@ -208,16 +225,24 @@ async def run_ls(args: argparse.Namespace) -> int:
             status.append(" (expired)", style="magenta")
         elif snapshot and snapshot.error_kind:
             status.append(f" ({snapshot.error_kind})", style="red")
-        table.add_row(
+        row = [
             status,
             Text(one_line(entry.key.job_id, 64)),
             Text(one_line(job.job_type if job else "", 30)),
             Text(one_line(entry.label or "", 40)),
             Text(_age(snapshot, now), style="dim"),
-            Text(
-                f"{one_line(entry.key.project_id, 40)} {one_line(entry.key.endpoint, 60)}",
-                style="dim",
-            ),
-        )
+        ]
+        if len(places) > 1:
+            row.append(
+                Text(
+                    f"{one_line(entry.key.project_id, 40)} {one_line(entry.key.endpoint, 60)}",
+                    style="dim",
+                )
+            )
+        table.add_row(*row)
     console().print(table)
+    if len(places) == 1:
+        ((project_id, endpoint),) = places
+        footer = f"{len(entries)} job{'s' if len(entries) != 1 else ''} in project {project_id} at {endpoint}"
+        console().print(Text(one_line(footer, 200), style="dim"))
     return EXIT_OK
