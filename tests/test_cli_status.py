@@ -29,8 +29,10 @@ def test_tree_shows_jobs_and_failed_sub_jobs(sim: Simulator, capsys, monkeypatch
     assert "✗ FAIL" in result.out
     assert "createSingleServer" in result.out
     assert "3/3" in result.out and "✗1" in result.out
-    # The failed sub-job shows its error code.
+    # The failed sub-job shows its error code, and the summary what it means.
     assert "Ecs." in result.out
+    assert "failures by error code" in result.out
+    assert "× 1: " in result.out
 
 
 def test_json_keeps_api_fields_and_order(sim: Simulator, capsys, monkeypatch) -> None:

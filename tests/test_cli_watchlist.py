@@ -159,3 +159,19 @@ def test_ctrl_c_ends_watch_with_130_and_keeps_the_store(
     assert entry.key.job_id == job
     assert snapshot is not None and snapshot.job is not None
     assert snapshot.job.status in ("INIT", "RUNNING")
+
+
+def test_add_needs_no_login_when_endpoint_and_project_are_given(capsys, monkeypatch) -> None:
+    flags = ["--endpoint", "https://ecs.eu-de.otc.t-systems.com", "--project-id", "f" * 32]
+    result = run_cli(["add", *flags, A], capsys, monkeypatch)
+    assert result.code == 0, result.err
+    (entry,) = listed(capsys, monkeypatch)
+    assert entry["endpoint"] == "https://ecs.eu-de.otc.t-systems.com"
+    assert entry["project_id"] == "f" * 32
+    region = run_cli(["add", "--region", "eu-nl", "--project-id", "f" * 32, B], capsys, monkeypatch)
+    assert region.code == 0, region.err
+    assert listed(capsys, monkeypatch)[1]["endpoint"] == "https://ecs.eu-nl.otc.t-systems.com"
+    # Without a project id only a login could tell where the job lives.
+    unknown = run_cli(["add", "--region", "eu-de", C], capsys, monkeypatch)
+    assert unknown.code == 2
+    assert len(listed(capsys, monkeypatch)) == 2
