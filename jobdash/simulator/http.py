@@ -19,6 +19,8 @@ MAX_HEAD_BYTES = 32 * 1024
 MAX_BODY_BYTES = 4 * 1024 * 1024
 IDLE_TIMEOUT = 120.0  # seconds a keep-alive connection may sit unused
 SERVER_NAME = "jobdash-simulator"
+LINGER_SECONDS = 2.0
+MAX_LINGER_BYTES = 256 * 1024
 
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _VERSION = re.compile(rb"HTTP/1\.[01]")
@@ -221,10 +223,10 @@ class HttpServer:
                 head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), IDLE_TIMEOUT)
             except asyncio.IncompleteReadError as exc:
                 if exc.partial.strip():
-                    await self._reject(writer, "incomplete request")
+                    await self._reject(reader, writer, "incomplete request")
                 return
             except asyncio.LimitOverrunError:
-                await self._reject(writer, "request head too large")
+                await self._reject(reader, writer, "request head too large")
                 return
             try:
                 request, length, chunked = _parse_head(head.lstrip(b"\r\n"), peer)
@@ -233,7 +235,7 @@ class HttpServer:
                 else:
                     body = await reader.readexactly(length) if length else b""
             except (BadRequest, asyncio.LimitOverrunError) as exc:
-                await self._reject(writer, str(exc) or "bad request")
+                await self._reject(reader, writer, str(exc) or "bad request")
                 return
             request = dataclasses.replace(request, body=body)
             response = await self._handler(request)
@@ -245,9 +247,19 @@ class HttpServer:
             if close:
                 return
 
-    async def _reject(self, writer: asyncio.StreamWriter, reason: str) -> None:
+    async def _reject(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, reason: str
+    ) -> None:
         self.bad_requests += 1
         body = json.dumps({"error": {"code": "Common.0400", "message": f"Bad request: {reason}"}})
         writer.write(encode_response(Response(400, body.encode()), close=True))
-        with contextlib.suppress(ConnectionError):
+        with contextlib.suppress(ConnectionError, TimeoutError, asyncio.LimitOverrunError):
             await writer.drain()
+            # Lingering close: closing with unread input would reset the connection and
+            # could destroy the 400 before the client reads it.
+            if writer.can_write_eof():
+                writer.write_eof()
+            async with asyncio.timeout(LINGER_SECONDS):
+                for _ in range(MAX_LINGER_BYTES // 4096):
+                    if not await reader.read(4096):
+                        break
