@@ -115,6 +115,9 @@ def error_from_response(response: httpx.Response, job_id: str) -> ApiError | Non
         data = response.json()
     except (ValueError, UnicodeDecodeError):
         data = None
+    if status < 300 and _is_job_body(data):
+        # A failed job's own `error_code` (e.g. Ecs.0114 from a delete) is not a request error.
+        return None
     body = parse_error_body(data)
     code = body.code
     detail = _short(body.message) if body.message else None
@@ -152,6 +155,16 @@ def error_from_response(response: httpx.Response, job_id: str) -> ApiError | Non
     if status >= 300:
         return BadResponseError(explain(f"unexpected redirect (HTTP {status})"), **common)
     return None
+
+
+def _is_job_body(data: Any) -> bool:
+    """A job object: it has a status and no request-level `code` or `error` object."""
+    return (
+        isinstance(data, Mapping)
+        and "status" in data
+        and not data.get("code")
+        and not isinstance(data.get("error"), Mapping)
+    )
 
 
 class JobsClient:
