@@ -181,6 +181,34 @@ def test_head_has_length_but_no_body(simulator: Simulator, conn: socket.socket) 
     assert head_part[1].startswith(b"HTTP/1.1 200 OK"), "HEAD must not send a body"
 
 
+def test_handler_failure_answers_500_and_server_keeps_going(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    job_id = simulator.create_servers(1)
+
+    async def broken(*_args: object) -> None:
+        raise RuntimeError("handler bug")
+
+    with httpx.Client() as http:
+        monkeypatch.setattr(simulator.app, "_dispatch", broken)
+        failed = http.get(f"{simulator.url}/anything")
+        assert failed.status_code == 500
+        assert failed.headers["connection"] == "close"
+        assert "handler bug" in caplog.text
+        monkeypatch.undo()
+        ok = http.get(
+            f"{simulator.url}/v1/{simulator.project_id}/jobs/{job_id}",
+            headers={"X-Auth-Token": simulator.credentials.token},
+        )
+        assert ok.status_code == 200
+        # Nonsense sent to the control endpoints is a 400, not a crash.
+        for seconds in ("inf", "nan", -5, "soon"):
+            moved = http.post(f"{simulator.url}/_sim/advance", json={"seconds": seconds})
+            assert moved.status_code == 400
+        assert http.post(f"{simulator.url}/_sim/advance", json={}).status_code == 400
+        assert http.post(f"{simulator.url}/_sim/faults", content=b"[1]").status_code == 400
+
+
 # -- concurrency ----------------------------------------------------------------------
 
 
@@ -266,6 +294,19 @@ async def test_serve_in_the_running_loop() -> None:
             await task
         with pytest.raises(httpx.ConnectError):
             await client.get(url + "/_sim/stats")
+
+
+async def test_stop_ends_serve_from_another_thread() -> None:
+    ready: asyncio.Future[Simulator] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(serve(SimulatorConfig(), ready=ready.set_result))
+    sim = await asyncio.wait_for(ready, 10)
+    where = address(sim)
+    stopper = threading.Thread(target=sim.stop)
+    stopper.start()
+    await asyncio.wait_for(task, 10)  # ends normally, not cancelled
+    stopper.join()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(where, timeout=5)
 
 
 # -- jobdash simulate -----------------------------------------------------------------

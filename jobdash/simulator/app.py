@@ -20,6 +20,7 @@ from urllib.parse import unquote
 from jobdash.simulator import responses as r
 from jobdash.simulator.clock import SimClock, format_api_time
 from jobdash.simulator.config import SimulatorConfig, make_credentials, make_project_id
+from jobdash.simulator.control import CONTROL_PREFIX, control_response
 from jobdash.simulator.faults import Fault, FaultBook, make_fault
 from jobdash.simulator.http import Request, Response
 from jobdash.simulator.iam import (
@@ -42,7 +43,6 @@ _JOB = re.compile(r"/v1/([^/]+)/jobs/([^/]+)")
 _CREATE = re.compile(r"/v1(?:\.1)?/([^/]+)/cloudservers")
 _DELETE = re.compile(r"/v1/([^/]+)/cloudservers/delete")
 _ACTION = re.compile(r"/v1/([^/]+)/cloudservers/action")
-_CONTROL_PREFIX = "/_sim/"
 
 
 class SimulatorApp:
@@ -215,8 +215,8 @@ class SimulatorApp:
 
     async def _dispatch(self, request: Request, request_id: str) -> tuple[str, Response | None]:
         path = request.path
-        if path.startswith(_CONTROL_PREFIX):
-            return "control", self._control(request)
+        if path.startswith(CONTROL_PREFIX):
+            return "control", control_response(self, request)
         if self.config.latency_ms:
             await asyncio.sleep(self.config.latency_ms / 1000)
         if path in ("/v3/auth/tokens", "/v3/auth/tokens/"):
@@ -358,43 +358,6 @@ class SimulatorApp:
         except (ValueError, TypeError, AttributeError) as exc:
             return r.bad_parameter("Ecs.0005", f"Invalid parameter values: {exc}")
 
-    def _control(self, request: Request) -> Response:
-        if not (request.peer.startswith("127.") or request.peer in ("::1", "localhost")):
-            return r.json_response(403, {"error": {"code": "Sim.0403", "message": "loopback only"}})
-        name = request.path[len(_CONTROL_PREFIX) :].rstrip("/")
-        try:
-            body = json.loads(request.body) if request.body else {}
-            if not isinstance(body, dict):
-                raise ValueError("the body must be a JSON object")
-            return self._control_action(request.method, name, body)
-        except (ValueError, TypeError, KeyError) as exc:
-            return r.json_response(400, {"error": {"code": "Sim.0400", "message": str(exc)}})
-
-    def _control_action(self, method: str, name: str, body: dict[str, Any]) -> Response:
-        if name == "faults" and method == "POST":
-            self.inject(
-                body["fault"],
-                count=body.get("count", 1),
-                job_id=body.get("job_id"),
-                status=body.get("status"),
-                retry_after=body.get("retry_after"),
-                latency_ms=body.get("latency_ms"),
-            )
-            return r.json_response(201, {"faults": self._pending_faults()})
-        if name == "faults" and method == "GET":
-            return r.json_response(200, {"faults": self._pending_faults()})
-        if name == "faults" and method == "DELETE":
-            self.clear_faults()
-            return r.json_response(200, {"faults": []})
-        if name == "advance" and method == "POST":
-            now = self.advance(float(body["seconds"]))
-            return r.json_response(200, {"now": format_api_time(round(now.timestamp() * 1000))})
-        if name == "stats" and method == "GET":
-            return r.json_response(200, self.stats())
-        if name == "jobs" and method == "POST":
-            return r.json_response(201, {"job_id": self.put_job(body)})
-        return r.unknown_api("")
-
-    def _pending_faults(self) -> list[dict[str, Any]]:
+    def pending_faults(self) -> list[dict[str, Any]]:
         with self._lock:
             return self._faults.pending()

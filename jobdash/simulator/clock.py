@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 
 def to_ms(moment: datetime) -> int:
@@ -63,6 +63,3 @@ class SimClock:
         with self._lock:
             self._advanced_ms += round(seconds * 1000)
         return self.now()
-
-    def after(self, seconds: float) -> datetime:
-        return self.now() + timedelta(seconds=seconds)

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,9 @@ IDLE_TIMEOUT = 120.0  # seconds a keep-alive connection may sit unused
 SERVER_NAME = "jobdash-simulator"
 LINGER_SECONDS = 2.0
 MAX_LINGER_BYTES = 256 * 1024
+
+_INTERNAL_ERROR = b'{"error": {"code": "Common.0001", "message": "simulator internal error"}}'
+logger = logging.getLogger(__name__)
 
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _VERSION = re.compile(rb"HTTP/1\.[01]")
@@ -238,7 +242,13 @@ class HttpServer:
                 await self._reject(reader, writer, str(exc) or "bad request")
                 return
             request = dataclasses.replace(request, body=body)
-            response = await self._handler(request)
+            try:
+                response = await self._handler(request)
+            except Exception:
+                # A bug in a handler costs one answer, not the connection task or the server.
+                logger.exception("simulator handler failed for %s %s", request.method, request.path)
+                response = Response(500, _INTERNAL_ERROR)
+                request = dataclasses.replace(request, headers=(("connection", "close"),))
             if response is None:
                 return  # drop: close without answering
             close = _wants_close(request)

@@ -219,9 +219,6 @@ class JobBook:
             return json.dumps(parent.sub_jobs[index].render(now_ms))
         return None
 
-    def plan(self, job_id: str) -> JobPlan | None:
-        return self._jobs.get(job_id)
-
     def __len__(self) -> int:
         return len(self._jobs) + len(self._raw)
 

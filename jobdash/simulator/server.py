@@ -99,12 +99,11 @@ class Simulator:
     def stop(self) -> None:
         """Close every connection and the socket, and end the thread."""
         thread, loop, stopping = self._thread, self._loop, self._stopping
-        if thread is None:
-            return
         if loop is not None and stopping is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop already ended
                 loop.call_soon_threadsafe(stopping.set)
-        thread.join(timeout=10)
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=10)
         self._thread = None
         self._loop = None
 
