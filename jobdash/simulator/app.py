@@ -332,10 +332,8 @@ class SimulatorApp:
             body = None
         if not isinstance(body, dict) or not body:
             return r.bad_parameter("Common.0002", "The request body cannot be left blank.")
-        options = body.get("_sim") if isinstance(body.get("_sim"), dict) else {}
-        fail_count = options.get("fail_count")
-        duration = tuple(options.get("duration") or DEFAULT_DURATION)
         try:
+            fail_count, duration = _sim_options(body.get("_sim"))
             if route == "create_servers":
                 server = body.get("server")
                 count = server.get("count", 1) if isinstance(server, dict) else None
@@ -361,3 +359,18 @@ class SimulatorApp:
     def pending_faults(self) -> list[dict[str, Any]]:
         with self._lock:
             return self._faults.pending()
+
+
+def _sim_options(value: Any) -> tuple[int | None, tuple[float, float]]:
+    """The optional `"_sim": {"fail_count", "duration": [low, high]}` of a create request."""
+    if value is None:
+        return None, DEFAULT_DURATION
+    if not isinstance(value, dict):
+        raise ValueError("_sim must be an object")
+    fail_count = value.get("fail_count")
+    if fail_count is not None and (not isinstance(fail_count, int) or isinstance(fail_count, bool)):
+        raise ValueError("_sim.fail_count must be an integer")
+    duration = value.get("duration", DEFAULT_DURATION)
+    if not isinstance(duration, list | tuple) or len(duration) != 2:
+        raise ValueError("_sim.duration must be [low, high] in seconds")
+    return fail_count, (float(duration[0]), float(duration[1]))
