@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -664,3 +665,16 @@ def test_clock_modes() -> None:
         SimulatorConfig(fail_rate=2.0)
     with pytest.raises(ValueError):
         SimulatorConfig(not_found_style="500")  # type: ignore[arg-type]
+
+
+def test_real_clock_runs_jobs_at_speed(simulator_factory: Factory, http: httpx.Client) -> None:
+    sim = simulator_factory(manual_clock=False, speed=20_000.0, purge_after=1e9)
+    job_id = sim.create_servers(3, fail_count=1)
+    job = fetch(http, sim, job_id)
+    for _ in range(5_000):  # bounded wait, not a timing assertion
+        if job.is_terminal:
+            break
+        time.sleep(0.001)
+        job = fetch(http, sim, job_id)
+    assert job.status == "FAIL"
+    assert job.end_time is not None and sim.now() > job.end_time
