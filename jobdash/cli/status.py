@@ -133,7 +133,9 @@ def result_json(target: Target, update: PollUpdate | None) -> dict[str, Any]:
     return {"job_id": key.job_id, "project_id": key.project_id, "status": None, "error": error}
 
 
-def render_results(results: Results, now: datetime) -> Group:
+def render_results(results: Results, now: datetime, *, in_progress: bool = False) -> Group:
+    """The tree of every target. `in_progress`: a watch is still running, so passing errors
+    are being retried and the last known job stays in view."""
     parts: list[Any] = []
     for target in results.targets:
         update = results.updates.get(target.key)
@@ -147,11 +149,13 @@ def render_results(results: Results, now: datetime) -> Group:
         permanent = error is not None and error.kind in PERMANENT_ERRORS
         if update.job is None:
             assert error is not None
-            parts.append(error_label(target.key.job_id, error, retrying=not permanent))
+            parts.append(
+                error_label(target.key.job_id, error, retrying=in_progress and not permanent)
+            )
         elif error is None:
             note = "expired: the cloud has purged this finished job" if update.expired else None
             parts.append(job_tree(update.job, now, label=target.label, note=note))
-        elif permanent:
+        elif permanent or not in_progress:
             tree = job_tree(update.job, now, label=target.label, note="last known")
             parts.append(Group(error_label(target.key.job_id, error), tree))
         else:
@@ -338,7 +342,7 @@ async def _watch(args: argparse.Namespace, connection: Any, results: Results, st
                     live.update(
                         Group(
                             progress_line(results, started, poller.endpoint_states()),
-                            render_results(results, datetime.now(UTC)),
+                            render_results(results, datetime.now(UTC), in_progress=True),
                         )
                     )
                     if await _wait(settled, 1.0):
