@@ -33,6 +33,7 @@ def test_tree_shows_jobs_and_failed_sub_jobs(sim: Simulator, capsys, monkeypatch
     assert "Ecs." in result.out
     assert "failures by error code" in result.out
     assert "× 1: " in result.out
+    assert "2 jobs:  ✓1 succeeded  ✗1 failed" in result.out
 
 
 def test_json_keeps_api_fields_and_order(sim: Simulator, capsys, monkeypatch) -> None:

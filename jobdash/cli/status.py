@@ -165,6 +165,33 @@ def render_results(results: Results, now: datetime, *, in_progress: bool = False
     return Group(*parts)
 
 
+def summary_line(results: Results) -> Text:
+    """`5 jobs: ✓3 succeeded  ✗1 failed  ●1 not finished  !0 not fetched`, zero counts left out."""
+    counts = {"succeeded": 0, "failed": 0, "not finished": 0, "not fetched": 0}
+    for target in results.targets:
+        update = results.updates.get(target.key)
+        job = update.job if update is not None else None
+        if job is None or (update is not None and update.error is not None and not update.expired):
+            counts["not fetched"] += 1
+        elif job.failed:
+            counts["failed"] += 1
+        elif job.is_terminal:
+            counts["succeeded"] += 1
+        else:
+            counts["not finished"] += 1
+    line = Text(f"{len(results.targets)} jobs:", style="bold")
+    styles = {
+        "succeeded": ("✓", "green"),
+        "failed": ("✗", "bold red"),
+        "not finished": ("●", "yellow"),
+    }
+    for name, count in counts.items():
+        if count:
+            icon, style = styles.get(name, ("!", "red"))
+            line.append(f"  {icon}{count} {name}", style=style)
+    return line
+
+
 def progress_line(results: Results, started: float, states: Sequence[Any]) -> Text:
     finished = sum(
         1
@@ -271,6 +298,8 @@ async def run_status(args: argparse.Namespace) -> int:
         )
     else:
         out.print(render_results(results, datetime.now(UTC)))
+        if len(targets) > 1:
+            out.print(summary_line(results))
     if not finished:
         print_error(f"timed out after {args.timeout:g}s with jobs still running")
         return EXIT_UNFINISHED
