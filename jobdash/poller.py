@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 #: `refresh_all_once` retries an entry this often when the endpoint throttles it.
 ONCE_ATTEMPTS = 3
 
+#: After a failed store write, updates are only kept in memory for this many seconds:
+#: each write to a locked database blocks the loop for the store's whole busy timeout.
+STORE_RETRY_AFTER = 30.0
+
 
 class SnapshotStore(Protocol):
     """What the poller needs from `jobdash.store.Store`."""
@@ -99,6 +103,9 @@ class Poller:
         self.paused = False
         #: The last failure writing to the store, for the caller to show; None when fine.
         self.store_error: str | None = None
+        #: The latest update per key not yet in the store, and when to try writing again.
+        self._unsaved: dict[WatchKey, PollUpdate] = {}
+        self._store_retry_at: float | None = None
 
     # ----------------------------------------------------------- watchlist
     def set_watchlist(
@@ -138,6 +145,7 @@ class Poller:
         """Stop watching; an answer still under way for a removed key is dropped."""
         for key in list(keys):
             entry = self._entries.pop(key, None)
+            self._unsaved.pop(key, None)
             if entry is not None:
                 self._endpoint(key.endpoint).clients.pop(key, None)
         self._notify()
@@ -266,6 +274,7 @@ class Poller:
         self._closed = True
         self._notify()
         await self._cancel_tasks()
+        self._save_unsaved()
 
     # ----------------------------------------------------------- internals
     def _load_watchlist(self) -> None:
@@ -400,25 +409,49 @@ class Poller:
         return update
 
     def _emit(self, update: PollUpdate) -> None:
-        store = self._store
-        if store is not None:
-            self._call_store("record an update in", lambda: store.record(update))
+        if self._store is not None:
+            self._unsaved[update.key] = update
+            self._save_unsaved()
         if self._on_update is not None:
             try:
                 self._on_update(update)
             except Exception:
                 log.exception("update callback failed for job %s", update.key.job_id)
 
+    def _save_unsaved(self) -> None:
+        """Write the updates the store has not got yet, unless a recent write failed.
+
+        While the store is failing (locked, disk full) only the latest update per key is
+        kept; the store diffs each one against what it holds, so nothing else is needed.
+        """
+        store = self._store
+        if store is None or not self._unsaved:
+            return
+        if self._store_retry_at is not None and self._clock() < self._store_retry_at:
+            return
+        self._store_retry_at = None
+        for key, update in list(self._unsaved.items()):
+            saved, _ = self._try_store("record an update in", lambda u=update: store.record(u))
+            if not saved:
+                self._store_retry_at = self._clock() + STORE_RETRY_AFTER
+                return
+            if self._unsaved.get(key) is update:
+                del self._unsaved[key]
+
     def _call_store(self, what: str, call: Callable[[], object]) -> object:
+        """`call()`'s result, or None when it failed (the failure is logged and kept)."""
+        return self._try_store(what, call)[1]
+
+    def _try_store(self, what: str, call: Callable[[], object]) -> tuple[bool, object]:
         try:
             result = call()
         except Exception as exc:
             # A full disk or a locked database must not stop the polling.
             self.store_error = f"could not {what} the store: {type(exc).__name__}: {exc}"
             log.warning("%s", self.store_error)
-            return None
+            return False, None
         self.store_error = None
-        return result
+        return True, result
 
     async def _cancel_tasks(self) -> None:
         tasks = list(self._tasks)

@@ -23,7 +23,7 @@ from poller_helpers import (
 
 from jobdash.errors import ErrorKind
 from jobdash.model import parse_job
-from jobdash.poller import Poller
+from jobdash.poller import STORE_RETRY_AFTER, Poller
 from jobdash.watch import PollUpdate, Snapshot
 
 LONG_AGO = "2024-05-01T10:00:00.000Z"
@@ -496,6 +496,41 @@ async def test_store_records_every_update_and_its_failures_are_not_fatal(api, ma
     await poller.refresh_all_once([key("a")])
     assert len(seen) == 2
     assert poller.store_error and "disk full" in poller.store_error
+
+
+async def test_a_failing_store_is_left_alone_for_a_while_then_gets_the_latest(
+    api, clock, make_poller
+):
+    api.jobs["a"] = job_body("a", status="RUNNING", sub_statuses=("RUNNING",))
+    api.jobs["b"] = job_body("b", status="RUNNING", sub_statuses=("RUNNING",))
+    store = MemoryStore()
+    store.fail = True
+    attempts = 0
+    record = store.record
+
+    def counting_record(update: PollUpdate) -> None:
+        nonlocal attempts
+        attempts += 1
+        record(update)
+
+    store.record = counting_record  # type: ignore[method-assign]
+    poller = make_poller(store=store)
+    await poller.refresh_all_once([key("a"), key("b")])
+    assert attempts == 1  # the second update waits in memory, no second blocked write
+    store.fail = False
+    api.jobs["a"] = job_body("a", status="SUCCESS")
+    clock.advance(STORE_RETRY_AFTER / 2)
+    await poller.refresh_all_once([key("a")])
+    assert attempts == 1 and store.recorded == []
+    clock.advance(STORE_RETRY_AFTER)
+    api.jobs["b"] = job_body("b", status="SUCCESS")
+    await poller.refresh_all_once([key("b")])
+    # Once the pause is over, the latest update of every job reaches the store.
+    assert {u.key.job_id: u.job.status for u in store.recorded if u.job} == {
+        "a": "SUCCESS",
+        "b": "SUCCESS",
+    }
+    assert poller.store_error is None
 
 
 async def test_snapshots_are_seeded_from_the_store(api, make_poller):
