@@ -9,7 +9,7 @@ import pytest
 from cli_helpers import connection_flags, run_cli
 
 import jobdash.store
-from jobdash.paths import database_file
+from jobdash.paths import config_file, database_file
 from jobdash.simulator import Simulator, SimulatorConfig
 from jobdash.store import Store
 from jobdash.watch import PollUpdate
@@ -56,3 +56,40 @@ def test_status_on_a_locked_database_tries_the_store_once_not_per_job(
     # the others wait in memory instead of costing one timeout per job.
     assert CountingStore.attempts == 1
     assert any("is locked" in message for message in caplog.messages)
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--interval", "nan"],
+        ["--interval", "inf"],
+        ["--interval", "-1"],
+        ["--timeout", "nan"],
+        ["--timeout", "-5"],
+        ["--timeout", "soon"],
+    ],
+)
+def test_odd_interval_and_timeout_are_usage_errors(
+    sim: Simulator, capsys, monkeypatch, flags: list[str]
+) -> None:
+    job = sim.create_servers(1, fail_count=0, duration=(5, 5))
+    with pytest.raises(SystemExit) as exited:
+        run_cli(["status", *connection_flags(sim), "--watch", *flags, job], capsys, monkeypatch)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert flags[0] in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "line", ["interval = nan", "max_interval = inf", "max_in_flight = inf", "max_rps = inf"]
+)
+def test_non_finite_poller_settings_in_config_toml_are_configuration_errors(
+    sim: Simulator, capsys, monkeypatch, line: str
+) -> None:
+    config = config_file()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(f"[poller]\n{line}\n")
+    job = sim.create_servers(1, fail_count=0, duration=(5, 5))
+    result = run_cli(["status", *connection_flags(sim), job], capsys, monkeypatch, sim=sim)
+    assert result.code == 2
+    assert "config.toml" in result.err and line.split()[0] in result.err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -40,6 +41,22 @@ PERMANENT_ERRORS = frozenset(
 )
 
 
+def _seconds(*, allow_zero: bool) -> Callable[[str], float]:
+    """An argparse type for a finite number of seconds (argparse reports misuse as exit 2)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+        if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+            least = "zero or more" if allow_zero else "more than zero"
+            raise argparse.ArgumentTypeError(f"must be a finite number {least}, not {text!r}")
+        return value
+
+    return parse
+
+
 def add_status_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "job_ids", nargs="*", metavar="JOB_ID", help="jobs to show (default: the watchlist)"
@@ -57,14 +74,14 @@ def add_status_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--interval",
-        type=float,
+        type=_seconds(allow_zero=False),
         default=None,
         metavar="S",
         help="base poll interval in seconds (default 3, or [poller] interval in config.toml)",
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds(allow_zero=True),
         default=None,
         metavar="S",
         help="give up watching after S seconds (exit 8)",
