@@ -38,6 +38,7 @@ from jobdash.errors import (
     UnauthorizedError,
 )
 from jobdash.service_catalog import endpoint_from_catalog, service_origin
+from jobdash.settings import reject_userinfo
 from jobdash.token_cache import TokenCache, TokenInfo, identity_key, parse_iam_time
 
 __all__ = [
@@ -139,6 +140,7 @@ class AkSkAuth(httpx.Auth):
 
 def _normalise_auth_url(auth_url: str) -> str:
     """IAM's base URL ends with /v3; a bare host gets it added."""
+    reject_userinfo(auth_url, "auth URL")
     url = auth_url.strip().rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:

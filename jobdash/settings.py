@@ -98,8 +98,21 @@ def default_endpoint(region: str) -> str:
     return f"https://ecs.{region}.otc.t-systems.com"
 
 
+def reject_userinfo(url: str, what: str) -> None:
+    """Refuse `user:password@` in a URL: it would end up in messages and the watchlist.
+
+    The message does not repeat the URL, since what it carries may be a password.
+    """
+    if "@" in urlsplit(url.strip()).netloc:
+        raise ConfigError(
+            f"the {what} must not contain a user name or password ('user:password@host'); "
+            "give credentials with OS_USERNAME / OS_PASSWORD, a token or an access key"
+        )
+
+
 def check_endpoint(url: str) -> str:
     """An endpoint must be an http(s) URL with a host; returns it without a trailing slash."""
+    reject_userinfo(url, "endpoint URL")
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
         raise ConfigError(
@@ -339,6 +352,8 @@ def missing_settings(settings: Settings) -> list[str]:
 
 def require_complete(settings: Settings) -> None:
     """Raise one ConfigError saying everything that is missing and how to give it."""
+    if settings.auth_url:
+        reject_userinfo(settings.auth_url, "auth URL")
     if settings.endpoint:
         check_endpoint(settings.endpoint)
     elif settings.region:

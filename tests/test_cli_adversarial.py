@@ -93,3 +93,29 @@ def test_non_finite_poller_settings_in_config_toml_are_configuration_errors(
     result = run_cli(["status", *connection_flags(sim), job], capsys, monkeypatch, sim=sim)
     assert result.code == 2
     assert "config.toml" in result.err and line.split()[0] in result.err
+
+
+def test_a_password_inside_a_url_is_refused_and_never_shown_or_stored(
+    sim: Simulator, capsys, monkeypatch
+) -> None:
+    job = sim.create_servers(1, fail_count=0, duration=(5, 5))
+    secret = "hunter2-in-the-url"
+    leaky = sim.url.replace("http://", f"http://operator:{secret}@")
+    monkeypatch.setenv("JOBDASH_ENDPOINT", leaky)
+    monkeypatch.setenv("OS_PROJECT_ID", sim.project_id)
+    added = run_cli(["add", job], capsys, monkeypatch, sim=sim)
+    assert added.code == 2
+    assert "endpoint URL must not contain a user name or password" in added.err
+    assert secret not in added.out + added.err
+    assert not database_file().exists() or secret.encode() not in database_file().read_bytes()
+
+    monkeypatch.delenv("JOBDASH_ENDPOINT")
+    monkeypatch.setenv("OS_AUTH_URL", leaky + "/v3")
+    monkeypatch.setenv("OS_USERNAME", sim.credentials.username)
+    monkeypatch.setenv("OS_PASSWORD", sim.credentials.password)
+    monkeypatch.setenv("OS_USER_DOMAIN_NAME", sim.credentials.user_domain_name)
+    monkeypatch.delenv("OS_AUTH_TOKEN")
+    status = run_cli(["status", "--endpoint", sim.url, job], capsys, monkeypatch)
+    assert status.code == 2
+    assert "auth URL must not contain" in status.err
+    assert secret not in status.out + status.err
