@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from cli_helpers import connection_flags, run_cli
 
@@ -119,3 +120,18 @@ def test_a_password_inside_a_url_is_refused_and_never_shown_or_stored(
     assert status.code == 2
     assert "auth URL must not contain" in status.err
     assert secret not in status.out + status.err
+
+
+def test_adding_an_api_error_answer_says_so(sim: Simulator, capsys, monkeypatch) -> None:
+    # What `curl ... | jobdash add -` pipes in when the create call failed.
+    answer = httpx.get(
+        f"{sim.url}/v1/{sim.project_id}/jobs/0123456789abcdef0123456789abcdef",
+        headers={"X-Auth-Token": sim.credentials.token},
+    )
+    assert answer.status_code >= 400
+    result = run_cli(["add", *connection_flags(sim), "-"], capsys, monkeypatch, stdin=answer.text)
+    assert result.code == 2
+    assert "the input is an API error, not a job: Common.0011" in result.err
+    junk = run_cli(["add", *connection_flags(sim), "-"], capsys, monkeypatch, stdin='{"id": 5}')
+    assert junk.code == 2
+    assert "found no job id in the 9 bytes of input" in junk.err

@@ -45,22 +45,40 @@ def add_ls_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the watchlist as JSON")
 
 
-def collect_ids(args_ids: list[str], stdin: TextIO) -> list[str]:
-    """Ids from the command line, with `-` (or piped input when no ids are given) read from stdin."""
+def collect_ids(args_ids: list[str], stdin: TextIO) -> tuple[list[str], str]:
+    """Ids from the command line, with `-` (or piped input when no ids are given) read from
+    stdin; also the text read from stdin ("" when none), to explain an input without ids."""
     ids: list[str] = []
     read_stdin = "-" in args_ids or (not args_ids and not stdin.isatty())
     for value in args_ids:
         if value != "-":
             ids.append(value)
-    if read_stdin:
-        ids.extend(extract_job_ids(stdin.read()))
-    return ids
+    piped = stdin.read() if read_stdin else ""
+    ids.extend(extract_job_ids(piped))
+    return ids, piped
+
+
+def _no_ids_in(piped: str) -> str:
+    """Why piped input gave no id: an API error answer (e.g. a failed create) says so itself."""
+    from jobdash.client import parse_error_body
+
+    try:
+        body = parse_error_body(json.loads(piped))
+    except ValueError:
+        body = None
+    if body is not None and (body.code or body.message):
+        said = ": ".join(part for part in (body.code, body.message) if part)
+        return f"the input is an API error, not a job: {one_line(said, 200)}"
+    return f"found no job id in the {len(piped.encode(errors='replace'))} bytes of input"
 
 
 async def run_add(args: argparse.Namespace) -> int:
     from jobdash.store import Store
 
-    ids = collect_ids(args.job_ids, sys.stdin)
+    ids, piped = collect_ids(args.job_ids, sys.stdin)
+    if not ids and piped.strip():
+        print_error(_no_ids_in(piped), hint="nothing was added to the watchlist")
+        return EXIT_USAGE
     if not ids:
         print_error(
             "no job ids given",
