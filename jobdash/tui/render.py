@@ -163,13 +163,30 @@ _COUNT_ICONS = {UNREACHABLE: FETCH_ERROR_ICON, EXPIRED: EXPIRED_ICON, WAITING: W
 _COUNT_ROLES = {UNREACHABLE: Role.ERROR, EXPIRED: Role.MUTED, WAITING: Role.MUTED}
 
 
+#: The forms of the counts line, widest first: `icon number word` and the gap between.
+_COUNT_FORMS: tuple[tuple[str, str], ...] = (
+    ("{icon} {number} {word}", "  "),
+    ("{icon}{number} {word}", " "),
+    ("{icon}{number}", " "),
+)
+
+
 def counts_text(
-    counts: Counter[str], palette: Palette = DEFAULT_PALETTE, *, compact: bool = False
+    counts: Counter[str], palette: Palette = DEFAULT_PALETTE, *, width: int | None = None
 ) -> Text:
     """`● 2 running  ✗ 1 failed  ✓ 5 ok`; statuses outside the known set come last.
 
-    `compact` (narrow terminals) leaves out the words: `●2 ✗1 ✓5`.
+    Given a `width`, the widest form that fits it: `●2 running ✗1 failed ✓5 ok`, and only
+    when even that is too wide the icons and numbers alone: `●2 ✗1 ✓5`.
     """
+    for template, gap in _COUNT_FORMS:
+        text = _counts(counts, palette, template, gap)
+        if width is None or text.cell_len <= width:
+            return text
+    return text
+
+
+def _counts(counts: Counter[str], palette: Palette, template: str, gap: str) -> Text:
     text = Text()
     order = list(COUNT_ORDER) + sorted(k for k in counts if k not in COUNT_ORDER)
     for status in order:
@@ -180,9 +197,8 @@ def counts_text(
         role = _COUNT_ROLES.get(status) or status_role(status)
         word = _COUNT_WORDS.get(status) or one_line(status, 20).lower()
         if text:
-            text.append(" " if compact else "  ")
-        shown = f"{icon}{number}" if compact else f"{icon} {number} {word}"
-        text.append(shown, style=palette.style(role))
+            text.append(gap)
+        text.append(template.format(icon=icon, number=number, word=word), style=palette.style(role))
     if not text:
         text.append("no jobs watched (press a to add)", style=palette.muted)
     return text

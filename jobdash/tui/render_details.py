@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.highlighter import JSONHighlighter
 from rich.table import Table
@@ -46,31 +47,99 @@ def _value(value: object, *, multiline: bool = False) -> Text:
     return Text(printable(value, keep_newlines=multiline))
 
 
-class _Fields:
-    """Field names and values: a two-column grid, or `name: value` lines when narrow.
-    Values are always `Text`, never markup."""
+#: Columns between a field's name and its value.
+NAME_GAP = 2
+#: Narrower value columns than this list fields as `name: value` lines instead.
+MIN_VALUE_WIDTH = 20
 
-    def __init__(self, palette: Palette, *, narrow: bool = False) -> None:
+
+class _Fields:
+    """Field names and values, always `Text`, never markup.
+
+    Without a `width` (the panel's size is not known yet) a two-column grid folds what does
+    not fit. With one, a value that is a single word (an id, a URL) and does not fit next to
+    its name goes on its own line, so ids are never cut in the middle; when even the value
+    column is too narrow, fields are listed as `name: value` lines, and a value that does
+    not fit after its name starts the next line.
+    """
+
+    def __init__(self, palette: Palette, *, width: int | None = None) -> None:
         self.palette = palette
-        self.narrow = narrow
-        self.table = Table.grid(padding=(0, 2))
-        self.table.add_column(style=palette.muted, no_wrap=True)
-        self.table.add_column(overflow="fold")
-        self.lines: list[Text] = []
+        self.width = width
+        self.rows: list[tuple[str, Text]] = []
 
     def add(self, name: str, value: Text | object, *, multiline: bool = False) -> None:
         cell = value if isinstance(value, Text) else _value(value, multiline=multiline)
-        if self.narrow:
-            line = Text(f"{name}: ", style=self.palette.muted)
-            line.append_text(cell)
-            line.overflow = "fold"
-            self.lines.append(line)
-        else:
-            self.table.add_row(name, cell)
+        self.rows.append((name, cell))
 
     @property
     def renderable(self) -> RenderableType:
-        return Group(*self.lines) if self.narrow else self.table
+        if not self.rows:
+            return Group()
+        name_width = max(cell_len(name) for name, _ in self.rows)
+        if self.width is None:
+            table = self._grid(name_width)
+            for name, cell in self.rows:
+                table.add_row(name, cell)
+            return table
+        if self.width - name_width - NAME_GAP < MIN_VALUE_WIDTH:
+            return Group(*self._lines())
+        return Group(*self._blocks(name_width, self.width - name_width - NAME_GAP))
+
+    def _grid(self, name_width: int) -> Table:
+        table = Table.grid(padding=(0, NAME_GAP))
+        table.add_column(style=self.palette.muted, no_wrap=True, width=name_width)
+        table.add_column(overflow="fold")
+        return table
+
+    def _blocks(self, name_width: int, value_width: int) -> list[RenderableType]:
+        """Grids of the rows that fit, broken by rows whose value gets a line of its own."""
+        blocks: list[RenderableType] = []
+        table: Table | None = None
+        for name, cell in self.rows:
+            if _is_one_word(cell) and cell.cell_len > value_width:
+                if table is not None:
+                    blocks.append(table)
+                    table = None
+                blocks.append(Text(name, style=self.palette.muted))
+                blocks.append(self._own_line(cell))
+                continue
+            if table is None:
+                table = self._grid(name_width)
+            table.add_row(name, cell)
+        if table is not None:
+            blocks.append(table)
+        return blocks
+
+    def _lines(self) -> list[Text]:
+        assert self.width is not None
+        lines: list[Text] = []
+        for name, cell in self.rows:
+            line = Text(f"{name}: ", style=self.palette.muted)
+            # A value that fits a line of its own (a time, an id) is not broken after its name.
+            fits_alone = "\n" not in cell.plain and cell.cell_len + NAME_GAP <= self.width
+            too_long = line.cell_len + cell.cell_len > self.width
+            if too_long and (fits_alone or _is_one_word(cell)):
+                lines.append(line)
+                lines.append(self._own_line(cell))
+                continue
+            line.append_text(cell)
+            line.overflow = "fold"
+            lines.append(line)
+        return lines
+
+    def _own_line(self, cell: Text) -> Text:
+        """The value indented under its name, or from the left edge if that is what fits."""
+        assert self.width is not None
+        indent = max(0, min(NAME_GAP, self.width - cell.cell_len))
+        line = Text(" " * indent)
+        line.append_text(cell)
+        line.overflow = "fold"
+        return line
+
+
+def _is_one_word(cell: Text) -> bool:
+    return bool(cell.plain) and not any(ch.isspace() for ch in cell.plain)
 
 
 def _status_cell(status: str, palette: Palette) -> Text:
@@ -150,8 +219,10 @@ def job_details(
     *,
     lookup: Lookup | None = None,
     palette: Palette = DEFAULT_PALETTE,
-    narrow: bool = False,
+    width: int | None = None,
 ) -> RenderableType:
+    """Everything about a watched job. `width`: the columns the text may use (the fields are
+    laid out to keep ids whole), None when not known yet."""
     key = entry.key
     job = snapshot.job if snapshot else None
     parts: list[RenderableType] = []
@@ -164,7 +235,7 @@ def job_details(
     parts.append(title)
     parts.extend(_problem_lines(snapshot, now, palette))
 
-    fields = _Fields(palette, narrow=narrow)
+    fields = _Fields(palette, width=width)
     fields.add("job_id", key.job_id)
     if entry.label:
         fields.add("label", entry.label)
@@ -246,13 +317,14 @@ def sub_job_details(
     *,
     lookup: Lookup | None = None,
     palette: Palette = DEFAULT_PALETTE,
-    narrow: bool = False,
+    width: int | None = None,
 ) -> RenderableType:
+    """Everything about a sub-job and what its error code means; `width` as for `job_details`."""
     parts: list[RenderableType] = []
     title = _status_cell(sub.status, palette)
     title.append(f"  {one_line(sub.job_type or 'sub-job', 60)}", style="bold")
     parts.append(title)
-    fields = _Fields(palette, narrow=narrow)
+    fields = _Fields(palette, width=width)
     fields.add("status", _status_cell(sub.status, palette))
     fields.add("job_id", sub.job_id)
     fields.add("job_type", sub.job_type)

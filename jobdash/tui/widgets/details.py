@@ -16,8 +16,8 @@ from jobdash.tui.state import DashboardState, JobNodeData, NodeData, SubJobNodeD
 from jobdash.tui.widgets.themed import STATUS_COMPONENTS, theme_palette
 
 EMPTY_HINT = "Select a job on the left.\n\nPress a to add job ids, ? for help."
-#: Below this width fields are listed as `name: value` lines instead of two columns.
-NARROW_WIDTH = 44
+#: A column kept free for the vertical scrollbar, so long content does not re-wrap.
+SCROLLBAR_WIDTH = 1
 
 
 class DetailsPanel(VerticalScroll):
@@ -31,7 +31,7 @@ class DetailsPanel(VerticalScroll):
         self.raw = False
         self._shown: NodeData | None = None
         self._last: tuple[DashboardState, datetime] | None = None
-        self._narrow = False
+        self._width: int | None = None
         self.body = Static(Text(EMPTY_HINT), id="details-body")
 
     def compose(self) -> ComposeResult:
@@ -45,11 +45,16 @@ class DetailsPanel(VerticalScroll):
         """Render `data` (a job or sub-job node's data); None shows a hint."""
         self._shown = data
         self._last = (state, now)
-        self._narrow = self.size.width < NARROW_WIDTH
+        self._width = self._text_width()
         self.body.update(self._content_for(data, state, now))
 
+    def _text_width(self) -> int | None:
+        """Columns the content may use; None before the first layout."""
+        width = self.size.width - SCROLLBAR_WIDTH
+        return width if width > 0 else None
+
     def on_resize(self) -> None:
-        if self._last is not None and (self.size.width < NARROW_WIDTH) != self._narrow:
+        if self._last is not None and self._text_width() != self._width:
             self.show(self._shown, *self._last)
 
     def _content_for(
@@ -64,12 +69,12 @@ class DetailsPanel(VerticalScroll):
             if self.raw:
                 return raw_json(data.sub.raw)
             return sub_job_details(
-                entry, data.sub, now, lookup=self.lookup, palette=palette, narrow=self._narrow
+                entry, data.sub, now, lookup=self.lookup, palette=palette, width=self._width
             )
         assert isinstance(data, JobNodeData)
         snapshot = state.snapshots.get(data.key, data.snapshot)
         if self.raw:
             return raw_json(snapshot.job.raw if snapshot and snapshot.job else None)
         return job_details(
-            entry, snapshot, now, lookup=self.lookup, palette=palette, narrow=self._narrow
+            entry, snapshot, now, lookup=self.lookup, palette=palette, width=self._width
         )

@@ -16,9 +16,6 @@ from jobdash.tui.state import DashboardState
 from jobdash.tui.widgets.themed import STATUS_COMPONENTS, theme_palette
 from jobdash.watch import EndpointState
 
-#: Narrower than this, counts are shown as icons and numbers only.
-COMPACT_WIDTH = 100
-
 
 class DashHeader(Static):
     COMPONENT_CLASSES: ClassVar[set[str]] = set(STATUS_COMPONENTS)
@@ -39,7 +36,7 @@ class DashHeader(Static):
         now: datetime,
     ) -> None:
         palette = theme_palette(self)
-        top = Table.grid(expand=True)
+        top = Table.grid(expand=True, padding=(0, 1))
         top.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         top.add_column(justify="right", no_wrap=True)
         top.add_row(
@@ -53,8 +50,8 @@ class DashHeader(Static):
                 palette=palette,
             ),
         )
-        compact = 0 < self.size.width < COMPACT_WIDTH
-        lines: list[Table | Text] = [top, counts_text(state.counts(), palette, compact=compact)]
+        counts = counts_text(state.counts(), palette, width=self.size.width or None)
+        lines: list[Table | Text] = [top, counts]
         problem = self.alert or state.config_problem()
         if problem:
             alert = Text("⚠ ", style=palette.error)
