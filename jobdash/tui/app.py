@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Tree
 from textual.worker import Worker, WorkerState
 
+from jobdash.catalog import lookup as catalog_lookup
 from jobdash.model import JobStatus
 from jobdash.textsafe import one_line
 from jobdash.tui.actions import DashboardActions
@@ -40,14 +41,6 @@ POLLER_RESTART_DELAY = 5.0
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _default_lookup() -> Lookup | None:
-    try:
-        from jobdash.catalog import lookup
-    except ImportError:  # the catalogue is optional for the dashboard
-        return None
-    return lookup
 
 
 class JobDashApp(DashboardActions):
@@ -85,7 +78,7 @@ class JobDashApp(DashboardActions):
         self.endpoint = endpoint
         self.project_id = project_id
         self.profile = profile
-        self.lookup = lookup if lookup is not None else _default_lookup()
+        self.lookup: Lookup = lookup or catalog_lookup
         self.notify_finished = notify_finished
         self.bell_on_fail = bell_on_fail
         self.export_dir = export_dir

@@ -132,3 +132,18 @@ def test_counts_drop_their_words_only_when_even_the_tight_form_is_too_wide() -> 
     assert counts_text(counts, width=80).plain == "● 2 running  ✗ 1 failed  ✓ 5 ok"
     assert counts_text(counts, width=28).plain == "●2 running ✗1 failed ✓5 ok"
     assert counts_text(counts, width=12).plain == "●2 ✗1 ✓5"
+
+
+async def test_the_dashboard_explains_error_codes_from_the_catalogue(
+    still_app: JobDashApp,
+) -> None:
+    async with still_app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n")
+        await pilot.pause()
+        selected = still_app.job_tree.selected
+        assert isinstance(selected, SubJobNodeData)
+        info = lookup(selected.sub.error_code)
+        assert info is not None
+        shown = " ".join(" ".join(panel_lines(still_app)).split())
+        assert f"Error code {info.code}" in shown
+        assert f"Hint: {' '.join(info.hint.split())}" in shown
