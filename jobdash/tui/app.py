@@ -155,7 +155,11 @@ class JobDashApp(DashboardActions):
         if self.state.filter.text.strip():
             parts.append(f"matching {one_line(self.state.filter.text.strip(), 30)!r}")
         count = len(self.state.entries)
-        title = f"Jobs ({count})"
+        if self.state.filter.active:
+            # How much the filter hides, so an empty tree is not mistaken for an empty list.
+            title = f"Jobs ({len(self.job_tree.root.children)} of {count})"
+        else:
+            title = f"Jobs ({count})"
         return f"{title} · {' · '.join(parts)}" if parts else title
 
     def refresh_header(self) -> None:
@@ -234,6 +238,7 @@ class JobDashApp(DashboardActions):
             return  # before the first frame the state is enough: it is drawn in full then
         now = self.clock()
         self.job_tree.sync(self.state, now)
+        self.job_tree.border_title = self._tree_title()
         self.refresh_header()
         selected = self.job_tree.selected
         if selected is not None and selected.key == update.key:

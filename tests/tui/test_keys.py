@@ -164,8 +164,9 @@ async def test_f_shows_failed_only_and_back(dash: SimDashboard) -> None:
         assert [n.data.key for n in app.job_tree.root.children] == [keys["failed"]]  # type: ignore[union-attr]
         failed_subs = sub_keys_shown(app, keys["failed"])
         assert len(failed_subs) == 2
-        assert "failed only" in str(app.job_tree.border_title)
+        assert str(app.job_tree.border_title) == "Jobs (1 of 3) · failed only"
         await pilot.press("f")
+        assert str(app.job_tree.border_title) == "Jobs (3)"
         assert [n.data.key for n in app.job_tree.root.children] == list(keys.values())  # type: ignore[union-attr]
         assert sub_keys_shown(app, keys["failed"]) == all_subs
 
@@ -184,6 +185,7 @@ async def test_slash_filters_by_text_and_escape_clears(dash: SimDashboard) -> No
         await pilot.press(*server_id[:10])
         assert [n.data.key for n in app.job_tree.root.children] == [keys["ok"]]  # type: ignore[union-attr]
         assert sub_keys_shown(app, keys["ok"]) == [job.sub_jobs[1].job_id]
+        assert str(app.job_tree.border_title).startswith("Jobs (1 of 3) · matching")
         await pilot.press("escape")
         assert app.filter_input.value == ""
         assert len(app.job_tree.root.children) == 3
