@@ -69,9 +69,17 @@ class DashboardActions(App[int]):
     def _selected_key(self) -> WatchKey | None:
         selected = self.job_tree.selected
         if selected is None:
-            self.notify("Select a job first.", severity="warning")
+            self._nothing_selected()
             return None
         return selected.key
+
+    def _nothing_selected(self) -> None:
+        if not self.state.entries:
+            self.notify("No jobs watched yet: press a to add job ids.", severity="warning")
+        elif self.state.filter.active:
+            self.notify("No job matches the filter: f or / changes it.", severity="warning")
+        else:
+            self.notify("Select a job first.", severity="warning")
 
     # -- watchlist -----------------------------------------------------------------------
 
@@ -236,7 +244,7 @@ class DashboardActions(App[int]):
     def action_copy_id(self) -> None:
         selected = self.job_tree.selected
         if selected is None:
-            self.notify("Select a job first.", severity="warning")
+            self._nothing_selected()
             return
         if isinstance(selected, SubJobNodeData):
             value = selected.sub.job_id or selected.sub.resource_id
@@ -251,7 +259,7 @@ class DashboardActions(App[int]):
     def action_export_failed(self) -> None:
         selected = self.job_tree.selected
         if selected is None:
-            self.notify("Select a job first.", severity="warning")
+            self._nothing_selected()
             return
         job = self.state.job(selected.key)
         if job is None or not failed_items(job):

@@ -16,6 +16,17 @@ from jobdash.tui.state import DashboardState, JobNodeData, NodeData, SubJobNodeD
 from jobdash.tui.widgets.themed import STATUS_COMPONENTS, theme_palette
 
 EMPTY_HINT = "Select a job on the left.\n\nPress a to add job ids, ? for help."
+NO_JOBS_HINT = (
+    "No jobs watched yet.\n\n"
+    "Press a and paste job ids: a list, a JSON response or any text containing them. "
+    "Ids added with `jobdash add` in another shell show up here within seconds.\n\n"
+    "? lists every key."
+)
+FILTERED_OUT_HINT = (
+    "No job matches the filter.\n\nf shows all jobs again; / then escape clears the filter text."
+)
+TITLE = "Details"
+RAW_TITLE = "Raw JSON · j for fields"
 #: A column kept free for the vertical scrollbar, so long content does not re-wrap.
 SCROLLBAR_WIDTH = 1
 
@@ -45,6 +56,8 @@ class DetailsPanel(VerticalScroll):
         """Render `data` (a job or sub-job node's data); None shows a hint."""
         self._shown = data
         self._last = (state, now)
+        # Raw JSON stays on for every selection until j again: the title says so.
+        self.border_title = RAW_TITLE if self.raw else TITLE
         self._width = self._text_width()
         self.body.update(self._content_for(data, state, now))
 
@@ -62,7 +75,13 @@ class DetailsPanel(VerticalScroll):
     ) -> RenderableType:
         palette = theme_palette(self)
         if data is None:
-            return Text(EMPTY_HINT, style=palette.muted)
+            if not state.entries:
+                hint = NO_JOBS_HINT
+            elif state.filter.active and not state.visible():
+                hint = FILTERED_OUT_HINT
+            else:
+                hint = EMPTY_HINT
+            return Text(hint, style=palette.muted)
         # The entry may have been relabelled since the node was drawn: use the current one.
         entry = state.entries.get(data.key, data.entry)
         if isinstance(data, SubJobNodeData):
