@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
@@ -49,6 +49,10 @@ class JobDashApp(DashboardActions):
     BINDINGS: ClassVar[list[BindingType]] = bindings()
     COMMANDS = App.COMMANDS | {DashboardCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    #: Narrower than this the footer drops the spaces around its keys to show more of them,
+    COMPACT_FOOTER_WIDTH = 110
+    #: and narrower than this it leaves out the palette hint (help lists ctrl+p) to fit them all.
+    PALETTE_HINT_WIDTH = 100
 
     def __init__(
         self,
@@ -106,7 +110,8 @@ class JobDashApp(DashboardActions):
                 yield self.filter_input
                 yield self.job_tree
             yield self.details
-        yield Footer()
+        self.footer = Footer(compact=True)
+        yield self.footer
 
     def on_mount(self) -> None:
         self.header.alert = self._initial_alert
@@ -125,6 +130,13 @@ class JobDashApp(DashboardActions):
         )
         self.set_interval(self._tick_interval, self.tick)
         self.set_interval(self._store_check_interval, self.check_store)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.footer.compact = event.size.width < self.COMPACT_FOOTER_WIDTH
+        palette_hint = event.size.width >= self.PALETTE_HINT_WIDTH
+        if palette_hint != self.footer.show_command_palette:
+            self.footer.show_command_palette = palette_hint
+            self.footer.refresh(recompose=True)  # the footer does not redraw for this by itself
 
     def _first_frame(self) -> None:
         self._first_frame_done = True

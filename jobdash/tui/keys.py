@@ -69,6 +69,8 @@ COMMANDS: tuple[Command, ...] = (
         "Pause",
         "Pause or resume polling",
         "Stop or restart the automatic refresh; manual refreshes still work.",
+        # Left out of the footer so every shown key fits 80 columns; the header shows the state.
+        show=False,
     ),
     _c(
         "f",

@@ -13,6 +13,7 @@ from tui_sample import BATCH_ID, ENDPOINT, FROZEN, PROJECT, batch_body
 from jobdash.catalog import lookup
 from jobdash.model import parse_job
 from jobdash.tui.app import JobDashApp
+from jobdash.tui.keys import COMMANDS
 from jobdash.tui.render import counts_text
 from jobdash.tui.render_details import job_details, sub_job_details
 from jobdash.tui.state import SubJobNodeData
@@ -147,3 +148,20 @@ async def test_the_dashboard_explains_error_codes_from_the_catalogue(
         shown = " ".join(" ".join(panel_lines(still_app)).split())
         assert f"Error code {info.code}" in shown
         assert f"Hint: {' '.join(info.hint.split())}" in shown
+
+
+@pytest.mark.parametrize(("width", "palette_hint"), [(80, False), (100, True), (120, True)])
+async def test_the_footer_fits_every_shown_key(
+    still_app: JobDashApp, width: int, palette_hint: bool
+) -> None:
+    shown_keys = [c for c in COMMANDS if c.show]
+    async with still_app.run_test(size=(width, 24)) as pilot:
+        await pilot.pause()
+        footer = still_app.footer
+        assert footer.show_command_palette is palette_hint
+        assert len(footer.children) == len(shown_keys) + palette_hint
+        assert footer.virtual_size.width <= footer.size.width
+        await pilot.resize_terminal(120 if width < 100 else 80, 24)
+        await pilot.pause()
+        assert footer.show_command_palette is not palette_hint
+        assert footer.virtual_size.width <= footer.size.width
