@@ -311,6 +311,12 @@ class JobDashApp(DashboardActions):
             if added:
                 self.poller.add(added, {k: snapshots[k] for k in added if k in snapshots})
         self.redraw()
+        if added or removed:
+            changes = [f"{len(added)} added"] if added else []
+            changes += [f"{len(removed)} removed"] if removed else []
+            self.notify(
+                f"Changed by another jobdash: {', '.join(changes)}.", title="Watchlist", timeout=4
+            )
 
     # -- failures ------------------------------------------------------------------------
 

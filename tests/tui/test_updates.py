@@ -311,6 +311,7 @@ async def test_entries_from_another_process_appear_and_disappear(
     with Store() as store:  # the user's watchlist, as `jobdash add` sees it
         dash = SimDashboard(simulator, sim_http, store)
         app = dash.app()
+        toasts = record_toasts(app)
         async with app.run_test(size=SIZE) as pilot:
             assert not app.job_tree.root.children
 
@@ -337,6 +338,11 @@ async def test_entries_from_another_process_appear_and_disappear(
             await jobdash("rm", job_id)
             await wait_until(pilot, lambda: app.job_tree.job_node(key) is None, "the removal")
             assert key not in app.state.entries
+            told = [t.message for t in toasts if t.title == "Watchlist"]
+            assert told == [
+                "Changed by another jobdash: 1 added.",
+                "Changed by another jobdash: 1 removed.",
+            ]
 
 
 async def test_a_drawing_error_is_reported_and_not_fatal(
