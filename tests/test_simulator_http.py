@@ -18,6 +18,7 @@ import pytest
 
 from jobdash.simulator import Simulator, SimulatorConfig, serve
 from jobdash.simulator.cli import add_simulate_arguments, config_from_args
+from jobdash.simulator.http import HttpServer, Request, Response
 
 Factory = Callable[..., Simulator]
 
@@ -294,6 +295,34 @@ async def test_serve_in_the_running_loop() -> None:
             await task
         with pytest.raises(httpx.ConnectError):
             await client.get(url + "/_sim/stats")
+
+
+async def test_close_waits_for_a_connection_that_is_still_closing() -> None:
+    """A connection the client just dropped is still closing; close() must wait for it.
+
+    Otherwise asyncio.run cancels it after the main task ends and logs a traceback
+    when Ctrl-C stops `jobdash simulate` at that moment.
+    """
+
+    async def not_found(request: Request) -> Response:
+        return Response(404, body=b"{}")
+
+    server = HttpServer(not_found)
+    host, port = await server.start("127.0.0.1", 0)
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    await writer.drain()
+    assert (await reader.readline()).startswith(b"HTTP/1.1 404")
+    writer.close()
+    await writer.wait_closed()
+    for _ in range(1000):
+        if server.connections_open == 0:
+            break
+        await asyncio.sleep(0)
+    assert server.connections_open == 0
+    await server.close()
+    others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    assert others == []
 
 
 async def test_stop_ends_serve_from_another_thread() -> None:

@@ -214,10 +214,12 @@ class HttpServer:
             pass
         finally:
             self.connections_open -= 1
-            self._connections.discard(task)
             writer.close()
-            with contextlib.suppress(Exception):
+            # Still listed while closing, so close() waits for it rather than asyncio.run
+            # cancelling it later; a cancel here has nothing left to interrupt.
+            with contextlib.suppress(Exception, asyncio.CancelledError):
                 await writer.wait_closed()
+            self._connections.discard(task)
 
     async def _serve(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str
