@@ -144,7 +144,11 @@ def error_from_response(response: httpx.Response, job_id: str) -> ApiError | Non
         return NotFoundError(explain(f"job {job_id} not found"), **common)
     if status == 401:
         return UnauthorizedError(
-            explain("not authorized: the token is missing, invalid or expired"), **common
+            explain(
+                "not authorized: the credentials were rejected"
+                " (token missing, invalid or expired, or a wrong AK/SK)"
+            ),
+            **common,
         )
     if status == 403:
         return ForbiddenError(explain("forbidden: the credentials may not read this job"), **common)

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from jobdash.client import JobsClient
-from jobdash.errors import ApiError, ThrottledError
+from jobdash.errors import ApiError, JobdashError, ThrottledError
 from jobdash.model import Job
 from jobdash.ratelimit import RateLimiter, Wakeup
 from jobdash.schedule import STRETCH_AFTER, Endpoint, Entry, EntryState, SchedulePolicy
@@ -447,7 +447,9 @@ class Poller:
             result = call()
         except Exception as exc:
             # A full disk or a locked database must not stop the polling.
-            self.store_error = f"could not {what} the store: {type(exc).__name__}: {exc}"
+            # The store's own errors are already worded for people; others get their type.
+            detail = str(exc) if isinstance(exc, JobdashError) else f"{type(exc).__name__}: {exc}"
+            self.store_error = f"could not {what} the store: {detail}"
             log.warning("%s", self.store_error)
             return False, None
         self.store_error = None

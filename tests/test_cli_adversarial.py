@@ -57,6 +57,11 @@ def test_status_on_a_locked_database_tries_the_store_once_not_per_job(
     # the others wait in memory instead of costing one timeout per job.
     assert CountingStore.attempts == 1
     assert any("is locked" in message for message in caplog.messages)
+    # The operator sees it once, as jobdash's own warning, not as a bare log line.
+    warnings = [line for line in result.err.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 1, result.err
+    assert "could not record an update in the store" in warnings[0]
+    assert "is locked" in warnings[0]
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from jobdash.cli.common import (
     EXIT_UNFETCHED,
     EXIT_USAGE,
     print_error,
+    route_core_warnings,
 )
 from jobdash.errors import ApiError, ConfigError, JobdashError
 
@@ -119,6 +120,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command in ("ui", "demo"):
         from jobdash.tui import launch
 
+        # The dashboard shows problems on screen; text on stderr would scribble over it.
+        route_core_warnings(to_stderr=False)
+
         if args.command == "demo":
             return launch.run_demo(args)
         return launch.run_dashboard(args, list(args.job_ids))
@@ -126,6 +130,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         from jobdash.simulator.cli import run_simulate
 
         return run_simulate(args)
+    route_core_warnings(to_stderr=True)
     runner = _async_command(args.command)
     return asyncio.run(runner(args))
 

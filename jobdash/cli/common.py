@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -52,6 +53,32 @@ def print_warning(message: str) -> None:
     line = Text("warning: ", style="bold yellow")
     line.append(printable(message, keep_newlines=True))
     error_console().print(line)
+
+
+class WarningPrinter(logging.Handler):
+    """Prints the core's logged warnings as `warning:` lines on stderr, each message once.
+
+    Looks up `sys.stderr` per line, so under a live display the line lands above it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self._printed: set[str] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message not in self._printed:
+            self._printed.add(message)
+            print_warning(message)
+
+
+def route_core_warnings(*, to_stderr: bool) -> None:
+    """Send jobdash's log warnings to stderr, or nowhere when a dashboard owns the screen."""
+    logger = logging.getLogger("jobdash")
+    for handler in list(logger.handlers):
+        if isinstance(handler, (WarningPrinter, logging.NullHandler)):
+            logger.removeHandler(handler)
+    logger.addHandler(WarningPrinter() if to_stderr else logging.NullHandler())
 
 
 @asynccontextmanager

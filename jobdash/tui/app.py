@@ -180,6 +180,7 @@ class JobDashApp(DashboardActions):
             polling=self.poller is not None,
             paused=self.poller.paused if self.poller is not None else False,
             endpoints=self.poller.endpoint_states() if self.poller is not None else [],
+            store_problem=self.poller.store_error if self.poller is not None else None,
             now=self.clock(),
         )
 

@@ -13,6 +13,8 @@ class PollerLike(Protocol):
     """What the app needs from `jobdash.poller.Poller`."""
 
     paused: bool
+    #: The last failure writing to the store (updates are then kept in memory); None if fine.
+    store_error: str | None
 
     def set_watchlist(
         self, keys: Iterable[WatchKey], snapshots: Mapping[WatchKey, Snapshot] | None = None

@@ -15,6 +15,7 @@ from jobdash.watch import EndpointState, Snapshot, WatchKey
 class StillPoller:
     def __init__(self) -> None:
         self.paused = False
+        self.store_error: str | None = None
         self.keys: list[WatchKey] = []
         self.refreshed: list[WatchKey | None] = []
         self._stop = asyncio.Event()

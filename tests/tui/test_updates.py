@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import html
+import sqlite3
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -247,6 +249,44 @@ async def test_bad_credentials_are_reported_once_in_the_header(
             assert "⚠ not authorized" in header
             alerts = [n for n in toasts if n.title == "Check the credentials"]
             assert len(alerts) == 1
+
+
+def header_words(app: JobDashApp) -> str:
+    """The header's text with line wrapping undone."""
+    return " ".join(shown(app.header).split())
+
+
+async def test_a_locked_store_shows_in_the_header_and_polling_goes_on(
+    simulator: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("jobdash.poller.STORE_RETRY_AFTER", 0.2)
+    with Store(tmp_path / "watchlist.sqlite3", busy_timeout=0.05) as store:
+        headers = {"X-Auth-Token": simulator.credentials.token}
+        async with httpx.AsyncClient(headers=headers) as http:
+            dash = SimDashboard(simulator, http, store)
+            key = dash.watch(simulator.create_servers(2, fail_count=0))
+            app = dash.app()
+            # Another program holds the database: every write fails until it lets go.
+            locker = sqlite3.connect(store.path, isolation_level=None)
+            locker.execute("BEGIN EXCLUSIVE")
+            try:
+                async with app.run_test(size=SIZE) as pilot:
+                    await wait_until(
+                        pilot, lambda: snapshot_job(app, key) is not None, "the job to be fetched"
+                    )
+                    await wait_until(
+                        pilot, lambda: "is locked" in header_words(app), "the store problem"
+                    )
+                    assert "⚠ updates kept in memory" in header_words(app)
+                    assert app.is_running
+                    locker.execute("ROLLBACK")
+                    await wait_until(
+                        pilot, lambda: "is locked" not in header_words(app), "the store to recover"
+                    )
+            finally:
+                locker.close()
+            stored = store.snapshots()[key]
+            assert stored.job is not None and stored.job.job_id == key.job_id
 
 
 class BrokenPoller(StillPoller):

@@ -34,6 +34,7 @@ class DashHeader(Static):
         paused: bool,
         endpoints: list[EndpointState],
         now: datetime,
+        store_problem: str | None = None,
     ) -> None:
         palette = theme_palette(self)
         top = Table.grid(expand=True, padding=(0, 1))
@@ -53,6 +54,8 @@ class DashHeader(Static):
         counts = counts_text(state.counts(), palette, width=self.size.width or None)
         lines: list[Table | Text] = [top, counts]
         problem = self.alert or state.config_problem()
+        if not problem and store_problem:
+            problem = f"updates kept in memory, the store will be retried: {store_problem}"
         if problem:
             alert = Text("⚠ ", style=palette.error)
             alert.append(one_line(problem, 300), style=palette.error)
