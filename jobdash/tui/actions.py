@@ -254,7 +254,15 @@ class DashboardActions(App[int]):
             self.notify("This sub-job has no id.", severity="warning")
             return
         self.copy_to_clipboard(value)
-        self.notify(f"Copied {one_line(value, 70)}", timeout=3, markup=False)
+        # The copy travels as an OSC 52 sequence; whether it lands depends on the terminal,
+        # so the toast also shows the value to select by hand.
+        self.notify(
+            f"Sent to the clipboard: {one_line(value, 70)}\n"
+            "(terminals without OSC 52 support ignore this)",
+            title="Copy",
+            timeout=5,
+            markup=False,
+        )
 
     def action_export_failed(self) -> None:
         selected = self.job_tree.selected

@@ -215,10 +215,13 @@ async def test_n_and_shift_n_move_between_failed_sub_jobs(dash: SimDashboard) ->
 async def test_c_copies_the_selected_id(dash: SimDashboard) -> None:
     keys = make_jobs(dash)
     app = dash.app()
+    toasts = record_toasts(app)
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app)
         await pilot.press("c")
         assert app.clipboard == keys["failed"].job_id
+        # The toast shows the value too, for terminals that drop the clipboard sequence.
+        assert keys["failed"].job_id in toasts[-1].message
         await pilot.press("down", "c")
         selected = app.job_tree.selected
         assert isinstance(selected, SubJobNodeData)
