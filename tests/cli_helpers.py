@@ -38,9 +38,10 @@ def run_cli(
     *,
     sim: Simulator | None = None,
     stdin: str | None = None,
+    columns: int = 200,
 ) -> CliResult:
     """Run `jobdash ARGS` in this process with the simulator's static token."""
-    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("COLUMNS", str(columns))
     if sim is not None:
         monkeypatch.setenv("OS_AUTH_TOKEN", sim.credentials.token)
     monkeypatch.setattr(sys, "stdin", io.StringIO(stdin) if stdin is not None else _TtyStdin())

@@ -57,6 +57,23 @@ def test_add_ls_rm_roundtrip(sim: Simulator, capsys, monkeypatch) -> None:
     assert [e["job_id"] for e in listed(capsys, monkeypatch)] == [B, C]
 
 
+def test_ls_keeps_one_line_per_job_at_80_columns(sim: Simulator, capsys, monkeypatch) -> None:
+    label = "web tier rollout, spring sale wave 2"
+    added = run_cli(
+        ["add", *connection_flags(sim), A, B, "--label", label], capsys, monkeypatch, sim=sim
+    )
+    assert added.code == 0
+    table = run_cli(["ls"], capsys, monkeypatch, columns=80)
+    lines = table.out.splitlines()
+    rows = [line for line in lines if A in line or B in line]
+    # Ids stay whole and each job keeps to its own line; only the label is cut.
+    assert len(rows) == 2 and len(lines) == 4, table.out
+    assert all(len(line) <= 80 for line in lines)
+    assert all("never fetched" in row and "web tier" in row and "…" in row for row in rows)
+    wide = run_cli(["ls"], capsys, monkeypatch, columns=200)
+    assert all(label in line for line in wide.out.splitlines() if A in line or B in line)
+
+
 def test_add_reads_json_and_text_from_stdin(sim: Simulator, capsys, monkeypatch) -> None:
     flags = connection_flags(sim)
     body = json.dumps({"job_id": A, "serverIds": ["s1", "s2"]})

@@ -230,8 +230,8 @@ async def run_ls(args: argparse.Namespace) -> int:
     table = Table(box=None, pad_edge=False, header_style="bold")
     table.add_column("status", no_wrap=True)
     table.add_column("job id", no_wrap=True, min_width=32)  # ids are copied: never cut them
-    table.add_column("type", overflow="fold")
-    table.add_column("label", overflow="fold")
+    table.add_column("type", no_wrap=True)
+    table.add_column("label", no_wrap=True, overflow="ellipsis")
     table.add_column("updated", no_wrap=True)
     if len(places) > 1:
         table.add_column("project / endpoint", overflow="fold")
@@ -258,7 +258,14 @@ async def run_ls(args: argparse.Namespace) -> int:
                 )
             )
         table.add_row(*row)
-    console().print(table)
+    out = console()
+    natural = out.measure(table, options=out.options.update_width(10_000)).maximum
+    if natural > out.width:
+        # Too wide: the label alone gives way (cut with …), so each job stays on one line
+        # and the status, id, type and age stay whole.
+        table.expand = True
+        table.columns[3].ratio = 1
+    out.print(table)
     if len(places) == 1:
         ((project_id, endpoint),) = places
         footer = f"{len(entries)} job{'s' if len(entries) != 1 else ''} in project {project_id} at {endpoint}"
