@@ -21,31 +21,19 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Protocol
 
 from jobdash.client import JobsClient
-from jobdash.errors import ApiError, JobdashError, ThrottledError
+from jobdash.errors import ApiError, ThrottledError
 from jobdash.model import Job
 from jobdash.ratelimit import RateLimiter, Wakeup
 from jobdash.schedule import STRETCH_AFTER, Endpoint, Entry, EntryState, SchedulePolicy
-from jobdash.watch import EndpointState, PollUpdate, Snapshot, WatchEntry, WatchKey
+from jobdash.store_writer import SnapshotStore, StoreWriter
+from jobdash.watch import EndpointState, PollUpdate, Snapshot, WatchKey
 
 log = logging.getLogger(__name__)
 
 #: `refresh_all_once` retries an entry this often when the endpoint throttles it.
 ONCE_ATTEMPTS = 3
-
-#: After a failed store write, updates are only kept in memory for this many seconds:
-#: each write to a locked database blocks the loop for the store's whole busy timeout.
-STORE_RETRY_AFTER = 30.0
-
-
-class SnapshotStore(Protocol):
-    """What the poller needs from `jobdash.store.Store`."""
-
-    def record(self, update: PollUpdate) -> None: ...
-    def snapshots(self) -> dict[WatchKey, Snapshot]: ...
-    def entries(self) -> list[WatchEntry]: ...
 
 
 def _utc_now() -> datetime:
@@ -79,7 +67,7 @@ class Poller:
         if not max_rps > 0:
             raise ValueError("max_rps must be positive")
         self._client_for = client_for
-        self._store = store
+        self._store = StoreWriter(store, clock) if store is not None else None
         self._on_update = on_update
         self.interval = float(interval)
         self.max_interval = float(max_interval)
@@ -101,11 +89,6 @@ class Poller:
         self._running = False
         self._closed = False
         self.paused = False
-        #: The last failure writing to the store, for the caller to show; None when fine.
-        self.store_error: str | None = None
-        #: The latest update per key not yet in the store, and when to try writing again.
-        self._unsaved: dict[WatchKey, PollUpdate] = {}
-        self._store_retry_at: float | None = None
 
     # ----------------------------------------------------------- watchlist
     def set_watchlist(
@@ -130,7 +113,7 @@ class Poller:
         if not new:
             return
         if snapshots is None and self._store is not None:
-            snapshots = self._call_store("read snapshots from", self._store.snapshots) or {}
+            snapshots = self._store.snapshots() or {}
         now = self._clock()
         for key in new:
             entry = Entry(key, interval=self.interval, due=now)
@@ -145,10 +128,16 @@ class Poller:
         """Stop watching; an answer still under way for a removed key is dropped."""
         for key in list(keys):
             entry = self._entries.pop(key, None)
-            self._unsaved.pop(key, None)
+            if self._store is not None:
+                self._store.forget(key)
             if entry is not None:
                 self._endpoint(key.endpoint).clients.pop(key, None)
         self._notify()
+
+    @property
+    def store_error(self) -> str | None:
+        """The last failure reading or writing the store, for the caller to show; None if fine."""
+        return self._store.error if self._store is not None else None
 
     # ------------------------------------------------------------- control
     def refresh(self, key: WatchKey | None = None) -> None:
@@ -274,15 +263,16 @@ class Poller:
         self._closed = True
         self._notify()
         await self._cancel_tasks()
-        self._save_unsaved()
+        if self._store is not None:
+            self._store.flush()
 
     # ----------------------------------------------------------- internals
     def _load_watchlist(self) -> None:
         """Watch what the store lists when the caller never set a watchlist."""
         if self._watchlist_set or self._store is None:
             return
-        entries = self._call_store("read the watchlist from", self._store.entries)
-        if isinstance(entries, list):
+        entries = self._store.entries()
+        if entries is not None:
             self.set_watchlist(entry.key for entry in entries)
 
     def _endpoint(self, name: str) -> Endpoint:
@@ -410,50 +400,12 @@ class Poller:
 
     def _emit(self, update: PollUpdate) -> None:
         if self._store is not None:
-            self._unsaved[update.key] = update
-            self._save_unsaved()
+            self._store.record(update)
         if self._on_update is not None:
             try:
                 self._on_update(update)
             except Exception:
                 log.exception("update callback failed for job %s", update.key.job_id)
-
-    def _save_unsaved(self) -> None:
-        """Write the updates the store has not got yet, unless a recent write failed.
-
-        While the store is failing (locked, disk full) only the latest update per key is
-        kept; the store diffs each one against what it holds, so nothing else is needed.
-        """
-        store = self._store
-        if store is None or not self._unsaved:
-            return
-        if self._store_retry_at is not None and self._clock() < self._store_retry_at:
-            return
-        self._store_retry_at = None
-        for key, update in list(self._unsaved.items()):
-            saved, _ = self._try_store("record an update in", lambda u=update: store.record(u))
-            if not saved:
-                self._store_retry_at = self._clock() + STORE_RETRY_AFTER
-                return
-            if self._unsaved.get(key) is update:
-                del self._unsaved[key]
-
-    def _call_store(self, what: str, call: Callable[[], object]) -> object:
-        """`call()`'s result, or None when it failed (the failure is logged and kept)."""
-        return self._try_store(what, call)[1]
-
-    def _try_store(self, what: str, call: Callable[[], object]) -> tuple[bool, object]:
-        try:
-            result = call()
-        except Exception as exc:
-            # A full disk or a locked database must not stop the polling.
-            # The store's own errors are already worded for people; others get their type.
-            detail = str(exc) if isinstance(exc, JobdashError) else f"{type(exc).__name__}: {exc}"
-            self.store_error = f"could not {what} the store: {detail}"
-            log.warning("%s", self.store_error)
-            return False, None
-        self.store_error = None
-        return True, result
 
     async def _cancel_tasks(self) -> None:
         tasks = list(self._tasks)

@@ -23,7 +23,8 @@ from poller_helpers import (
 
 from jobdash.errors import ErrorKind
 from jobdash.model import parse_job
-from jobdash.poller import STORE_RETRY_AFTER, Poller
+from jobdash.poller import Poller
+from jobdash.store_writer import STORE_RETRY_AFTER
 from jobdash.watch import PollUpdate, Snapshot
 
 LONG_AGO = "2024-05-01T10:00:00.000Z"

@@ -13,8 +13,11 @@ class PollerLike(Protocol):
     """What the app needs from `jobdash.poller.Poller`."""
 
     paused: bool
-    #: The last failure writing to the store (updates are then kept in memory); None if fine.
-    store_error: str | None
+
+    @property
+    def store_error(self) -> str | None:
+        """The last failure writing to the store (updates then wait in memory); None if fine."""
+        ...
 
     def set_watchlist(
         self, keys: Iterable[WatchKey], snapshots: Mapping[WatchKey, Snapshot] | None = None

@@ -1,0 +1,94 @@
+"""The poller's path to the store: a failing store slows nothing and loses nothing.
+
+A locked database or a full disk must not stop the polling, so every call here
+catches the failure, keeps a message for the caller to show, and logs it. Updates
+that could not be written wait in memory (the latest per job) and are written on a
+later update or at close, once `STORE_RETRY_AFTER` has passed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+from jobdash.errors import JobdashError
+from jobdash.watch import PollUpdate, Snapshot, WatchEntry, WatchKey
+
+log = logging.getLogger("jobdash.poller")
+
+#: After a failed write, updates are only kept in memory for this many seconds:
+#: each write to a locked database blocks the loop for the store's whole busy timeout.
+STORE_RETRY_AFTER = 30.0
+
+T = TypeVar("T")
+
+
+class SnapshotStore(Protocol):
+    """What the poller needs from `jobdash.store.Store`."""
+
+    def record(self, update: PollUpdate) -> None: ...
+    def snapshots(self) -> dict[WatchKey, Snapshot]: ...
+    def entries(self) -> list[WatchEntry]: ...
+
+
+class StoreWriter:
+    """Wraps a `SnapshotStore` so that its failures are reported, never raised."""
+
+    def __init__(
+        self,
+        store: SnapshotStore,
+        clock: Callable[[], float],
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        #: The last failure, worded for the operator; None once a call succeeds again.
+        self.error: str | None = None
+        self._unsaved: dict[WatchKey, PollUpdate] = {}
+        self._retry_at: float | None = None
+
+    def snapshots(self) -> dict[WatchKey, Snapshot] | None:
+        return self._call("read snapshots from", self._store.snapshots)[1]
+
+    def entries(self) -> list[WatchEntry] | None:
+        return self._call("read the watchlist from", self._store.entries)[1]
+
+    def record(self, update: PollUpdate) -> None:
+        """Write `update` now, or keep it for later when the store is failing."""
+        self._unsaved[update.key] = update
+        self.flush()
+
+    def forget(self, key: WatchKey) -> None:
+        """Drop a waiting update for a job no longer watched."""
+        self._unsaved.pop(key, None)
+
+    def flush(self) -> None:
+        """Write the waiting updates, unless a write failed less than a retry period ago.
+
+        Only the latest update per job is kept: the store diffs each one against what
+        it holds, so nothing else is needed.
+        """
+        if not self._unsaved:
+            return
+        if self._retry_at is not None and self._clock() < self._retry_at:
+            return
+        self._retry_at = None
+        for key, update in list(self._unsaved.items()):
+            saved, _ = self._call("record an update in", lambda u=update: self._store.record(u))
+            if not saved:
+                self._retry_at = self._clock() + STORE_RETRY_AFTER
+                return
+            if self._unsaved.get(key) is update:
+                del self._unsaved[key]
+
+    def _call(self, what: str, call: Callable[[], T]) -> tuple[bool, T | None]:
+        try:
+            result = call()
+        except Exception as exc:
+            # The store's own errors are already worded for people; others get their type.
+            detail = str(exc) if isinstance(exc, JobdashError) else f"{type(exc).__name__}: {exc}"
+            self.error = f"could not {what} the store: {detail}"
+            log.warning("%s", self.error)
+            return False, None
+        self.error = None
+        return True, result
