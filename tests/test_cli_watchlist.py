@@ -161,6 +161,8 @@ def test_ctrl_c_ends_watch_with_130_and_keeps_the_store(
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        # A shell running the tests in the background passes SIGINT on as ignored; undo that.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 30
     while sim.request_count(job) < 2 and time.monotonic() < deadline:

@@ -1,0 +1,191 @@
+"""What `jobdash status` prints: the results it holds, as trees, lines and JSON."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Group
+from rich.text import Text
+
+from jobdash.cli.common import EXIT_FAILED, EXIT_OK, EXIT_UNFETCHED, EXIT_UNFINISHED
+from jobdash.cli.tree import error_label, job_tree, status_text
+from jobdash.errors import ErrorKind
+from jobdash.model import JobStatus, raw_dict
+from jobdash.textsafe import one_line
+from jobdash.watch import PollUpdate, WatchKey
+
+#: Errors that will not go away by asking again; `--watch` stops waiting for such entries.
+PERMANENT_ERRORS = frozenset(
+    {ErrorKind.NOT_FOUND, ErrorKind.INVALID_ID, ErrorKind.FORBIDDEN, ErrorKind.UNAUTHORIZED}
+)
+
+
+@dataclass
+class Target:
+    key: WatchKey
+    label: str | None = None
+
+
+@dataclass
+class Results:
+    """The latest update per target, in the order the user asked for them."""
+
+    targets: list[Target]
+    updates: dict[WatchKey, PollUpdate] = field(default_factory=dict)
+
+    def done(self) -> bool:
+        return all(self._settled(t.key) for t in self.targets)
+
+    def _settled(self, key: WatchKey) -> bool:
+        update = self.updates.get(key)
+        if update is None:
+            return False
+        if update.job is not None and (update.expired or update.job.is_terminal):
+            return True
+        return update.error is not None and update.error.kind in PERMANENT_ERRORS
+
+    def exit_code(self, *, exit_status: bool) -> int:
+        updates = [self.updates.get(t.key) for t in self.targets]
+        if any(
+            u is None or (u.job is None or (u.error is not None and not u.expired)) for u in updates
+        ):
+            return EXIT_UNFETCHED
+        if not exit_status:
+            return EXIT_OK
+        jobs = [u.job for u in updates if u is not None and u.job is not None]
+        if any(job.status == JobStatus.FAIL for job in jobs):
+            return EXIT_FAILED
+        if any(not job.is_terminal for job in jobs):
+            return EXIT_UNFINISHED
+        return EXIT_OK
+
+
+def result_json(target: Target, update: PollUpdate | None) -> dict[str, Any]:
+    """One element of `status --json`: the job as the API sent it plus `project_id`, or an error."""
+    key = target.key
+    if update is not None and update.job is not None and (update.error is None or update.expired):
+        body = raw_dict(update.job)
+        body.setdefault("job_id", key.job_id)
+        body["project_id"] = key.project_id
+        if update.expired:
+            body["expired"] = True
+        return body
+    if update is None or update.error is None:
+        error = {
+            "kind": "network",
+            "message": "no answer before the watch ended",
+            "http_status": None,
+            "code": None,
+        }
+    else:
+        error = update.error.as_dict()
+    return {"job_id": key.job_id, "project_id": key.project_id, "status": None, "error": error}
+
+
+def render_results(results: Results, now: datetime, *, in_progress: bool = False) -> Group:
+    """The tree of every target. `in_progress`: a watch is still running, so passing errors
+    are being retried and the last known job stays in view."""
+    parts: list[Any] = []
+    for target in results.targets:
+        update = results.updates.get(target.key)
+        if update is None:
+            line = Text("… ", style="dim")
+            line.append(one_line(target.key.job_id, 64))
+            line.append("  waiting for the first answer", style="dim")
+            parts.append(line)
+            continue
+        error = None if update.expired else update.error
+        permanent = error is not None and error.kind in PERMANENT_ERRORS
+        if update.job is None:
+            assert error is not None
+            parts.append(
+                error_label(target.key.job_id, error, retrying=in_progress and not permanent)
+            )
+        elif error is None:
+            note = "expired: the cloud has purged this finished job" if update.expired else None
+            parts.append(job_tree(update.job, now, label=target.label, note=note))
+        elif permanent or not in_progress:
+            tree = job_tree(update.job, now, label=target.label, note="last known")
+            parts.append(Group(error_label(target.key.job_id, error), tree))
+        else:
+            # A passing hiccup: keep showing the job, say that its refresh is being retried.
+            note = f"last known; {error.kind}, retrying"
+            parts.append(job_tree(update.job, now, label=target.label, note=note))
+    return Group(*parts)
+
+
+def summary_line(results: Results) -> Text:
+    """`5 jobs: ✓3 succeeded  ✗1 failed  ●1 not finished  !0 not fetched`, zero counts left out."""
+    counts = {"succeeded": 0, "failed": 0, "not finished": 0, "not fetched": 0}
+    for target in results.targets:
+        update = results.updates.get(target.key)
+        job = update.job if update is not None else None
+        if job is None or (update is not None and update.error is not None and not update.expired):
+            counts["not fetched"] += 1
+        elif job.failed:
+            counts["failed"] += 1
+        elif job.is_terminal:
+            counts["succeeded"] += 1
+        else:
+            counts["not finished"] += 1
+    line = Text(f"{len(results.targets)} jobs:", style="bold")
+    styles = {
+        "succeeded": ("✓", "green"),
+        "failed": ("✗", "bold red"),
+        "not finished": ("●", "yellow"),
+    }
+    for name, count in counts.items():
+        if count:
+            icon, style = styles.get(name, ("!", "red"))
+            line.append(f"  {icon}{count} {name}", style=style)
+    return line
+
+
+def progress_line(results: Results, started: float, states: Sequence[Any]) -> Text:
+    finished = sum(
+        1
+        for t in results.targets
+        if (u := results.updates.get(t.key)) and u.job and u.job.is_terminal
+    )
+    failed = sum(
+        1 for t in results.targets if (u := results.updates.get(t.key)) and u.job and u.job.failed
+    )
+    line = Text(f"{finished}/{len(results.targets)} jobs finished", style="bold")
+    if failed:
+        line.append(f"  ✗{failed} failed", style="bold red")
+    line.append(f"  watching for {int(time.monotonic() - started)}s", style="dim")
+    for state in states:
+        if getattr(state, "throttled", False):
+            line.append(
+                f"  throttled by {one_line(state.endpoint, 60)}: backing off {state.backoff_seconds:.0f}s",
+                style="yellow",
+            )
+        elif getattr(state, "offline_reason", None):
+            line.append(f"  offline: {one_line(state.offline_reason, 80)}", style="red")
+    return line
+
+
+def transition_line(update: PollUpdate, label: str | None) -> Text | None:
+    """One log line for a status change, for non-interactive output."""
+    stamp = update.fetched_at.astimezone(UTC).strftime("%H:%M:%S")
+    if update.error is not None and not update.expired:
+        line = Text(f"{stamp}  ")
+        line.append_text(error_label(update.key.job_id, update.error))
+        return line
+    if update.job is None or not (update.changed or update.previous_status is None):
+        return None
+    line = Text(f"{stamp}  {one_line(update.key.job_id, 64)}  ")
+    if label:
+        line.append(f"«{one_line(label, 40)}»  ")
+    line.append_text(status_text(update.job.status))
+    if update.job.total_sub_jobs:
+        counts = update.job.status_counts()
+        line.append(
+            f"  {update.job.finished_sub_jobs}/{update.job.total_sub_jobs} sub-jobs done"
+            f", {counts.get(JobStatus.FAIL, 0)} failed"
+        )
+    return line
