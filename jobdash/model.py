@@ -332,3 +332,12 @@ STATUS_ICONS: Mapping[str, str] = MappingProxyType(
 def status_icon(status: str | None) -> str:
     """The glyph for a status; `?` for anything the API did not document."""
     return STATUS_ICONS.get(status or "", "?")
+
+
+def timing_phrase(item: Job | SubJob, now: datetime, *, running_word: str) -> str:
+    """`took 3m07s` once ended, `{running_word} 1m05s` while running; empty without a begin."""
+    seconds = item.duration(now)
+    if seconds is None:
+        return ""
+    word = "took" if item.end_time is not None else running_word
+    return f"{word} {format_duration(seconds)}"

@@ -9,7 +9,7 @@ from rich.tree import Tree
 
 from jobdash.catalog import lookup
 from jobdash.errors import ApiError
-from jobdash.model import Job, JobStatus, SubJob, format_duration, status_icon
+from jobdash.model import Job, JobStatus, SubJob, status_icon, timing_phrase
 from jobdash.textsafe import one_line
 
 STATUS_STYLES = {
@@ -50,11 +50,7 @@ def progress_text(job: Job) -> Text:
 
 
 def timing_text(item: Job | SubJob, now: datetime) -> str:
-    seconds = item.duration(now)
-    if seconds is None:
-        return ""
-    word = "took" if item.end_time is not None else "elapsed"
-    return f"{word} {format_duration(seconds)}"
+    return timing_phrase(item, now, running_word="elapsed")
 
 
 def job_label(

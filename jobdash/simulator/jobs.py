@@ -29,6 +29,15 @@ CREATE_TYPES = ("createServer", "createSingleServer", "create server")
 DELETE_TYPES = ("deleteServer", "deleteSingleServer", "delete server")
 
 
+def phase(now_ms: int, running_ms: int, end_ms: int, *, failed: bool) -> str:
+    """INIT until `running_ms`, RUNNING until `end_ms`, then how it ended."""
+    if now_ms < running_ms:
+        return "INIT"
+    if now_ms < end_ms:
+        return "RUNNING"
+    return "FAIL" if failed else "SUCCESS"
+
+
 @dataclass(frozen=True, slots=True)
 class SubJobPlan:
     job_id: str
@@ -40,11 +49,7 @@ class SubJobPlan:
     failure: Failure | None
 
     def status(self, now_ms: int) -> str:
-        if now_ms < self.start_ms:
-            return "INIT"
-        if now_ms < self.end_ms:
-            return "RUNNING"
-        return "FAIL" if self.failure else "SUCCESS"
+        return phase(now_ms, self.start_ms, self.end_ms, failed=self.failure is not None)
 
     def render(self, now_ms: int) -> dict[str, Any]:
         status = self.status(now_ms)
@@ -75,11 +80,7 @@ class JobPlan:
     failure: Failure | None  # the first sub-job failure, reported by the parent at the end
 
     def status(self, now_ms: int) -> str:
-        if now_ms < self.running_ms:
-            return "INIT"
-        if now_ms < self.end_ms:
-            return "RUNNING"
-        return "FAIL" if self.failure else "SUCCESS"
+        return phase(now_ms, self.running_ms, self.end_ms, failed=self.failure is not None)
 
     def render(self, now_ms: int) -> dict[str, Any]:
         status = self.status(now_ms)

@@ -11,7 +11,15 @@ from datetime import datetime
 
 from rich.text import Text
 
-from jobdash.model import STATUS_ORDER, Job, JobStatus, SubJob, format_duration, status_icon
+from jobdash.model import (
+    STATUS_ORDER,
+    Job,
+    JobStatus,
+    SubJob,
+    format_duration,
+    status_icon,
+    timing_phrase,
+)
 from jobdash.textsafe import one_line
 from jobdash.tui.palette import DEFAULT_PALETTE, Palette, Role, status_role
 from jobdash.tui.state import EXPIRED, UNREACHABLE, WAITING
@@ -39,11 +47,7 @@ def status_text(status: str, palette: Palette = DEFAULT_PALETTE) -> Text:
 
 def timing(item: Job | SubJob, now: datetime) -> str:
     """`for 1m05s` while running, `took 3m07s` when done, empty without a begin time."""
-    seconds = item.duration(now)
-    if seconds is None:
-        return ""
-    word = "took" if item.end_time is not None else "for"
-    return f"{word} {format_duration(seconds)}"
+    return timing_phrase(item, now, running_word="for")
 
 
 def elapsed(item: Job | SubJob, now: datetime) -> str:
