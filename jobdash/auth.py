@@ -26,17 +26,12 @@ from jobdash.aksk import (
     authorization_value,
     parse_sdk_authorization,
 )
-from jobdash.client import parse_error_body
 from jobdash.errors import (
-    ApiError,
     BadResponseError,
     ConfigError,
-    ForbiddenError,
     NetworkError,
-    ServerError,
-    ThrottledError,
-    UnauthorizedError,
 )
+from jobdash.iam_errors import login_error
 from jobdash.service_catalog import endpoint_from_catalog, service_origin
 from jobdash.settings import reject_userinfo
 from jobdash.token_cache import TokenCache, TokenInfo, identity_key, parse_iam_time
@@ -258,40 +253,9 @@ class PasswordAuth(httpx.Auth):
     def _who(self) -> str:
         return f"user {self.username!r} (domain {self.user_domain_name!r})"
 
-    def _error(self, response: httpx.Response) -> ApiError:
-        try:
-            body = parse_error_body(response.json())
-        except (ValueError, UnicodeDecodeError):
-            body = parse_error_body(None)
-        status = response.status_code
-        detail = " ".join((body.message or "").split())[:200]
-        suffix = f" (HTTP {status}{': ' + detail if detail else ''})"
-        common: dict[str, Any] = {"http_status": status, "code": body.code}
-        if status == 401:
-            return UnauthorizedError(
-                f"IAM at {self.auth_url} refused the login of {self._who()}: check user name, "
-                f"password and user domain{suffix}",
-                **common,
-            )
-        if status == 403:
-            return ForbiddenError(
-                f"IAM at {self.auth_url} refused a token for project {self._scope_label()!r} "
-                f"to {self._who()}{suffix}",
-                **common,
-            )
-        if status == 404:
-            return ServerError(
-                f"no IAM token service at {self.auth_url}/auth/tokens: check the auth URL "
-                f"(it usually ends with /v3){suffix}",
-                **common,
-            )
-        if status == 429:
-            return ThrottledError(f"IAM at {self.auth_url} is throttling logins{suffix}", **common)
-        return ServerError(f"IAM at {self.auth_url} could not issue a token{suffix}", **common)
-
     def _accept(self, response: httpx.Response) -> TokenInfo:
         if response.status_code not in (200, 201):
-            raise self._error(response)
+            raise login_error(response, self.auth_url, self._who(), self._scope_label())
         token = response.headers.get("X-Subject-Token")
         try:
             data = response.json()
