@@ -148,11 +148,15 @@ class Poller:
                 continue
             if entry.in_flight:
                 entry.refresh_again = True
-                continue
-            self._refresh_seq += 1
-            entry.priority = self._refresh_seq
-            entry.due = self._clock()
+            else:
+                self._jump_queue(entry, self._clock())
         self._notify()
+
+    def _jump_queue(self, entry: Entry, now: float) -> None:
+        """Due now, ahead of scheduled polls; later requests go after earlier ones."""
+        self._refresh_seq += 1
+        entry.priority = self._refresh_seq
+        entry.due = now
 
     def pause(self) -> None:
         """Stop scheduled polling; manual refreshes still go through."""
@@ -393,9 +397,7 @@ class Poller:
         entry.latest = update
         if entry.refresh_again:
             entry.refresh_again = False
-            self._refresh_seq += 1
-            entry.priority = self._refresh_seq
-            entry.due = now
+            self._jump_queue(entry, now)
         return update
 
     def _emit(self, update: PollUpdate) -> None:
