@@ -3,13 +3,7 @@
 Pure asyncio and no UI. Everything runs in the caller's event loop: the
 `on_update` callback, the store writes and the bookkeeping all happen on that
 loop, never on another thread. Both `jobdash status --watch` and the dashboard
-drive it the same way.
-
-Scheduling in short: each entry has its own next-due time. Active jobs come
-back every `interval` seconds; once a job has been running for a while each
-unchanged poll stretches that by half, up to `max_interval`, and any change
-snaps it back. Finished jobs are not fetched again unless a refresh asks for
-it. Throttling slows the whole endpoint; other failures back off per entry.
+drive it the same way. How often each job comes back is `jobdash.schedule`'s call.
 """
 
 from __future__ import annotations
@@ -26,7 +20,14 @@ from jobdash.client import JobsClient
 from jobdash.errors import ApiError, ThrottledError
 from jobdash.model import Job
 from jobdash.ratelimit import RateLimiter, Wakeup
-from jobdash.schedule import STRETCH_AFTER, Endpoint, Entry, EntryState, SchedulePolicy
+from jobdash.schedule import (
+    STRETCH_AFTER,
+    Endpoint,
+    Entry,
+    EntryState,
+    SchedulePolicy,
+    due_entries,
+)
 from jobdash.store_writer import SnapshotStore, StoreWriter
 from jobdash.watch import EndpointState, PollUpdate, Snapshot, WatchKey
 
@@ -297,28 +298,14 @@ class Poller:
         if self._closed:
             return None
         now = self._clock()
-        next_wake: float | None = None
-
-        def wake_in(delay: float) -> None:
-            nonlocal next_wake
-            next_wake = delay if next_wake is None else min(next_wake, delay)
-
-        candidates = []
-        for entry in self._entries.values():
-            if entry.in_flight or entry.due is None:
-                continue
-            if entry.priority or (not self.paused and entry.due <= now):
-                candidates.append(entry)
-            elif not self.paused:
-                wake_in(entry.due - now)
-        candidates.sort(key=lambda e: (e.priority == 0, e.priority, e.due))
+        candidates, next_wake = due_entries(self._entries.values(), now, paused=self.paused)
         for entry in candidates:
             if self._in_flight >= self.max_in_flight:
                 break  # a finishing fetch wakes the loop
             ep = self._endpoints[entry.key.endpoint]
             wait = ep.gate_delay(now)
-            if wait > 0:
-                wake_in(wait)
+            if wait > 0:  # rate-limited or throttled: come back when the endpoint opens
+                next_wake = wait if next_wake is None else min(next_wake, wait)
                 continue
             sent_at = self._start(entry, ep, now)
             task = asyncio.create_task(self._fetch(entry, ep, sent_at))

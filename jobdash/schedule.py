@@ -1,13 +1,21 @@
 """The poller's decisions, without any I/O: what an answer means for the next fetch.
 
-`SchedulePolicy` folds one answer (a job or an `ApiError`) into the state of a
-watched entry and of its endpoint, sets the entry's next-due time and builds
-the `PollUpdate` to report. Time is passed in, so tests drive it with numbers.
+`due_entries` picks what to fetch now. `SchedulePolicy` folds one answer (a job
+or an `ApiError`) into the state of a watched entry and of its endpoint, sets the
+entry's next-due time and builds the `PollUpdate` to report. Time is passed in,
+so tests drive it with numbers.
+
+Scheduling in short: each entry has its own next-due time. Active jobs come
+back every `interval` seconds; once a job has been running for a while each
+unchanged poll stretches that by half, up to `max_interval`, and any change
+snaps it back. Finished jobs are not fetched again unless a refresh asks for
+it. Throttling slows the whole endpoint; other failures back off per entry.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -108,6 +116,28 @@ class Endpoint:
                 "errors_total": float(self.errors_total),
             },
         )
+
+
+def due_entries(
+    entries: Iterable[Entry], now: float, *, paused: bool
+) -> tuple[list[Entry], float | None]:
+    """The entries to fetch now, manual refreshes first (in the order asked), then the most
+    overdue; and the seconds until the next scheduled one falls due (None: nothing is).
+
+    While paused only manual refreshes are due.
+    """
+    due: list[Entry] = []
+    next_wake: float | None = None
+    for entry in entries:
+        if entry.in_flight or entry.due is None:
+            continue
+        if entry.priority or (not paused and entry.due <= now):
+            due.append(entry)
+        elif not paused:
+            wait = entry.due - now
+            next_wake = wait if next_wake is None else min(next_wake, wait)
+    due.sort(key=lambda e: (e.priority == 0, e.priority, e.due))
+    return due, next_wake
 
 
 def signature(job: Job) -> tuple[object, ...]:

@@ -54,19 +54,9 @@ class SubJobPlan:
     def render(self, now_ms: int) -> dict[str, Any]:
         status = self.status(now_ms)
         entities: dict[str, Any] = {"server_id": self.server_id}
-        failed = status == "FAIL" and self.failure is not None
-        if failed and self.failure is not None:
+        if status == "FAIL" and self.failure is not None:
             entities["errorcode_message"] = self.failure.errorcode_message
-        return {
-            "status": status,
-            "entities": entities,
-            "job_id": self.job_id,
-            "job_type": self.job_type,
-            "begin_time": format_api_time(self.begin_ms),
-            "end_time": format_api_time(self.end_ms) if now_ms >= self.end_ms else "",
-            "error_code": self.failure.error_code if failed and self.failure else None,
-            "fail_reason": self.failure.fail_reason if failed and self.failure else None,
-        }
+        return job_body(self, status, entities, now_ms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,17 +77,24 @@ class JobPlan:
         entities: dict[str, Any] = {"sub_jobs_total": len(self.sub_jobs)}
         if status != "INIT":
             entities["sub_jobs"] = [sub.render(now_ms) for sub in self.sub_jobs]
-        failed = status == "FAIL" and self.failure is not None
-        return {
-            "status": status,
-            "entities": entities,
-            "job_id": self.job_id,
-            "job_type": self.job_type,
-            "begin_time": format_api_time(self.begin_ms),
-            "end_time": format_api_time(self.end_ms) if now_ms >= self.end_ms else "",
-            "error_code": self.failure.error_code if failed and self.failure else None,
-            "fail_reason": self.failure.fail_reason if failed and self.failure else None,
-        }
+        return job_body(self, status, entities, now_ms)
+
+
+def job_body(
+    plan: JobPlan | SubJobPlan, status: str, entities: dict[str, Any], now_ms: int
+) -> dict[str, Any]:
+    """The API's shape of a job or sub-job, as `GET .../jobs/{job_id}` answers it."""
+    failure = plan.failure if status == "FAIL" else None
+    return {
+        "status": status,
+        "entities": entities,
+        "job_id": plan.job_id,
+        "job_type": plan.job_type,
+        "begin_time": format_api_time(plan.begin_ms),
+        "end_time": format_api_time(plan.end_ms) if now_ms >= plan.end_ms else "",
+        "error_code": failure.error_code if failure else None,
+        "fail_reason": failure.fail_reason if failure else None,
+    }
 
 
 def _ms(seconds: float) -> int:
