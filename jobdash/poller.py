@@ -84,6 +84,7 @@ class Poller:
         self._endpoints: dict[str, Endpoint] = {}
         self._in_flight = 0
         self._refresh_seq = 0
+        #: Notified whenever something changed that may make work possible.
         self._wakeup = Wakeup()
         self._tasks: set[asyncio.Task[PollUpdate | None]] = set()
         self._watchlist_set = False
@@ -123,7 +124,7 @@ class Poller:
                 self._policy.seed(entry, snapshot, self._now())
             self._entries[key] = entry
             self._endpoint(key.endpoint)
-        self._notify()
+        self._wakeup.notify()
 
     def remove(self, keys: Iterable[WatchKey]) -> None:
         """Stop watching; an answer still under way for a removed key is dropped."""
@@ -133,7 +134,7 @@ class Poller:
                 self._store.forget(key)
             if entry is not None:
                 self._endpoint(key.endpoint).clients.pop(key, None)
-        self._notify()
+        self._wakeup.notify()
 
     @property
     def store_error(self) -> str | None:
@@ -151,7 +152,7 @@ class Poller:
                 entry.refresh_again = True
             else:
                 self._jump_queue(entry, self._clock())
-        self._notify()
+        self._wakeup.notify()
 
     def _jump_queue(self, entry: Entry, now: float) -> None:
         """Due now, ahead of scheduled polls; later requests go after earlier ones."""
@@ -165,7 +166,7 @@ class Poller:
 
     def resume(self) -> None:
         self.paused = False
-        self._notify()
+        self._wakeup.notify()
 
     # --------------------------------------------------------------- views
     def endpoint_states(self) -> list[EndpointState]:
@@ -206,7 +207,7 @@ class Poller:
         self._load_watchlist()
         try:
             while not self._closed:
-                await self._wait(self._dispatch_due())
+                await self._wakeup.wait(self._dispatch_due())
         finally:
             self._running = False
             await self._cancel_tasks()
@@ -256,7 +257,7 @@ class Poller:
                 remaining = None if deadline is None else deadline - loop.time()
                 if remaining is not None and remaining <= 0:
                     return False
-                await self._wait(remaining)
+                await self._wakeup.wait(remaining)
             return True
         finally:
             if runner is not None:
@@ -266,7 +267,7 @@ class Poller:
     async def aclose(self) -> None:
         """Stop polling and cancel fetches under way. The HTTP clients belong to the caller."""
         self._closed = True
-        self._notify()
+        self._wakeup.notify()
         await self._cancel_tasks()
         if self._store is not None:
             self._store.flush()
@@ -285,13 +286,6 @@ class Poller:
         if ep is None:
             ep = self._endpoints[name] = Endpoint(name, RateLimiter(self.max_rps))
         return ep
-
-    def _notify(self) -> None:
-        """Something changed that may make work possible: wake whoever waits."""
-        self._wakeup.notify()
-
-    async def _wait(self, timeout: float | None) -> None:
-        await self._wakeup.wait(timeout)
 
     def _dispatch_due(self) -> float | None:
         """Start every fetch that may start now; return seconds until the next may (None: wait)."""
@@ -322,12 +316,12 @@ class Poller:
             while True:
                 now = self._clock()
                 if self._in_flight >= self.max_in_flight or entry.in_flight:
-                    await self._wait(None)
+                    await self._wakeup.wait(None)
                     continue
                 wait = ep.gate_delay(now)
                 if wait <= 0:
                     break
-                await self._wait(wait)
+                await self._wakeup.wait(wait)
             update = await self._fetch(entry, ep, self._start(entry, ep, now))
             if not isinstance(update.error, ThrottledError) or attempt >= ONCE_ATTEMPTS:
                 return update
@@ -368,7 +362,7 @@ class Poller:
                 self._emit(update)
             return update
         finally:
-            self._notify()
+            self._wakeup.notify()
 
     def _apply(
         self, entry: Entry, ep: Endpoint, job: Job | None, error: ApiError | None, sent_at: float
