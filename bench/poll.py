@@ -17,7 +17,7 @@ jobdash's `--in-flight` ones, and one whole round of each is run and discarded
 before the `--rounds` measured ones. Reported: medians of wall time, and of CPU
 seconds of this process (`time.process_time`) per request.
 
-The HTTP client is one `httpx.AsyncClient` over `jobdash.transport.ShardedTransport`:
+The HTTP client is one `httpx.AsyncClient` over `jobdash.api.transport.ShardedTransport`:
 httpcore's single connection pool does bookkeeping that grows with the square of
 its size on every request, so 64 connections in one pool cost several times the
 CPU per request of 16; pools of 4 keep that flat. `--sweep` shows both.
@@ -40,9 +40,9 @@ from typing import Any
 
 import httpx
 
-from jobdash.client import JobsClient
-from jobdash.poller import Poller
-from jobdash.transport import ShardedTransport
+from jobdash.api.client import JobsClient
+from jobdash.api.transport import ShardedTransport
+from jobdash.poll.poller import Poller
 from jobdash.watch import WatchKey
 
 WARM_UP = 5
@@ -87,7 +87,7 @@ def serve_simulator(jobs: int, latency_ms: float, pipe: Connection) -> None:
 
 
 def aksk_auth(info: SimInfo) -> httpx.Auth:
-    from jobdash.auth import AkSkAuth
+    from jobdash.auth.methods import AkSkAuth
 
     return AkSkAuth(info.access_key, info.secret_key, info.project_id)
 

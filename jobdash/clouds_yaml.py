@@ -18,7 +18,7 @@ from typing import Any
 import platformdirs
 import yaml
 
-from jobdash.errors import ConfigError
+from jobdash.api.errors import ConfigError
 
 EXTENSIONS = ("yaml", "yml", "json")
 

@@ -11,12 +11,12 @@ from urllib.parse import urlsplit
 import httpx
 
 from jobdash import __version__
-from jobdash.auth import AkSkAuth, PasswordAuth, TokenAuth, service_origin
-from jobdash.client import DEFAULT_TIMEOUT, JobsClient
-from jobdash.errors import ConfigError, InvalidIdError
-from jobdash.ids import validate_id
+from jobdash.api.client import DEFAULT_TIMEOUT, JobsClient
+from jobdash.api.errors import ConfigError, InvalidIdError
+from jobdash.api.ids import validate_id
+from jobdash.api.transport import ShardedTransport
+from jobdash.auth.methods import AkSkAuth, PasswordAuth, TokenAuth, service_origin
 from jobdash.settings import Settings, check_endpoint, default_endpoint, require_complete
-from jobdash.transport import ShardedTransport
 
 log = logging.getLogger(__name__)
 

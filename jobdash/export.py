@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
-from jobdash.model import Job, SubJob
+from jobdash.api.model import Job, SubJob
 from jobdash.textsafe import printable
 
 FORMATS: dict[str, str] = {"csv": "csv", "json": "json", "markdown": "md"}

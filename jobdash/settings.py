@@ -19,8 +19,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jobdash import paths
+from jobdash.api.errors import ConfigError
 from jobdash.clouds_yaml import CloudsFile, cloud_fields, load_clouds
-from jobdash.errors import ConfigError
 
 ENV_FIELDS: dict[str, str] = {
     "OS_AUTH_URL": "auth_url",

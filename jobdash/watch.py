@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from jobdash.errors import ApiError
-from jobdash.model import Job
+from jobdash.api.errors import ApiError
+from jobdash.api.model import Job
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -20,8 +20,8 @@ import httpx
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
-from jobdash.client import JobsClient
-from jobdash.poller import Poller
+from jobdash.api.client import JobsClient
+from jobdash.poll.poller import Poller
 from jobdash.simulator import Simulator, SimulatorConfig
 from jobdash.store import Store
 from jobdash.tui.app import JobDashApp

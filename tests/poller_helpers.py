@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from jobdash.client import JobsClient
+from jobdash.api.client import JobsClient
 from jobdash.watch import PollUpdate, Snapshot, WatchEntry, WatchKey
 
 ENDPOINT = "https://ecs.example.test"

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from jobdash.auth import AkSkAuth, aksk_signature, parse_sdk_authorization
+from jobdash.auth.methods import AkSkAuth, aksk_signature, parse_sdk_authorization
 
 pytest.importorskip("huaweicloudsdkcore")
 

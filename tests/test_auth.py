@@ -16,15 +16,15 @@ import httpx
 import pytest
 
 from jobdash import paths
-from jobdash.auth import PasswordAuth, TokenAuth, endpoint_from_catalog, service_origin
-from jobdash.client import JobsClient
-from jobdash.errors import (
+from jobdash.api.client import JobsClient
+from jobdash.api.errors import (
     BadResponseError,
     ConfigError,
     NetworkError,
     ServerError,
     UnauthorizedError,
 )
+from jobdash.auth.methods import PasswordAuth, TokenAuth, endpoint_from_catalog, service_origin
 
 PROJECT_ID = "0123456789abcdef0123456789abcdef"
 JOB_ID = "ff80808288d41e1b018b3b7e1e6b0f4c"

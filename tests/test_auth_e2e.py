@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from jobdash import paths
+from jobdash.api.errors import ConfigError, UnauthorizedError
 from jobdash.connection import open_connection
-from jobdash.errors import ConfigError, UnauthorizedError
 from jobdash.settings import Settings, load_settings
 
 simulator_package = pytest.importorskip("jobdash.simulator")

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from jobdash.client import JobsClient
-from jobdash.errors import (
+from jobdash.api.client import JobsClient
+from jobdash.api.errors import (
     ApiError,
     BadResponseError,
     ErrorKind,

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from jobdash.client import JobsClient, parse_error_body, parse_retry_after
-from jobdash.errors import ErrorKind
+from jobdash.api.client import JobsClient, parse_error_body, parse_retry_after
+from jobdash.api.errors import ErrorKind
 
 PROJECT = "0" * 32
 JOB = "2c9eb2c5544cbf6101544f0602af2b4f"

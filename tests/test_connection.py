@@ -11,11 +11,11 @@ import certifi
 import httpx
 import pytest
 
-from jobdash.auth import AkSkAuth, PasswordAuth, TokenAuth
+from jobdash.api.errors import ConfigError
+from jobdash.api.transport import ShardedTransport
+from jobdash.auth.methods import AkSkAuth, PasswordAuth, TokenAuth
 from jobdash.connection import Connection, build_auth, open_connection
-from jobdash.errors import ConfigError
 from jobdash.settings import Settings
-from jobdash.transport import ShardedTransport
 
 PROJECT_ID = "0123456789abcdef0123456789abcdef"
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from jobdash.errors import ErrorKind, InvalidIdError
-from jobdash.ids import extract_job_ids, id_problem, validate_id
+from jobdash.api.errors import ErrorKind, InvalidIdError
+from jobdash.api.ids import extract_job_ids, id_problem, validate_id
 
 GOOD = "2c9eb2c5544cbf6101544f0602af2b4f"
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from jobdash.model import (
+from jobdash.api.model import (
     JobStatus,
     ResponseShapeError,
     format_duration,

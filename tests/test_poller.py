@@ -21,10 +21,10 @@ from poller_helpers import (
     throttled,
 )
 
-from jobdash.errors import ErrorKind
-from jobdash.model import parse_job
-from jobdash.poller import Poller
-from jobdash.store_writer import STORE_RETRY_AFTER
+from jobdash.api.errors import ErrorKind
+from jobdash.api.model import parse_job
+from jobdash.poll.poller import Poller
+from jobdash.poll.store_writer import STORE_RETRY_AFTER
 from jobdash.watch import PollUpdate, Snapshot
 
 LONG_AGO = "2024-05-01T10:00:00.000Z"

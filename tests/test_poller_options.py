@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from jobdash.errors import ConfigError
+from jobdash.api.errors import ConfigError
 from jobdash.paths import config_file
-from jobdash.poller_options import PollerOptions, poller_options
+from jobdash.poll.options import PollerOptions, poller_options
 from jobdash.settings import load_config_toml
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from jobdash.client import JobsClient
-from jobdash.errors import ErrorKind
-from jobdash.poller import Poller
+from jobdash.api.client import JobsClient
+from jobdash.api.errors import ErrorKind
+from jobdash.poll.poller import Poller
 from jobdash.simulator import Simulator, SimulatorConfig
 from jobdash.store import Store
 from jobdash.watch import PollUpdate, WatchEntry, WatchKey

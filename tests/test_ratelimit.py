@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from jobdash.ratelimit import RateLimiter, Wakeup, backoff_delay
+from jobdash.poll.ratelimit import RateLimiter, Wakeup, backoff_delay
 
 
 def sends_in(limiter: RateLimiter, start: float, end: float, step: float) -> list[float]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jobdash.schedule import Entry, due_entries
+from jobdash.poll.schedule import Entry, due_entries
 from jobdash.watch import WatchKey
 
 

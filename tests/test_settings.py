@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from jobdash import paths
-from jobdash.errors import ConfigError
+from jobdash.api.errors import ConfigError
 from jobdash.settings import (
     Settings,
     add_connection_arguments,

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from jobdash import paths
-from jobdash.errors import NotFoundError, ServerError, ThrottledError
-from jobdash.model import Job, parse_job, raw_dict
+from jobdash.api.errors import NotFoundError, ServerError, ThrottledError
+from jobdash.api.model import Job, parse_job, raw_dict
 from jobdash.store import SCHEMA_VERSION, Store, StoreError, Transition
 from jobdash.store import schema as store_schema
 from jobdash.watch import PollUpdate, WatchEntry, WatchKey

@@ -26,7 +26,7 @@ PRELUDE = """
 import sys, time
 from datetime import UTC, datetime
 from pathlib import Path
-from jobdash.model import parse_job
+from jobdash.api.model import parse_job
 from jobdash.store import Store
 from jobdash.watch import PollUpdate, WatchEntry, WatchKey
 ENDPOINT, PROJECT = "https://ecs.eu-de.example.test", "proj-a"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from jobdash.model import parse_job
+from jobdash.api.model import parse_job
+from jobdash.poll.store_writer import STORE_RETRY_AFTER, StoreWriter
 from jobdash.store import Store
-from jobdash.store_writer import STORE_RETRY_AFTER, StoreWriter
 from jobdash.watch import PollUpdate, Snapshot, WatchEntry, WatchKey
 
 ENDPOINT = "https://ecs.eu-de.example"

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from jobdash.api.transport import ShardedTransport
 from jobdash.simulator import Simulator, SimulatorConfig
-from jobdash.transport import ShardedTransport
 
 
 class Shard(httpx.AsyncBaseTransport):

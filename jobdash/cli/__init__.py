@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from jobdash import __version__
+from jobdash.api.errors import ApiError, ConfigError, JobdashError
 from jobdash.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_UNFETCHED,
@@ -15,7 +16,6 @@ from jobdash.cli.common import (
     print_error,
     route_core_warnings,
 )
-from jobdash.errors import ApiError, ConfigError, JobdashError
 
 EXIT_STORE = 4
 

@@ -12,7 +12,7 @@ from typing import TextIO
 from rich.console import Console
 from rich.text import Text
 
-from jobdash.errors import ConfigError
+from jobdash.api.errors import ConfigError
 from jobdash.textsafe import printable
 
 EXIT_OK = 0
@@ -88,7 +88,7 @@ async def open_connection_from_args(args: argparse.Namespace) -> AsyncIterator[o
     Raises ConfigError (exit 2) when something is missing.
     """
     from jobdash.connection import open_connection
-    from jobdash.poller_options import poller_options
+    from jobdash.poll.options import poller_options
     from jobdash.settings import load_config_toml, load_settings, require_complete
 
     settings = load_settings(args)

@@ -15,6 +15,7 @@ from typing import Any
 from rich.console import Group
 from rich.live import Live
 
+from jobdash.api.client import JobsClient
 from jobdash.cli.common import (
     EXIT_OK,
     EXIT_UNFINISHED,
@@ -31,8 +32,7 @@ from jobdash.cli.status_view import (
     summary_line,
     transition_line,
 )
-from jobdash.client import JobsClient
-from jobdash.poller_options import poller_options
+from jobdash.poll.options import poller_options
 from jobdash.settings import load_config_toml
 from jobdash.watch import PollUpdate, WatchEntry, WatchKey
 
@@ -155,7 +155,7 @@ async def run_status(args: argparse.Namespace) -> int:
 def _make_poller(
     args: argparse.Namespace, connection: Any, store: Any, on_update: Callable[[PollUpdate], None]
 ) -> Any:
-    from jobdash.poller import Poller
+    from jobdash.poll.poller import Poller
 
     options = poller_options(load_config_toml(), interval=args.interval)
     return Poller(

@@ -11,10 +11,10 @@ from typing import Any
 from rich.console import Group
 from rich.text import Text
 
+from jobdash.api.errors import ErrorKind
+from jobdash.api.model import JobStatus, raw_dict
 from jobdash.cli.common import EXIT_FAILED, EXIT_OK, EXIT_UNFETCHED, EXIT_UNFINISHED
 from jobdash.cli.tree import error_label, job_tree, status_text
-from jobdash.errors import ErrorKind
-from jobdash.model import JobStatus, raw_dict
 from jobdash.textsafe import one_line
 from jobdash.watch import PollUpdate, WatchKey
 

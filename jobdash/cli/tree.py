@@ -7,9 +7,9 @@ from datetime import datetime
 from rich.text import Text
 from rich.tree import Tree
 
+from jobdash.api.errors import ApiError
+from jobdash.api.model import Job, JobStatus, SubJob, status_icon, timing_phrase
 from jobdash.catalog import lookup
-from jobdash.errors import ApiError
-from jobdash.model import Job, JobStatus, SubJob, status_icon, timing_phrase
 from jobdash.textsafe import one_line
 
 STATUS_STYLES = {

@@ -11,6 +11,8 @@ from typing import Any, TextIO
 from rich.table import Table
 from rich.text import Text
 
+from jobdash.api.ids import extract_job_ids, id_problem
+from jobdash.api.model import format_duration
 from jobdash.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
@@ -20,8 +22,6 @@ from jobdash.cli.common import (
     print_error,
 )
 from jobdash.cli.tree import status_text
-from jobdash.ids import extract_job_ids, id_problem
-from jobdash.model import format_duration
 from jobdash.textsafe import one_line
 from jobdash.watch import Snapshot, WatchEntry, WatchKey
 
@@ -60,7 +60,7 @@ def collect_ids(args_ids: list[str], stdin: TextIO) -> tuple[list[str], str]:
 
 def _no_ids_in(piped: str) -> str:
     """Why piped input gave no id: an API error answer (e.g. a failed create) says so itself."""
-    from jobdash.client import parse_error_body
+    from jobdash.api.client import parse_error_body
 
     try:
         body = parse_error_body(json.loads(piped))

@@ -165,7 +165,7 @@ def verify_aksk(
 ) -> Identity:
     """Check an `SDK-HMAC-SHA256` request signature; headers are keyed in lower case."""
     # The client's own signing code is the reference; imported late to keep startup light.
-    from jobdash.aksk import aksk_signature, parse_sdk_authorization
+    from jobdash.auth.aksk import aksk_signature, parse_sdk_authorization
 
     parsed = parse_sdk_authorization(authorization)
     if parsed is None:

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from jobdash.model import Job, ResponseShapeError, parse_job, raw_dict
+from jobdash.api.model import Job, ResponseShapeError, parse_job, raw_dict
 
 #: Error messages are kept for display; a runaway body is cut to this many characters.
 MAX_ERROR_MESSAGE = 2000

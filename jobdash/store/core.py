@@ -11,7 +11,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self, TypeVar
 
-from jobdash.model import TERMINAL_STATUSES
+from jobdash.api.model import TERMINAL_STATUSES
 from jobdash.paths import database_file
 from jobdash.store import schema
 from jobdash.store.codec import (

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from jobdash.errors import JobdashError
+from jobdash.api.errors import JobdashError
 
 T = TypeVar("T")
 

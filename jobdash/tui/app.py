@@ -17,8 +17,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Tree
 from textual.worker import Worker, WorkerState
 
+from jobdash.api.model import JobStatus
 from jobdash.catalog import lookup as catalog_lookup
-from jobdash.model import JobStatus
 from jobdash.textsafe import one_line
 from jobdash.tui.actions import DashboardActions
 from jobdash.tui.commands import DashboardCommands

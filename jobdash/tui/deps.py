@@ -10,7 +10,7 @@ from jobdash.watch import EndpointState, PollUpdate, Snapshot, WatchEntry, Watch
 
 
 class PollerLike(Protocol):
-    """What the app needs from `jobdash.poller.Poller`."""
+    """What the app needs from `jobdash.poll.poller.Poller`."""
 
     paused: bool
 

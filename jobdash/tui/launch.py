@@ -13,11 +13,11 @@ from typing import Any
 
 import httpx
 
-from jobdash.client import JobsClient
-from jobdash.errors import ApiError, ConfigError, InvalidIdError
-from jobdash.ids import validate_id
-from jobdash.poller import Poller
-from jobdash.poller_options import PollerOptions, poller_options
+from jobdash.api.client import JobsClient
+from jobdash.api.errors import ApiError, ConfigError, InvalidIdError
+from jobdash.api.ids import validate_id
+from jobdash.poll.options import PollerOptions, poller_options
+from jobdash.poll.poller import Poller
 from jobdash.settings import load_config_toml
 from jobdash.store import Store
 from jobdash.textsafe import one_line

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from rich.style import Style
 
-from jobdash.model import JobStatus
+from jobdash.api.model import JobStatus
 
 
 class Role(StrEnum):

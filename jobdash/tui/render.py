@@ -11,7 +11,7 @@ from datetime import datetime
 
 from rich.text import Text
 
-from jobdash.model import (
+from jobdash.api.model import (
     STATUS_ORDER,
     Job,
     JobStatus,

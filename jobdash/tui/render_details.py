@@ -14,7 +14,7 @@ from rich.highlighter import JSONHighlighter
 from rich.table import Table
 from rich.text import Text
 
-from jobdash.model import Job, JobStatus, SubJob, format_duration, status_icon
+from jobdash.api.model import Job, JobStatus, SubJob, format_duration, status_icon
 from jobdash.textsafe import one_line, printable
 from jobdash.tui.palette import DEFAULT_PALETTE, Palette, status_role
 from jobdash.tui.render import age, timing

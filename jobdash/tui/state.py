@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from jobdash.errors import ErrorKind
-from jobdash.model import Job, JobStatus, SubJob
+from jobdash.api.errors import ErrorKind
+from jobdash.api.model import Job, JobStatus, SubJob
 from jobdash.textsafe import one_line
 from jobdash.watch import PollUpdate, Snapshot, WatchEntry, WatchKey
 

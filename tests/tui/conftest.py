@@ -17,8 +17,8 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 from tui_sample import ENDPOINT, FROZEN, PROJECT, fill_store
 
-from jobdash.client import JobsClient
-from jobdash.poller import Poller
+from jobdash.api.client import JobsClient
+from jobdash.poll.poller import Poller
 from jobdash.simulator import Simulator, SimulatorConfig
 from jobdash.store import Store
 from jobdash.tui.app import JobDashApp

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from tui_sample import FROZEN, MARKUP_REASON, batch_body, delete_body, stop_body
 
+from jobdash.api.model import parse_job
 from jobdash.export import default_path, failure_rows, render, write_export
-from jobdash.model import parse_job
 
 
 def test_rows_are_the_failed_sub_jobs() -> None:

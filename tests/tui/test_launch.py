@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from conftest import SIZE, record_toasts, shown, wait_until
 
-from jobdash.errors import ConfigError
+from jobdash.api.errors import ConfigError
 from jobdash.paths import config_file
 from jobdash.simulator import Simulator
 from jobdash.store import Store

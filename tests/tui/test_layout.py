@@ -10,8 +10,8 @@ from rich.console import Console, RenderableType
 from textual.widgets import Static
 from tui_sample import BATCH_ID, ENDPOINT, FROZEN, PROJECT, batch_body
 
+from jobdash.api.model import parse_job
 from jobdash.catalog import lookup
-from jobdash.model import parse_job
 from jobdash.tui.app import JobDashApp
 from jobdash.tui.keys import COMMANDS
 from jobdash.tui.render import counts_text

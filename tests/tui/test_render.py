@@ -20,8 +20,8 @@ from tui_sample import (
     stop_body,
 )
 
+from jobdash.api.model import parse_job
 from jobdash.catalog import lookup
-from jobdash.model import parse_job
 from jobdash.tui.palette import DEFAULT_PALETTE, Palette, Role, status_role
 from jobdash.tui.render import (
     counts_text,

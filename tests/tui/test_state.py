@@ -17,8 +17,8 @@ from tui_sample import (
     stop_body,
 )
 
-from jobdash.errors import NotFoundError, ServerError, UnauthorizedError
-from jobdash.model import parse_job
+from jobdash.api.errors import NotFoundError, ServerError, UnauthorizedError
+from jobdash.api.model import parse_job
 from jobdash.tui.state import DashboardState, Filter, merge_update, short_ids
 from jobdash.watch import PollUpdate, Snapshot, WatchEntry, WatchKey
 

@@ -259,7 +259,7 @@ def header_words(app: JobDashApp) -> str:
 async def test_a_locked_store_shows_in_the_header_and_polling_goes_on(
     simulator: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("jobdash.store_writer.STORE_RETRY_AFTER", 0.2)
+    monkeypatch.setattr("jobdash.poll.store_writer.STORE_RETRY_AFTER", 0.2)
     with Store(tmp_path / "watchlist.sqlite3", busy_timeout=0.05) as store:
         headers = {"X-Auth-Token": simulator.credentials.token}
         async with httpx.AsyncClient(headers=headers) as http:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from jobdash.errors import NetworkError
-from jobdash.model import parse_job
+from jobdash.api.errors import NetworkError
+from jobdash.api.model import parse_job
 from jobdash.store import Store
 from jobdash.watch import PollUpdate, WatchEntry, WatchKey
 

@@ -14,8 +14,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static, TextArea
 
-from jobdash.errors import InvalidIdError
-from jobdash.ids import extract_job_ids, validate_id
+from jobdash.api.errors import InvalidIdError
+from jobdash.api.ids import extract_job_ids, validate_id
 from jobdash.textsafe import one_line
 
 SKIPPED_SHOWN = 5

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
-from jobdash.client import JobsClient
-from jobdash.errors import (
+from jobdash.api.client import JobsClient
+from jobdash.api.errors import (
     ERROR_CLASSES,
     ApiError,
     ErrorKind,
@@ -32,8 +32,8 @@ from jobdash.errors import (
     ThrottledError,
     UnauthorizedError,
 )
-from jobdash.model import Job, JobStatus
-from jobdash.ratelimit import RateLimiter, backoff_delay
+from jobdash.api.model import Job, JobStatus
+from jobdash.poll.ratelimit import RateLimiter, backoff_delay
 from jobdash.watch import EndpointState, PollUpdate, Snapshot, WatchKey
 
 #: Statuses polled at the base interval; other non-terminal ones (PENDING_PAYMENT waits

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from jobdash.errors import InvalidIdError
+from jobdash.api.errors import InvalidIdError
 
 MAX_ID_LENGTH = 64
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")

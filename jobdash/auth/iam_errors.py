@@ -6,8 +6,8 @@ from typing import Any
 
 import httpx
 
-from jobdash.client import parse_error_body
-from jobdash.errors import (
+from jobdash.api.client import parse_error_body
+from jobdash.api.errors import (
     ApiError,
     ForbiddenError,
     ServerError,

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from jobdash.errors import (
+from jobdash.api.errors import (
     ApiError,
     BadResponseError,
     ForbiddenError,
@@ -20,8 +20,8 @@ from jobdash.errors import (
     ThrottledError,
     UnauthorizedError,
 )
-from jobdash.ids import validate_id
-from jobdash.model import Job, ResponseShapeError, parse_job
+from jobdash.api.ids import validate_id
+from jobdash.api.model import Job, ResponseShapeError, parse_job
 
 #: Codes the cloud uses for "no such job" and for flow control, whatever the HTTP status.
 NOT_FOUND_CODES = frozenset({"Common.0011", "Ecs.0114"})

@@ -3,7 +3,7 @@
 Pure asyncio and no UI. Everything runs in the caller's event loop: the
 `on_update` callback, the store writes and the bookkeeping all happen on that
 loop, never on another thread. Both `jobdash status --watch` and the dashboard
-drive it the same way. How often each job comes back is `jobdash.schedule`'s call.
+drive it the same way. How often each job comes back is `jobdash.poll.schedule`'s call.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 
-from jobdash.client import JobsClient
-from jobdash.errors import ApiError, ThrottledError
-from jobdash.model import Job
-from jobdash.ratelimit import RateLimiter, Wakeup
-from jobdash.schedule import (
+from jobdash.api.client import JobsClient
+from jobdash.api.errors import ApiError, ThrottledError
+from jobdash.api.model import Job
+from jobdash.poll.ratelimit import RateLimiter, Wakeup
+from jobdash.poll.schedule import (
     STRETCH_AFTER,
     Endpoint,
     Entry,
@@ -28,7 +28,7 @@ from jobdash.schedule import (
     SchedulePolicy,
     due_entries,
 )
-from jobdash.store_writer import SnapshotStore, StoreWriter
+from jobdash.poll.store_writer import SnapshotStore, StoreWriter
 from jobdash.watch import EndpointState, PollUpdate, Snapshot, WatchKey
 
 log = logging.getLogger(__name__)

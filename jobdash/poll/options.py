@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from jobdash.errors import ConfigError
+from jobdash.api.errors import ConfigError
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,12 @@ from urllib.parse import urlsplit
 import httpx
 
 from jobdash import paths
-from jobdash.aksk import (
+from jobdash.api.errors import (
+    BadResponseError,
+    ConfigError,
+    NetworkError,
+)
+from jobdash.auth.aksk import (
     CONTENT_HASH_HEADER,
     DATE_FORMAT,
     DATE_HEADER,
@@ -26,15 +31,10 @@ from jobdash.aksk import (
     authorization_value,
     parse_sdk_authorization,
 )
-from jobdash.errors import (
-    BadResponseError,
-    ConfigError,
-    NetworkError,
-)
-from jobdash.iam_errors import login_error
-from jobdash.service_catalog import endpoint_from_catalog, service_origin
+from jobdash.auth.iam_errors import login_error
+from jobdash.auth.service_catalog import endpoint_from_catalog, service_origin
+from jobdash.auth.token_cache import TokenCache, TokenInfo, identity_key, parse_iam_time
 from jobdash.settings import reject_userinfo
-from jobdash.token_cache import TokenCache, TokenInfo, identity_key, parse_iam_time
 
 __all__ = [
     "AkSkAuth",

@@ -12,10 +12,10 @@ import logging
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
-from jobdash.errors import JobdashError
+from jobdash.api.errors import JobdashError
 from jobdash.watch import PollUpdate, Snapshot, WatchEntry, WatchKey
 
-log = logging.getLogger("jobdash.poller")
+log = logging.getLogger("jobdash.poll.poller")
 
 #: After a failed write, updates are only kept in memory for this many seconds:
 #: each write to a locked database blocks the loop for the store's whole busy timeout.
