@@ -102,9 +102,6 @@ class JobTree(Tree[Row]):
     def job_node(self, key: WatchKey) -> JobTreeNode | None:
         return self._job_nodes.get(key)
 
-    def sub_node(self, key: WatchKey, sub_key: str) -> JobTreeNode | None:
-        return self._sub_nodes.get(key, {}).get(sub_key)
-
     @property
     def selected(self) -> Row | None:
         node = self._cursor_target or self.cursor_node
