@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import math
 import sys
 import time
@@ -32,6 +31,7 @@ from jobdash.cli.status_view import (
     summary_line,
     transition_line,
 )
+from jobdash.jsontext import json_text
 from jobdash.poll.options import poller_options
 from jobdash.settings import load_config_toml
 from jobdash.watch import PollUpdate, WatchEntry, WatchKey
@@ -135,13 +135,7 @@ async def run_status(args: argparse.Namespace) -> int:
                 store.close()
     out = console()
     if args.json:
-        print(
-            json.dumps(
-                [result_json(t, results.updates.get(t.key)) for t in targets],
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
+        print(json_text([result_json(t, results.updates.get(t.key)) for t in targets], indent=2))
     else:
         out.print(render_results(results, datetime.now(UTC)))
         if len(targets) > 1:

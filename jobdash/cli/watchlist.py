@@ -22,6 +22,7 @@ from jobdash.cli.common import (
     print_error,
 )
 from jobdash.cli.tree import status_text
+from jobdash.jsontext import json_text
 from jobdash.textsafe import one_line
 from jobdash.watch import Snapshot, WatchEntry, WatchKey
 
@@ -216,11 +217,7 @@ async def run_ls(args: argparse.Namespace) -> int:
         entries = store.entries()
         snapshots = store.snapshots()
     if args.json:
-        print(
-            json.dumps(
-                [entry_json(e, snapshots.get(e.key)) for e in entries], indent=2, ensure_ascii=False
-            )
-        )
+        print(json_text([entry_json(e, snapshots.get(e.key)) for e in entries], indent=2))
         return EXIT_OK
     if not entries:
         error_console().print("the watchlist is empty; add jobs with `jobdash add JOB_ID`")

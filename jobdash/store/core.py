@@ -22,7 +22,14 @@ from jobdash.store.codec import (
     parse_time_text,
     time_text,
 )
-from jobdash.store.sqlite import StoreError, Transactions, connect, ensure_directory
+from jobdash.store.sqlite import (
+    RecordError,
+    StoreError,
+    Transactions,
+    connect,
+    ensure_directory,
+)
+from jobdash.textsafe import one_line, without_surrogates
 from jobdash.watch import PollUpdate, Snapshot, WatchEntry, WatchKey
 
 T = TypeVar("T")
@@ -53,8 +60,24 @@ class Transition:
     at: datetime
 
 
+#: What a value the database cannot take raises while an update is written: an
+#: unencodable string (UnicodeEncodeError is a ValueError), an integer too large, a
+#: body nested too deeply to serialise; SQLite's own refusals arrive as RecordError.
+_BAD_VALUE_ERRORS = (ValueError, TypeError, OverflowError, RecursionError, RecordError)
+
+
 def _key_params(key: WatchKey) -> tuple[str, str, str]:
     return (key.endpoint, key.project_id, key.job_id)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, RecordError):
+        return one_line(exc, 200)
+    return f"{type(exc).__name__}: {one_line(exc, 200)}"
+
+
+def _text_or_none(value: str | None) -> str | None:
+    return without_surrogates(value) if value else None
 
 
 def _snapshot_from_row(row: tuple) -> Snapshot:
@@ -146,7 +169,13 @@ class Store:
         """Add entries in one transaction; a key already watched is left as it is."""
         now = datetime.now(UTC)
         rows = [
-            (*_key_params(e.key), e.label or None, e.profile, time_text(e.added_at or now), e.key)
+            (
+                *_key_params(e.key),
+                _text_or_none(e.label),
+                e.profile,
+                time_text(e.added_at or now),
+                e.key,
+            )
             for e in entries
         ]
 
@@ -223,7 +252,7 @@ class Store:
                 lambda c: (
                     c.execute(
                         f"UPDATE entries SET label = ? WHERE {_KEY_MATCH}",
-                        (label or None, *_key_params(key)),
+                        (_text_or_none(label), *_key_params(key)),
                     ).rowcount
                 )
             )
@@ -289,7 +318,7 @@ class Store:
                     (
                         entry_id,
                         str(update.error.kind),
-                        update.error.message[:MAX_ERROR_MESSAGE],
+                        without_surrogates(update.error.message[:MAX_ERROR_MESSAGE]),
                         at,
                     ),
                 )
@@ -298,7 +327,14 @@ class Store:
                 return []
             return self._store_job(connection, entry_id, update, at, stored)
 
-        return self._write(work)
+        try:
+            return self._write(work)
+        except _BAD_VALUE_ERRORS as exc:
+            raise RecordError(
+                f"cannot save the update of job {one_line(key.job_id, 64)} to {self.path} "
+                f"({_reason(exc)})",
+                path=self.path,
+            ) from exc
 
     def _store_job(
         self,

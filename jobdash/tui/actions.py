@@ -17,7 +17,7 @@ from textual.app import App
 from textual.widgets import Input
 
 from jobdash.export import FORMATS, default_path, failed_items, write_export
-from jobdash.textsafe import one_line
+from jobdash.textsafe import one_line, without_controls
 from jobdash.tui.screens.add import AddJobsScreen, AddRequest
 from jobdash.tui.screens.confirm import ConfirmScreen
 from jobdash.tui.screens.export import ExportScreen
@@ -253,7 +253,7 @@ class DashboardActions(App[int]):
         if not value:
             self.notify("This sub-job has no id.", severity="warning")
             return
-        self.copy_to_clipboard(value)
+        self.copy_to_clipboard(without_controls(value))
         # The copy travels as an OSC 52 sequence; whether it lands depends on the terminal,
         # so the toast also shows the value to select by hand.
         self.notify(

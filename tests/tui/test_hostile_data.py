@@ -1,0 +1,50 @@
+"""The dashboard on hostile API data: control characters in ids, bodies nested 900 deep."""
+
+from __future__ import annotations
+
+from conftest import SIZE, SimDashboard, shown, wait_until
+from textual.widgets import Static
+
+from jobdash.jsontext import MAX_DEPTH, cut_marker
+from jobdash.tui.state import SubJobNodeData
+
+JOB_ID = "0123456789abcdef0123456789abcdef"
+
+
+def nested(depth: int) -> dict:
+    body: dict = {"leaf": True}
+    for _ in range(depth):
+        body = {"inner": body}
+    return body
+
+
+async def test_c_copies_ids_without_control_characters(dash: SimDashboard) -> None:
+    dash.sim.put_job(
+        {
+            "job_id": JOB_ID,
+            "status": "FAIL",
+            "entities": {
+                "sub_jobs": [{"job_id": "sub\x1b]52;c;ZXZpbA==\x07-1\x9b2J", "status": "FAIL"}]
+            },
+        }
+    )
+    key = dash.watch(JOB_ID)
+    app = dash.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state.job(key) is not None, "the job")
+        await pilot.press("down", "c")
+        assert isinstance(app.job_tree.selected, SubJobNodeData)
+        assert app.clipboard == "sub]52;c;ZXZpbA==-12J"
+
+
+async def test_raw_view_of_a_900_level_body_is_cut_and_quick(dash: SimDashboard) -> None:
+    dash.sim.put_job({"job_id": JOB_ID, "status": "SUCCESS", "entities": nested(900)})
+    key = dash.watch(JOB_ID)
+    app = dash.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state.job(key) is not None, "the job")
+        await pilot.press("j")
+        body = app.details.query_one("#details-body", Static)
+        text = shown(body, width=400)
+        assert cut_marker(MAX_DEPTH) in text
+        assert text.count('"inner"') <= MAX_DEPTH
