@@ -15,12 +15,15 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from jobdash import paths
 from jobdash.api.errors import ConfigError
 from jobdash.clouds_yaml import CloudsFile, cloud_fields, load_clouds
+
+if TYPE_CHECKING:
+    from jobdash.config import Config
 
 ENV_FIELDS: dict[str, str] = {
     "OS_AUTH_URL": "auth_url",
@@ -149,7 +152,7 @@ def add_connection_arguments(parser: argparse.ArgumentParser | argparse._Argumen
 
 
 def load_config_toml(path: Path | None = None) -> dict[str, Any]:
-    """jobdash's config.toml as a dict ({} when absent). Other modules read their tables here."""
+    """config.toml parsed, unchecked ({} when absent); `jobdash.config.load_config` checks it."""
     path = path or paths.config_file()
     try:
         raw = path.read_bytes()
@@ -163,7 +166,8 @@ def load_config_toml(path: Path | None = None) -> dict[str, Any]:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
 
 
-def _config_layer(config: Mapping[str, Any], path: Path) -> dict[str, Any]:
+def connection_layer(config: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """The checked [connection] table of a parsed config.toml, as Settings fields."""
     table = config.get("connection", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [connection] must be a table")
@@ -255,18 +259,27 @@ def _chosen_kind(layers: list[dict[str, Any]]) -> str | None:
 def load_settings(
     flags: Flags = None,
     env: Mapping[str, str] | None = None,
+    *,
+    config: Config | None = None,
 ) -> Settings:
-    """Merge flags, environment, clouds.yaml and config.toml. Raises ConfigError on bad files."""
+    """Merge flags, environment, clouds.yaml and config.toml (`config`, loaded when not
+    given). Raises ConfigError on bad files."""
     env = os.environ if env is None else env
-    config_path = paths.config_file()
-    config = load_config_toml(config_path)
-    config_layer = _config_layer(config, config_path)
+    if config is None:
+        from jobdash.config import load_config  # config.py builds on this module
+
+        config = load_config()
+    config_layer = {
+        name: value
+        for name in SETTING_NAMES
+        if (value := getattr(config.connection, name)) is not None and value is not False
+    }
     flag_layer = _flag_layer(flags)
     env_layer = _env_layer(env)
 
     cloud = (_flag(flags, "os_cloud") or "").strip() or (env.get("OS_CLOUD") or "").strip()
     cloud = cloud or config_layer.get("cloud") or ""
-    files = [str(config_path)] if config else []
+    files = [str(config.path)] if config.found else []
     cloud_layer: dict[str, Any] = {}
     if cloud:
         clouds = load_clouds(env)

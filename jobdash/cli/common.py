@@ -7,13 +7,16 @@ import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from rich.console import Console
 from rich.text import Text
 
 from jobdash.api.errors import ConfigError
 from jobdash.textsafe import printable
+
+if TYPE_CHECKING:
+    from jobdash.config import Config
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -82,18 +85,22 @@ def route_core_warnings(*, to_stderr: bool) -> None:
 
 
 @asynccontextmanager
-async def open_connection_from_args(args: argparse.Namespace) -> AsyncIterator[object]:
+async def open_connection_from_args(
+    args: argparse.Namespace, config: Config | None = None
+) -> AsyncIterator[object]:
     """Load settings from flags/env/files, check them, connect; close the pool afterwards.
 
+    `config`: config.toml as the command already loaded it (else it is loaded here).
     Raises ConfigError (exit 2) when something is missing.
     """
+    from jobdash.config import load_config
     from jobdash.connection import open_connection
-    from jobdash.poll.options import poller_options
-    from jobdash.settings import load_config_toml, load_settings, require_complete
+    from jobdash.settings import load_settings, require_complete
 
-    settings = load_settings(args)
+    config = config or load_config()
+    settings = load_settings(args, config=config)
     require_complete(settings)
-    in_flight = poller_options(load_config_toml()).max_in_flight
+    in_flight = config.poller.max_in_flight
     connection = await open_connection(settings, max_connections=max(20, in_flight))
     for warning in getattr(connection, "warnings", []) or []:
         print_warning(warning)
