@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from jobdash import paths
 from jobdash.api.errors import ConfigError
 from jobdash.clouds_yaml import CloudsFile, cloud_fields, load_clouds
+from jobdash.urls import (
+    check_auth_url,
+    check_endpoint,
+    default_endpoint,
+)
 
 if TYPE_CHECKING:
     from jobdash.config import Config
@@ -50,7 +53,6 @@ CREDENTIAL_KINDS: dict[str, tuple[str, ...]] = {
     "password": ("username", "password"),
     "aksk": ("access_key", "secret_key"),
 }
-_REGION = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -92,36 +94,6 @@ class Settings:
 
 
 SETTING_NAMES = tuple(f.name for f in fields(Settings) if f.name != "files")
-
-
-def default_endpoint(region: str) -> str:
-    """The ECS endpoint of an Open Telekom Cloud region."""
-    if not _REGION.match(region):
-        raise ConfigError(f"the region {region!r} is not a region name like 'eu-de'")
-    return f"https://ecs.{region}.otc.t-systems.com"
-
-
-def reject_userinfo(url: str, what: str) -> None:
-    """Refuse `user:password@` in a URL: it would end up in messages and the watchlist.
-
-    The message does not repeat the URL, since what it carries may be a password.
-    """
-    if "@" in urlsplit(url.strip()).netloc:
-        raise ConfigError(
-            f"the {what} must not contain a user name or password ('user:password@host'); "
-            "give credentials with OS_USERNAME / OS_PASSWORD, a token or an access key"
-        )
-
-
-def check_endpoint(url: str) -> str:
-    """An endpoint must be an http(s) URL with a host; returns it without a trailing slash."""
-    reject_userinfo(url, "endpoint URL")
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
-        raise ConfigError(
-            f"the endpoint {url!r} is not a URL like https://ecs.eu-de.otc.t-systems.com"
-        )
-    return url.strip().rstrip("/")
 
 
 def add_connection_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
@@ -299,7 +271,37 @@ def load_settings(
             for name in names:
                 merged.pop(name, None)
     merged["cloud"] = cloud or None
+    check_secret_values(merged)
     return Settings(**merged, files=tuple(files))
+
+
+#: Credentials that travel in an HTTP header or a signature, with where they are set.
+_SECRET_SOURCES: dict[str, str] = {
+    "token": "the token (OS_AUTH_TOKEN, or auth.token in clouds.yaml)",
+    "access_key": "the access key (OS_ACCESS_KEY, or ak in clouds.yaml)",
+    "secret_key": "the secret key (OS_SECRET_KEY, or sk in clouds.yaml / secure.yaml)",
+}
+
+
+def check_secret_values(values: Mapping[str, Any]) -> None:
+    """Refuse a token or key that is not printable ASCII, without ever showing it.
+
+    A line break pasted into a token would otherwise fail inside the HTTP library with
+    the value in its message, and be stored and shown as a network error.
+    """
+    for name, source in _SECRET_SOURCES.items():
+        value = values.get(name)
+        if not isinstance(value, str):
+            continue
+        if any(not " " < char < "\x7f" for char in value):
+            problem = (
+                "contains control characters (a line break?)"
+                if any(char < " " or char == "\x7f" for char in value)
+                else "contains spaces or characters outside ASCII"
+            )
+            raise ConfigError(
+                f"{source} {problem}; it is not shown here. Set it again, without them."
+            )
 
 
 # -- completeness ------------------------------------------------------------------------
@@ -366,7 +368,7 @@ def missing_settings(settings: Settings) -> list[str]:
 def require_complete(settings: Settings) -> None:
     """Raise one ConfigError saying everything that is missing and how to give it."""
     if settings.auth_url:
-        reject_userinfo(settings.auth_url, "auth URL")
+        check_auth_url(settings.auth_url)
     if settings.endpoint:
         check_endpoint(settings.endpoint)
     elif settings.region:

@@ -12,7 +12,6 @@ from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -34,7 +33,7 @@ from jobdash.auth.aksk import (
 from jobdash.auth.iam_errors import login_error
 from jobdash.auth.service_catalog import endpoint_from_catalog, service_origin
 from jobdash.auth.token_cache import TokenCache, TokenInfo, identity_key, parse_iam_time
-from jobdash.settings import reject_userinfo
+from jobdash.urls import check_auth_url
 
 __all__ = [
     "AkSkAuth",
@@ -135,12 +134,8 @@ class AkSkAuth(httpx.Auth):
 
 def _normalise_auth_url(auth_url: str) -> str:
     """IAM's base URL ends with /v3; a bare host gets it added."""
-    reject_userinfo(auth_url, "auth URL")
     url = auth_url.strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"the auth URL {url!r} is not an http(s) URL")
-    if not parts.path:
+    if not check_auth_url(url).path:
         url += "/v3"
     return url
 

@@ -11,7 +11,7 @@ from typing import Any, TextIO
 from rich.table import Table
 from rich.text import Text
 
-from jobdash.api.ids import extract_job_ids, id_problem
+from jobdash.api.ids import extract_job_ids, id_problem, job_id_problem
 from jobdash.api.model import format_duration
 from jobdash.cli.common import (
     EXIT_OK,
@@ -35,6 +35,11 @@ def add_add_arguments(parser: argparse.ArgumentParser) -> None:
         help="job ids to watch; '-' reads ids, JSON or free text from standard input",
     )
     parser.add_argument("--label", default=None, help="a label shown next to these jobs")
+    parser.add_argument(
+        "--any-id",
+        action="store_true",
+        help="accept ids that are not 32 hex characters (jobs of other services)",
+    )
 
 
 def add_rm_arguments(parser: argparse.ArgumentParser) -> None:
@@ -86,9 +91,11 @@ async def run_add(args: argparse.Namespace) -> int:
             hint="pass ids as arguments, or pipe them in: `... | jobdash add -` (one per line, JSON or text)",
         )
         return EXIT_USAGE
-    invalid = [(value, problem) for value in ids if (problem := id_problem(value)) is not None]
-    valid = list(dict.fromkeys(value for value in ids if id_problem(value) is None))
-    repeated = len([v for v in ids if id_problem(v) is None]) - len(valid)
+    problems = {value: job_id_problem(value, any_id=args.any_id) for value in ids}
+    invalid = [(value, problems[value]) for value in ids if problems[value] is not None]
+    accepted = [value for value in ids if problems[value] is None]
+    valid = list(dict.fromkeys(accepted))
+    repeated = len(accepted) - len(valid)
     added: list[WatchKey] = []
     duplicates: list[WatchKey] = []
     if valid:
@@ -134,6 +141,10 @@ async def run_add(args: argparse.Namespace) -> int:
         )
         for value, problem in invalid:
             out.print(Text(f"  {one_line(repr(value), 90)}: {problem}"))
+        if not args.any_id and any(id_problem(value) is None for value, _ in invalid):
+            out.print(
+                Text("  (--any-id adds ids of another form, for jobs of other services)", "dim")
+            )
         return EXIT_USAGE
     return EXIT_OK
 

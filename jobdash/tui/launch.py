@@ -15,7 +15,7 @@ import httpx
 
 from jobdash.api.client import JobsClient
 from jobdash.api.errors import ApiError, ConfigError, InvalidIdError
-from jobdash.api.ids import validate_id
+from jobdash.api.ids import validate_job_id
 from jobdash.config import Config, load_config
 from jobdash.poll.options import PollerOptions
 from jobdash.poll.poller import Poller
@@ -83,7 +83,7 @@ def _valid_ids(job_ids: list[str]) -> tuple[list[str], list[str]]:
     notices: list[str] = []
     for value in job_ids:
         try:
-            job_id = validate_id(value)
+            job_id = validate_job_id(value)
         except InvalidIdError as exc:
             notices.append(f"Skipped {exc.message}")
             continue

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from conftest import SIZE, SimDashboard, shown, wait_until
-from textual.widgets import Static
+from textual.widgets import Static, TextArea
 
 from jobdash.jsontext import MAX_DEPTH, cut_marker
+from jobdash.tui.screens.add import AddJobsScreen
 from jobdash.tui.state import SubJobNodeData
 
 JOB_ID = "0123456789abcdef0123456789abcdef"
@@ -48,3 +49,17 @@ async def test_raw_view_of_a_900_level_body_is_cut_and_quick(dash: SimDashboard)
         text = shown(body, width=400)
         assert cut_marker(MAX_DEPTH) in text
         assert text.count('"inner"') <= MAX_DEPTH
+
+
+async def test_add_dialog_skips_ids_that_are_not_32_hex_and_says_why(dash: SimDashboard) -> None:
+    app = dash.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("a")
+        assert isinstance(app.screen, AddJobsScreen)
+        app.screen.query_one("#add-text", TextArea).insert(f"12345\nbogus-id-42\n{JOB_ID}\n")
+        await pilot.pause()
+        feedback = shown(app.screen.query_one("#add-feedback", Static))
+        assert "1 job id to add." in feedback
+        assert "Skipped 2:" in feedback
+        assert "invalid job id '12345': is not 32 hexadecimal characters" in feedback
+        assert "invalid job id 'bogus-id-42': is not 32 hexadecimal characters" in feedback
