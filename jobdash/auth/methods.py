@@ -50,7 +50,8 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
-#: A cached token is replaced this long before IAM says it expires.
+#: A cached token is replaced this long before IAM says it expires (at most a tenth of
+#: its lifetime: `TokenInfo.refresh_margin`).
 REFRESH_MARGIN_SECONDS = 300.0
 #: Assumed lifetime when IAM does not say (it normally does: 24 h).
 FALLBACK_LIFETIME = timedelta(hours=1)
@@ -143,7 +144,8 @@ def _normalise_auth_url(auth_url: str) -> str:
 class PasswordAuth(httpx.Auth):
     """Logs in to IAM with a password, caches the token and refreshes it when needed.
 
-    The token is reused until REFRESH_MARGIN_SECONDS before it expires; a 401 from
+    The token is reused until REFRESH_MARGIN_SECONDS (or a tenth of its lifetime, when
+    that is shorter) before it expires; a 401 from
     the API makes it log in again once and retry the request once.
     Works with httpx.AsyncClient only.
     """
@@ -173,6 +175,7 @@ class PasswordAuth(httpx.Auth):
         self._clock = clock
         self._use_cache = use_cache
         self._info: TokenInfo | None = None
+        self._cache: TokenCache | None = None
         self._lock: asyncio.Lock | None = None
         self._lock_loop: asyncio.AbstractEventLoop | None = None
         self.logins = 0  # successful IAM logins by this object, for diagnostics and tests
@@ -195,14 +198,17 @@ class PasswordAuth(httpx.Auth):
     @property
     def cache(self) -> TokenCache:
         directory = self._cache_dir if self._cache_dir is not None else paths.token_cache_dir()
-        key = identity_key(
-            self.auth_url,
-            self.username,
-            self.user_domain_name,
-            self.project_id,
-            self.project_name,
-        )
-        return TokenCache(directory, key)
+        if self._cache is None or self._cache.directory != directory:
+            key = identity_key(
+                self.auth_url,
+                self.username,
+                self.user_domain_name,
+                self.project_id,
+                self.project_name,
+            )
+            # The password enters only as a salted hash, so a changed one misses the cache.
+            self._cache = TokenCache(directory, key, self._password)
+        return self._cache
 
     def _lock_for_loop(self) -> asyncio.Lock:
         # One lock per event loop: a lock that waited once is bound to its loop.
@@ -264,9 +270,11 @@ class PasswordAuth(httpx.Auth):
             )
         project = body.get("project") if isinstance(body.get("project"), dict) else {}
         catalog = body.get("catalog")
+        now = self._clock()
         info = TokenInfo(
             token=token,
-            expires_at=parse_iam_time(body.get("expires_at")) or self._clock() + FALLBACK_LIFETIME,
+            expires_at=parse_iam_time(body.get("expires_at")) or now + FALLBACK_LIFETIME,
+            issued_at=parse_iam_time(body.get("issued_at")) or now,
             project_id=_text(project.get("id")) or self.project_id,
             project_name=_text(project.get("name")) or self.project_name,
             catalog=[entry for entry in catalog if isinstance(entry, dict)]
@@ -285,11 +293,11 @@ class PasswordAuth(httpx.Auth):
     def _usable_token(self) -> TokenInfo | None:
         """The in-memory or cached token when it is far enough from expiry; no network."""
         now = self._clock()
-        if self._info is not None and self._info.valid_at(now, REFRESH_MARGIN_SECONDS):
+        if self._info is not None and self._info.usable_at(now, REFRESH_MARGIN_SECONDS):
             return self._info
         if self._use_cache:
             cached = self.cache.load()
-            if cached is not None and cached.valid_at(now, REFRESH_MARGIN_SECONDS):
+            if cached is not None and cached.usable_at(now, REFRESH_MARGIN_SECONDS):
                 self._info = cached
                 return cached
         return None
