@@ -76,11 +76,19 @@ class WarningPrinter(logging.Handler):
 
 
 def route_core_warnings(*, to_stderr: bool) -> None:
-    """Send jobdash's log warnings to stderr, or nowhere when a dashboard owns the screen."""
+    """Send jobdash's log records to the log file, and warnings also to stderr unless a
+    dashboard owns the screen (it shows what it can; the rest is in the file)."""
+    from jobdash.logfile import is_log_handler, open_log_handler
+
     logger = logging.getLogger("jobdash")
     for handler in list(logger.handlers):
-        if isinstance(handler, (WarningPrinter, logging.NullHandler)):
+        if isinstance(handler, (WarningPrinter, logging.NullHandler)) or is_log_handler(handler):
             logger.removeHandler(handler)
+            handler.close()
+    logger.setLevel(logging.INFO)
+    log_handler = open_log_handler()
+    if log_handler is not None:
+        logger.addHandler(log_handler)
     logger.addHandler(WarningPrinter() if to_stderr else logging.NullHandler())
 
 
