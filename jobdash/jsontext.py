@@ -44,31 +44,40 @@ def clean_json(value: Any, max_depth: int = MAX_DEPTH) -> Any:
     surrogates become U+FFFD; non-finite floats become their names.
     """
     marker = cut_marker(max_depth)
-    root: list[Any] = [None]
-    # (source value, the container to put its copy in, the slot there, its depth)
-    stack: list[tuple[Any, Any, Any, int]] = [(value, root, 0, 0)]
-    while stack:
-        source, parent, slot, depth = stack.pop()
-        if isinstance(source, Mapping):
+    # (source container, its copy, its depth): containers whose items are still to copy.
+    stack: list[tuple[Any, Any, int]] = []
+
+    def copy_of(item: Any, depth: int) -> Any:
+        """The copy of one value; containers come back empty and join the stack."""
+        kind = type(item)
+        if kind is str:
+            return item if item.isascii() else without_surrogates(item)
+        if kind is int or kind is bool or item is None:
+            return item
+        if kind is dict or isinstance(item, Mapping):
             if depth >= max_depth:
-                parent[slot] = marker
-                continue
+                return marker
             copy: dict[str, Any] = {}
-            parent[slot] = copy
-            for key, item in source.items():
-                name = without_surrogates(key if isinstance(key, str) else str(key))
-                copy[name] = None  # keeps the order of the keys
-                stack.append((item, copy, name, depth + 1))
-        elif isinstance(source, list | tuple):
+            stack.append((item, copy, depth))
+            return copy
+        if kind is list or kind is tuple:
             if depth >= max_depth:
-                parent[slot] = marker
-                continue
-            items: list[Any] = [None] * len(source)
-            parent[slot] = items
-            stack.extend((item, items, index, depth + 1) for index, item in enumerate(source))
+                return marker
+            items: list[Any] = []
+            stack.append((item, items, depth))
+            return items
+        return _scalar(item)
+
+    result = copy_of(value, 0)
+    while stack:
+        source, copy, depth = stack.pop()
+        if type(copy) is list:
+            copy.extend(copy_of(item, depth + 1) for item in source)
         else:
-            parent[slot] = _scalar(source)
-    return root[0]
+            for key, item in source.items():
+                name = key if type(key) is str else str(key)
+                copy[without_surrogates(name)] = copy_of(item, depth + 1)
+    return result
 
 
 def json_text(
