@@ -151,14 +151,16 @@ async def run_add(args: argparse.Namespace) -> int:
 
 async def _target(args: argparse.Namespace) -> tuple[str, str, str | None]:
     """Where added ids live: from the settings alone when they say, else by logging in."""
+    from jobdash.config import load_config
     from jobdash.connection import target_without_login
     from jobdash.settings import load_settings
 
-    settings = load_settings(args)
+    config = load_config()
+    settings = load_settings(args, config=config)
     known = target_without_login(settings)
     if known is not None:
         return known[0], known[1], settings.profile
-    async with open_connection_from_args(args) as connection:
+    async with open_connection_from_args(args, config) as connection:
         return connection.endpoint, connection.project_id, settings.profile
 
 
