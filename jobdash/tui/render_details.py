@@ -3,7 +3,6 @@ the failure summary, or the raw JSON. Pure: Rich renderables from model data."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
@@ -44,7 +43,7 @@ def _value(value: object, *, multiline: bool = False) -> Text:
     if value is None or value == "":
         return Text("-")
     if not isinstance(value, str):
-        value = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        value = json_text(value, sort_keys=True, escape_controls=False)
     return Text(printable(value, keep_newlines=multiline))
 
 
