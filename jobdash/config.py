@@ -42,13 +42,14 @@ class Config:
     ui: UiOptions = field(default_factory=UiOptions)
     #: Whether the file exists (messages name it only then).
     found: bool = False
-    _table: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: The parsed file, for options given on top of it (`poller_with`).
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def poller_with(self, interval: float | None) -> PollerOptions:
         """The poller options with an `--interval` flag on top (checked like the file's)."""
         if interval is None:
             return self.poller
-        return poller_options(self._table, interval=interval)
+        return poller_options(self.raw, interval=interval)
 
 
 def _ui_options(table: Any, path: Path) -> UiOptions:
@@ -89,5 +90,5 @@ def load_config(path: Path | None = None) -> Config:
         poller=poller,
         ui=_ui_options(table.get("ui"), path),
         found=bool(table) or path.exists(),
-        _table=table,
+        raw=table,
     )
