@@ -1,4 +1,4 @@
-"""How values are written into the watchlist database and read back, and what store calls return."""
+"""Values as the watchlist database holds them, and what store calls return."""
 
 from __future__ import annotations
 
