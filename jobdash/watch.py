@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from jobdash.api.errors import ApiError
+from jobdash.api.ids import short_id
 from jobdash.api.model import Job
 
 
@@ -19,7 +20,8 @@ class WatchKey:
 
     @property
     def short_id(self) -> str:
-        return self.job_id[:8] if len(self.job_id) > 12 else self.job_id
+        """Brief, without knowing the other ids; the dashboard uses `WatchState.short_id`."""
+        return short_id(self.job_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,8 @@ class PollUpdate:
     changed: bool = False
     #: Previous status of the job when it changed (None for the first snapshot).
     previous_status: str | None = None
+    #: Keys (`jobdash.api.ids.keyed_sub_jobs`) of the sub-jobs whose status changed.
+    changed_sub_jobs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,3 +78,24 @@ class EndpointState:
     requests_sent: int = 0
     in_flight: int = 0
     extra: dict[str, float] = field(default_factory=dict)
+
+
+def merge_update(previous: Snapshot | None, update: PollUpdate) -> Snapshot:
+    """The snapshot after `update`: a fetched job replaces the old one; an error or an
+    expiry keeps the last job (the poller may repeat it in `update.job`) and says why."""
+    old_job = previous.job if previous else None
+    old_time = previous.fetched_at if previous else None
+    if update.error is not None:
+        return Snapshot(
+            update.key,
+            update.job or old_job,
+            old_time,
+            expired=previous.expired if previous else False,
+            error_kind=str(update.error.kind),
+            error_message=update.error.message,
+        )
+    if update.expired:
+        return Snapshot(update.key, update.job or old_job, old_time, expired=True)
+    if update.job is not None:
+        return Snapshot(update.key, update.job, update.fetched_at)
+    return previous or Snapshot(update.key, None, update.fetched_at)

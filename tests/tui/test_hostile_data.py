@@ -6,10 +6,17 @@ from conftest import SIZE, SimDashboard, shown, wait_until
 from textual.widgets import Static, TextArea
 
 from jobdash.jsontext import MAX_DEPTH, cut_marker
+from jobdash.tui.app import JobDashApp
 from jobdash.tui.screens.add import AddJobsScreen
-from jobdash.tui.state import SubJobNodeData
+from jobdash.tui.view import SubJobRow
+from jobdash.watch import WatchKey
 
 JOB_ID = "0123456789abcdef0123456789abcdef"
+
+
+def has_job(app: JobDashApp, key: WatchKey) -> bool:
+    snapshot = app.watchlist.snapshots.get(key)
+    return snapshot is not None and snapshot.job is not None
 
 
 def nested(depth: int) -> dict:
@@ -32,9 +39,9 @@ async def test_c_copies_ids_without_control_characters(dash: SimDashboard) -> No
     key = dash.watch(JOB_ID)
     app = dash.app()
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.state.job(key) is not None, "the job")
+        await wait_until(pilot, lambda: has_job(app, key), "the job")
         await pilot.press("down", "c")
-        assert isinstance(app.job_tree.selected, SubJobNodeData)
+        assert isinstance(app.dashboard.job_tree.selected, SubJobRow)
         assert app.clipboard == "sub]52;c;ZXZpbA==-12J"
 
 
@@ -43,9 +50,9 @@ async def test_raw_view_of_a_900_level_body_is_cut_and_quick(dash: SimDashboard)
     key = dash.watch(JOB_ID)
     app = dash.app()
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.state.job(key) is not None, "the job")
+        await wait_until(pilot, lambda: has_job(app, key), "the job")
         await pilot.press("j")
-        body = app.details.query_one("#details-body", Static)
+        body = app.dashboard.details.query_one("#details-body", Static)
         text = shown(body, width=400)
         assert cut_marker(MAX_DEPTH) in text
         assert text.count('"inner"') <= MAX_DEPTH
