@@ -40,6 +40,10 @@ def test_non_tty_watch_prints_changes_only_and_whole_lines(capsys, monkeypatch) 
     for job, line in zip(jobs, logged, strict=True):
         assert job in line and f"«{label}»" in line and "RUNNING" in line
         assert len(line) > 80
+    # The final tree, too, has one whole line per job.
+    final = [line for line in result.out.splitlines() if not STAMPED.match(line)]
+    for job in jobs:
+        assert any(job in line and f"«{label}»" in line for line in final), final
 
 
 def test_watch_and_exit_status_on_an_empty_watchlist_are_refused(

@@ -85,6 +85,10 @@ def add_status_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+#: The width printed into a pipe or file: wide enough that no line is cut or wrapped.
+WHOLE_LINE_WIDTH = 10_000
+
+
 def _watchlist_targets() -> tuple[list[Target], Any]:
     """The whole watchlist as targets, with the store to record into."""
     from jobdash.store import Store
@@ -143,6 +147,10 @@ async def run_status(args: argparse.Namespace) -> int:
         print(json_text([result_json(t, results.updates.get(t.key)) for t in targets], indent=2))
     else:
         out = console()
+        if not sys.stdout.isatty():
+            # Into a pipe or file, lines stay whole for grep and logs; a terminal wraps them.
+            out.soft_wrap = True
+            out.width = WHOLE_LINE_WIDTH
         out.print(render_results(results, datetime.now(UTC)))
         if len(targets) > 1:
             out.print(summary_line(results))
