@@ -15,7 +15,7 @@ from typing import Any
 from jobdash import paths
 from jobdash.api.errors import ConfigError
 from jobdash.poll.options import PollerOptions, poller_options
-from jobdash.settings import Settings, connection_layer, load_config_toml
+from jobdash.settings import SETTING_NAMES, Settings, connection_layer, load_config_toml
 
 TABLES = ("connection", "poller", "ui")
 
@@ -44,6 +44,14 @@ class Config:
     found: bool = False
     #: The parsed file, for options given on top of it (`poller_with`).
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def connection_layer(self) -> dict[str, Any]:
+        """The [connection] settings that are set, as a layer for `load_settings`."""
+        return {
+            name: value
+            for name in SETTING_NAMES
+            if (value := getattr(self.connection, name)) is not None and value is not False
+        }
 
     def poller_with(self, interval: float | None) -> PollerOptions:
         """The poller options with an `--interval` flag on top (checked like the file's)."""

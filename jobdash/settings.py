@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -18,12 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from jobdash import paths
 from jobdash.api.errors import ConfigError
+from jobdash.checks import check_auth_url, check_endpoint, check_secret_values
 from jobdash.clouds_yaml import CloudsFile, cloud_fields, load_clouds
-from jobdash.urls import (
-    check_auth_url,
-    check_endpoint,
-    default_endpoint,
-)
 
 if TYPE_CHECKING:
     from jobdash.config import Config
@@ -53,6 +50,7 @@ CREDENTIAL_KINDS: dict[str, tuple[str, ...]] = {
     "password": ("username", "password"),
     "aksk": ("access_key", "secret_key"),
 }
+_REGION = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -87,6 +85,11 @@ class Settings:
             return "aksk"
         return None
 
+    def __post_init__(self) -> None:
+        # Whatever the source, a token or key that would break (or leak into) an HTTP
+        # header is refused here, before anything is sent or stored.
+        check_secret_values(self)
+
     @property
     def profile(self) -> str | None:
         """The clouds.yaml cloud these settings came from (watch entries remember it)."""
@@ -94,6 +97,13 @@ class Settings:
 
 
 SETTING_NAMES = tuple(f.name for f in fields(Settings) if f.name != "files")
+
+
+def default_endpoint(region: str) -> str:
+    """The ECS endpoint of an Open Telekom Cloud region."""
+    if not _REGION.match(region):
+        raise ConfigError(f"the region {region!r} is not a region name like 'eu-de'")
+    return f"https://ecs.{region}.otc.t-systems.com"
 
 
 def add_connection_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
@@ -232,26 +242,23 @@ def load_settings(
     flags: Flags = None,
     env: Mapping[str, str] | None = None,
     *,
-    config: Config | None = None,
+    loaded_config: Config | None = None,
 ) -> Settings:
-    """Merge flags, environment, clouds.yaml and config.toml (`config`, loaded when not
-    given). Raises ConfigError on bad files."""
+    """Merge flags, environment, clouds.yaml and config.toml (`loaded_config`, loaded when
+    not given). Raises ConfigError on bad files."""
     env = os.environ if env is None else env
-    if config is None:
+    if loaded_config is None:
         from jobdash.config import load_config  # config.py builds on this module
 
-        config = load_config()
-    config_layer = {
-        name: value
-        for name in SETTING_NAMES
-        if (value := getattr(config.connection, name)) is not None and value is not False
-    }
+        loaded_config = load_config()
+    config_path, config = loaded_config.path, loaded_config.raw
+    config_layer = loaded_config.connection_layer()
     flag_layer = _flag_layer(flags)
     env_layer = _env_layer(env)
 
     cloud = (_flag(flags, "os_cloud") or "").strip() or (env.get("OS_CLOUD") or "").strip()
     cloud = cloud or config_layer.get("cloud") or ""
-    files = [str(config.path)] if config.found else []
+    files = [str(config_path)] if config else []
     cloud_layer: dict[str, Any] = {}
     if cloud:
         clouds = load_clouds(env)
@@ -271,37 +278,7 @@ def load_settings(
             for name in names:
                 merged.pop(name, None)
     merged["cloud"] = cloud or None
-    check_secret_values(merged)
     return Settings(**merged, files=tuple(files))
-
-
-#: Credentials that travel in an HTTP header or a signature, with where they are set.
-_SECRET_SOURCES: dict[str, str] = {
-    "token": "the token (OS_AUTH_TOKEN, or auth.token in clouds.yaml)",
-    "access_key": "the access key (OS_ACCESS_KEY, or ak in clouds.yaml)",
-    "secret_key": "the secret key (OS_SECRET_KEY, or sk in clouds.yaml / secure.yaml)",
-}
-
-
-def check_secret_values(values: Mapping[str, Any]) -> None:
-    """Refuse a token or key that is not printable ASCII, without ever showing it.
-
-    A line break pasted into a token would otherwise fail inside the HTTP library with
-    the value in its message, and be stored and shown as a network error.
-    """
-    for name, source in _SECRET_SOURCES.items():
-        value = values.get(name)
-        if not isinstance(value, str):
-            continue
-        if any(not " " < char < "\x7f" for char in value):
-            problem = (
-                "contains control characters (a line break?)"
-                if any(char < " " or char == "\x7f" for char in value)
-                else "contains spaces or characters outside ASCII"
-            )
-            raise ConfigError(
-                f"{source} {problem}; it is not shown here. Set it again, without them."
-            )
 
 
 # -- completeness ------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from jobdash.auth.aksk import (
 from jobdash.auth.iam_errors import login_error
 from jobdash.auth.service_catalog import endpoint_from_catalog, service_origin
 from jobdash.auth.token_cache import TokenCache, TokenInfo, identity_key, parse_iam_time
-from jobdash.urls import check_auth_url
+from jobdash.checks import check_auth_url
 
 __all__ = [
     "AkSkAuth",
@@ -175,7 +175,6 @@ class PasswordAuth(httpx.Auth):
         self._clock = clock
         self._use_cache = use_cache
         self._info: TokenInfo | None = None
-        self._cache: TokenCache | None = None
         self._lock: asyncio.Lock | None = None
         self._lock_loop: asyncio.AbstractEventLoop | None = None
         self.logins = 0  # successful IAM logins by this object, for diagnostics and tests
@@ -198,17 +197,14 @@ class PasswordAuth(httpx.Auth):
     @property
     def cache(self) -> TokenCache:
         directory = self._cache_dir if self._cache_dir is not None else paths.token_cache_dir()
-        if self._cache is None or self._cache.directory != directory:
-            key = identity_key(
-                self.auth_url,
-                self.username,
-                self.user_domain_name,
-                self.project_id,
-                self.project_name,
-            )
-            # The password enters only as a salted hash, so a changed one misses the cache.
-            self._cache = TokenCache(directory, key, self._password)
-        return self._cache
+        key = identity_key(
+            self.auth_url,
+            self.username,
+            self.user_domain_name,
+            self.project_id,
+            self.project_name,
+        )
+        return TokenCache(directory, key, secret=self._password)
 
     def _lock_for_loop(self) -> asyncio.Lock:
         # One lock per event loop: a lock that waited once is bound to its loop.

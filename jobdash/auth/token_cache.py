@@ -12,6 +12,7 @@ successful login overwrites it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import json
@@ -83,8 +84,13 @@ def parse_iam_time(value: object) -> datetime | None:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
+@functools.lru_cache(maxsize=8)
 def credential_hash(secret: str, salt: bytes) -> str:
-    """A salted, slow hash of a password: what the cache keeps instead of the secret."""
+    """A salted, slow hash of a password: what the cache keeps instead of the secret.
+
+    Remembered per (secret, salt) for the process: each check would otherwise cost
+    the whole hash again.
+    """
     digest = hashlib.pbkdf2_hmac("sha256", secret.encode("utf-8"), salt, CREDENTIAL_HASH_ROUNDS)
     return digest.hex()
 
@@ -92,19 +98,17 @@ def credential_hash(secret: str, salt: bytes) -> str:
 class TokenCache:
     """Reads and writes the cached token of one identity, for one set of credentials."""
 
-    def __init__(self, directory: Path, key: str, secret: str = "") -> None:
+    def __init__(self, directory: Path, key: str, *, secret: str = "") -> None:
         self.directory = directory
         self.key = key
+        #: The password the token goes with; it only ever enters `credential_hash`.
         self._secret = secret
-        self._hashes: dict[bytes, str] = {}
 
     def __repr__(self) -> str:
         return f"TokenCache({str(self.directory)!r}, {self.key[:12]!r}...)"
 
     def _hash(self, salt: bytes) -> str:
-        if salt not in self._hashes:
-            self._hashes[salt] = credential_hash(self._secret, salt)
-        return self._hashes[salt]
+        return credential_hash(self._secret, salt)
 
     @property
     def path(self) -> Path:

@@ -106,7 +106,7 @@ async def open_connection_from_args(
     from jobdash.settings import load_settings, require_complete
 
     config = config or load_config()
-    settings = load_settings(args, config=config)
+    settings = load_settings(args, loaded_config=config)
     require_complete(settings)
     in_flight = config.poller.max_in_flight
     connection = await open_connection(settings, max_connections=max(20, in_flight))

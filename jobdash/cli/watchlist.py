@@ -156,7 +156,7 @@ async def _target(args: argparse.Namespace) -> tuple[str, str, str | None]:
     from jobdash.settings import load_settings
 
     config = load_config()
-    settings = load_settings(args, config=config)
+    settings = load_settings(args, loaded_config=config)
     known = target_without_login(settings)
     if known is not None:
         return known[0], known[1], settings.profile

@@ -104,7 +104,7 @@ async def _dashboard(args: argparse.Namespace, job_ids: list[str]) -> int:
             from jobdash.connection import open_connection
             from jobdash.settings import load_settings, require_complete
 
-            settings = load_settings(args, config=config)
+            settings = load_settings(args, loaded_config=config)
             try:
                 require_complete(settings)
                 connection = await open_connection(settings)

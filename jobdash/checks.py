@@ -1,21 +1,12 @@
-"""URLs from the user's settings: parsed without tracebacks, checked, never echoed with
-a password in them."""
+"""Checks of what the user configured: URLs parsed without tracebacks, credentials fit
+to send. No message ever repeats a secret."""
 
 from __future__ import annotations
 
-import re
+from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from jobdash.api.errors import ConfigError
-
-_REGION = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-
-
-def default_endpoint(region: str) -> str:
-    """The ECS endpoint of an Open Telekom Cloud region."""
-    if not _REGION.match(region):
-        raise ConfigError(f"the region {region!r} is not a region name like 'eu-de'")
-    return f"https://ecs.{region}.otc.t-systems.com"
 
 
 def _shown_url(url: str) -> str:
@@ -78,3 +69,32 @@ def check_auth_url(url: str) -> SplitResult:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"the auth URL {url.strip()!r} is not an http(s) URL")
     return parts
+
+
+#: Credentials that travel in an HTTP header or a signature, with where they are set.
+_SECRET_SOURCES: dict[str, str] = {
+    "token": "the token (OS_AUTH_TOKEN, or auth.token in clouds.yaml)",
+    "access_key": "the access key (OS_ACCESS_KEY, or ak in clouds.yaml)",
+    "secret_key": "the secret key (OS_SECRET_KEY, or sk in clouds.yaml / secure.yaml)",
+}
+
+
+def check_secret_values(settings: Any) -> None:
+    """Refuse a token or key that is not printable ASCII, without ever showing it.
+
+    A line break pasted into a token would otherwise fail inside the HTTP library with
+    the value in its message, and be stored and shown as a network error.
+    """
+    for name, source in _SECRET_SOURCES.items():
+        value = getattr(settings, name, None)
+        if not isinstance(value, str):
+            continue
+        if any(not " " < char < "\x7f" for char in value):
+            problem = (
+                "contains control characters (a line break?)"
+                if any(char < " " or char == "\x7f" for char in value)
+                else "contains spaces or characters outside ASCII"
+            )
+            raise ConfigError(
+                f"{source} {problem}; it is not shown here. Set it again, without them."
+            )
