@@ -3,7 +3,6 @@ to send. No message ever repeats a secret."""
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from jobdash.api.errors import ConfigError
@@ -79,7 +78,7 @@ _SECRET_SOURCES: dict[str, str] = {
 }
 
 
-def check_secret_values(settings: Any) -> None:
+def check_secret_values(settings: object) -> None:
     """Refuse a token or key that is not printable ASCII, without ever showing it.
 
     A line break pasted into a token would otherwise fail inside the HTTP library with
