@@ -6,6 +6,7 @@ import ipaddress
 import logging
 import ssl
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -74,6 +75,12 @@ def build_auth(settings: Settings) -> httpx.Auth:
 
 
 def _verify(settings: Settings) -> ssl.SSLContext | bool:
+    if settings.ca_file and not Path(settings.ca_file).is_file():
+        # Also with --insecure: a CA file given but missing is a mistake to point out.
+        also = (
+            " (--insecure does not make a missing CA file acceptable)" if settings.insecure else ""
+        )
+        raise ConfigError(f"the CA file {settings.ca_file} does not exist{also}")
     if settings.insecure:
         return False
     if settings.ca_file:
@@ -148,7 +155,7 @@ async def open_connection(
     try:
         project_id = settings.project_id
         project_name = settings.project_name
-        endpoint = check_endpoint(service_origin(settings.endpoint)) if settings.endpoint else None
+        endpoint = service_origin(check_endpoint(settings.endpoint)) if settings.endpoint else None
         if isinstance(auth, PasswordAuth):
             info = await auth.ensure_token(http)
             project_id = project_id or info.project_id
@@ -199,7 +206,7 @@ def target_without_login(settings: Settings) -> tuple[str, str] | None:
     if not settings.project_id:
         return None
     if settings.endpoint:
-        endpoint = check_endpoint(service_origin(settings.endpoint))
+        endpoint = service_origin(check_endpoint(settings.endpoint))
     elif settings.region and settings.auth_method != "password":
         endpoint = default_endpoint(settings.region)
     else:

@@ -15,12 +15,15 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
 
 from jobdash import paths
 from jobdash.api.errors import ConfigError
+from jobdash.checks import check_auth_url, check_endpoint, check_secret_values
 from jobdash.clouds_yaml import CloudsFile, cloud_fields, load_clouds
+
+if TYPE_CHECKING:
+    from jobdash.config import Config
 
 ENV_FIELDS: dict[str, str] = {
     "OS_AUTH_URL": "auth_url",
@@ -82,6 +85,11 @@ class Settings:
             return "aksk"
         return None
 
+    def __post_init__(self) -> None:
+        # Whatever the source, a token or key that would break (or leak into) an HTTP
+        # header is refused here, before anything is sent or stored.
+        check_secret_values(self)
+
     @property
     def profile(self) -> str | None:
         """The clouds.yaml cloud these settings came from (watch entries remember it)."""
@@ -96,29 +104,6 @@ def default_endpoint(region: str) -> str:
     if not _REGION.match(region):
         raise ConfigError(f"the region {region!r} is not a region name like 'eu-de'")
     return f"https://ecs.{region}.otc.t-systems.com"
-
-
-def reject_userinfo(url: str, what: str) -> None:
-    """Refuse `user:password@` in a URL: it would end up in messages and the watchlist.
-
-    The message does not repeat the URL, since what it carries may be a password.
-    """
-    if "@" in urlsplit(url.strip()).netloc:
-        raise ConfigError(
-            f"the {what} must not contain a user name or password ('user:password@host'); "
-            "give credentials with OS_USERNAME / OS_PASSWORD, a token or an access key"
-        )
-
-
-def check_endpoint(url: str) -> str:
-    """An endpoint must be an http(s) URL with a host; returns it without a trailing slash."""
-    reject_userinfo(url, "endpoint URL")
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
-        raise ConfigError(
-            f"the endpoint {url!r} is not a URL like https://ecs.eu-de.otc.t-systems.com"
-        )
-    return url.strip().rstrip("/")
 
 
 def add_connection_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
@@ -149,7 +134,7 @@ def add_connection_arguments(parser: argparse.ArgumentParser | argparse._Argumen
 
 
 def load_config_toml(path: Path | None = None) -> dict[str, Any]:
-    """jobdash's config.toml as a dict ({} when absent). Other modules read their tables here."""
+    """config.toml parsed, unchecked ({} when absent); `jobdash.config.load_config` checks it."""
     path = path or paths.config_file()
     try:
         raw = path.read_bytes()
@@ -163,7 +148,8 @@ def load_config_toml(path: Path | None = None) -> dict[str, Any]:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
 
 
-def _config_layer(config: Mapping[str, Any], path: Path) -> dict[str, Any]:
+def connection_layer(config: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """The checked [connection] table of a parsed config.toml, as Settings fields."""
     table = config.get("connection", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [connection] must be a table")
@@ -255,12 +241,18 @@ def _chosen_kind(layers: list[dict[str, Any]]) -> str | None:
 def load_settings(
     flags: Flags = None,
     env: Mapping[str, str] | None = None,
+    *,
+    loaded_config: Config | None = None,
 ) -> Settings:
-    """Merge flags, environment, clouds.yaml and config.toml. Raises ConfigError on bad files."""
+    """Merge flags, environment, clouds.yaml and config.toml (`loaded_config`, loaded when
+    not given). Raises ConfigError on bad files."""
     env = os.environ if env is None else env
-    config_path = paths.config_file()
-    config = load_config_toml(config_path)
-    config_layer = _config_layer(config, config_path)
+    if loaded_config is None:
+        from jobdash.config import load_config  # config.py builds on this module
+
+        loaded_config = load_config()
+    config_path, config = loaded_config.path, loaded_config.raw
+    config_layer = loaded_config.connection_layer()
     flag_layer = _flag_layer(flags)
     env_layer = _env_layer(env)
 
@@ -353,7 +345,7 @@ def missing_settings(settings: Settings) -> list[str]:
 def require_complete(settings: Settings) -> None:
     """Raise one ConfigError saying everything that is missing and how to give it."""
     if settings.auth_url:
-        reject_userinfo(settings.auth_url, "auth URL")
+        check_auth_url(settings.auth_url)
     if settings.endpoint:
         check_endpoint(settings.endpoint)
     elif settings.region:

@@ -16,6 +16,9 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from jobdash.jsontext import clean_json, json_text
+from jobdash.textsafe import without_surrogates
+
 
 class JobStatus(StrEnum):
     """Statuses the API documents. Others are kept verbatim as plain strings."""
@@ -63,14 +66,14 @@ def parse_time(value: Any) -> datetime | None:
 
 
 def _text(value: Any) -> str | None:
-    """Keep strings; render other scalars as text; null stays None."""
+    """Keep strings (lone surrogates replaced); render other values as text; null stays None."""
     if value is None:
         return None
     if isinstance(value, str):
-        return value
+        return without_surrogates(value)
     if isinstance(value, bool | int | float):
         return str(value)
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return json_text(value, sort_keys=True)
 
 
 def _status(value: Any) -> str:
@@ -155,7 +158,7 @@ class SubJob(_Timed):
                 return value
         for key, value in self.entities.items():
             if key.endswith("_id") and isinstance(value, str) and value:
-                return value
+                return without_surrogates(value)
         return None
 
 
@@ -305,16 +308,12 @@ def parse_job_text(text: str | bytes) -> Job:
 
 
 def raw_dict(job: Job) -> dict[str, Any]:
-    """A plain, JSON-serialisable copy of the body the job was parsed from."""
-    return json.loads(json.dumps(_thaw(job.raw)))
+    """A plain, JSON-serialisable copy of the body the job was parsed from.
 
-
-def _thaw(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _thaw(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_thaw(v) for v in value]
-    return value
+    Depth is bounded and text UTF-8 encodable (see `jobdash.jsontext.clean_json`).
+    """
+    body = clean_json(job.raw)
+    return body if isinstance(body, dict) else {}
 
 
 #: One glyph per status so colour is never the only signal.

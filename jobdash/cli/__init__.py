@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -18,6 +19,8 @@ from jobdash.cli.common import (
 )
 
 EXIT_STORE = 4
+#: 128 + SIGPIPE, what a shell reports for a program that wrote into a closed pipe.
+EXIT_PIPE = 141
 
 DESCRIPTION = """\
 Watch the asynchronous jobs of Open Telekom Cloud and Huawei Cloud.
@@ -26,7 +29,15 @@ Without a command, opens the dashboard on the saved watchlist."""
 EPILOG = """\
 exit codes: 0 ok; 1 a job failed (--exit-status); 2 usage or configuration error;
 3 a job could not be fetched; 4 the watchlist database cannot be used;
-8 a job has not finished (--exit-status, or --watch timed out); 130 interrupted."""
+8 a job has not finished (--exit-status, or --watch timed out); 130 interrupted;
+141 the output pipe was closed (e.g. `| head`)."""
+
+
+def _epilog() -> str:
+    from jobdash import paths
+
+    return f"{EPILOG}\nlog file: {paths.log_file()}\nconfig file: {paths.config_file()}"
+
 
 COMMANDS = ("ui", "demo", "status", "add", "rm", "ls", "simulate")
 
@@ -48,11 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jobdash",
         description=DESCRIPTION,
-        epilog=EPILOG,
+        epilog=_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"jobdash {__version__}")
     connection = _connection_parent()
+    epilog = _epilog()
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(
@@ -63,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
             help=help_text,
             description=help_text,
             parents=[connection] if with_connection else [],
-            epilog=EPILOG,
+            epilog=epilog,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
 
@@ -146,13 +158,28 @@ def _async_command(name: str) -> Callable[[argparse.Namespace], object]:
     }[name]  # type: ignore[return-value]
 
 
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit cannot fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # not a real file (a test's capture): nothing is flushed at exit
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from jobdash.store import StoreError
 
     parser = build_parser()
     args = parser.parse_args(_normalise_argv(sys.argv[1:] if argv is None else argv))
     try:
-        return _dispatch(args)
+        code = _dispatch(args)
+        sys.stdout.flush()  # a closed pipe shows here rather than at interpreter exit
+        return code
+    except BrokenPipeError:
+        # The reader (`| head -1`) took what it wanted: end quietly, as SIGPIPE would.
+        _discard_stdout()
+        return EXIT_PIPE
     except KeyboardInterrupt:
         print_error("interrupted")
         return EXIT_INTERRUPTED

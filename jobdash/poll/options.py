@@ -28,6 +28,19 @@ _KINDS: dict[str, type] = {
     "max_rps": float,
 }
 
+#: The accepted range of each option (inclusive), as the README documents it.
+RANGES: dict[str, tuple[float, float]] = {
+    "interval": (0.1, 3600.0),
+    "max_interval": (0.1, 86400.0),
+    "max_in_flight": (1, 256),
+    "max_rps": (0.1, 10000.0),
+}
+
+
+def _span(name: str) -> str:
+    low, high = RANGES[name]
+    return f"{low:g} to {high:g}"
+
 
 def poller_options(
     config: Mapping[str, Any] | None = None, *, interval: float | None = None
@@ -58,11 +71,20 @@ def poller_options(
             )
         if kind is int and value != int(value):
             raise ConfigError(f"config.toml: [poller] {name} must be a whole number, not {value!r}")
+        low, high = RANGES[name]
+        if not low <= value <= high:
+            raise ConfigError(
+                f"config.toml: [poller] {name} must be from {_span(name)}, not {value!r}"
+            )
         values[name] = kind(value)
     options = PollerOptions(**values)
     if interval is not None:
         if interval <= 0:
             raise ConfigError(f"--interval must be positive, not {interval:g}")
+        if not RANGES["interval"][0] <= interval <= RANGES["interval"][1]:
+            raise ConfigError(
+                f"--interval must be from {_span('interval')} seconds, not {interval:g}"
+            )
         options = replace(options, interval=interval)
     if options.max_interval < options.interval:
         options = replace(options, max_interval=options.interval)

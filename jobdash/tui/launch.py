@@ -15,10 +15,10 @@ import httpx
 
 from jobdash.api.client import JobsClient
 from jobdash.api.errors import ApiError, ConfigError, InvalidIdError
-from jobdash.api.ids import validate_id
-from jobdash.poll.options import PollerOptions, poller_options
+from jobdash.api.ids import validate_job_id
+from jobdash.config import Config, load_config
+from jobdash.poll.options import PollerOptions
 from jobdash.poll.poller import Poller
-from jobdash.settings import load_config_toml
 from jobdash.store import Store
 from jobdash.textsafe import one_line
 from jobdash.tui.app import JobDashApp
@@ -30,19 +30,10 @@ from jobdash.watch import PollUpdate, WatchEntry, WatchKey
 EXIT_OK = 0
 
 
-def ui_preferences() -> dict[str, bool]:
+def ui_preferences(config: Config | None = None) -> dict[str, bool]:
     """`[ui] notify` and `[ui] bell` from config.toml; both default to on."""
-    try:
-        config: Any = load_config_toml()
-    except (ConfigError, OSError, ValueError):
-        config = {}
-    section = config.get("ui", {}) if isinstance(config, dict) else {}
-    if not isinstance(section, dict):
-        section = {}
-    return {
-        "notify": section.get("notify", True) is not False,
-        "bell": section.get("bell", True) is not False,
-    }
+    ui = (config or load_config()).ui
+    return {"notify": ui.notify, "bell": ui.bell}
 
 
 def _poller_factory(
@@ -93,7 +84,7 @@ def _valid_ids(job_ids: list[str]) -> tuple[list[str], list[str]]:
     notices: list[str] = []
     for value in job_ids:
         try:
-            job_id = validate_id(value)
+            job_id = validate_job_id(value)
         except InvalidIdError as exc:
             notices.append(f"Skipped {exc.message}")
             continue
@@ -108,11 +99,12 @@ async def _dashboard(args: argparse.Namespace, job_ids: list[str]) -> int:
     alert: str | None = None
     ids, notices = _valid_ids(job_ids)
     try:
+        config = load_config()
         if not getattr(args, "offline", False):
             from jobdash.connection import open_connection
             from jobdash.settings import load_settings, require_complete
 
-            settings = load_settings(args)
+            settings = load_settings(args, loaded_config=config)
             try:
                 require_complete(settings)
                 connection = await open_connection(settings)
@@ -136,9 +128,9 @@ async def _dashboard(args: argparse.Namespace, job_ids: list[str]) -> int:
         if connection is not None:
             factory = _poller_factory(
                 _client_for(connection.http, connection.client),
-                poller_options(load_config_toml(), interval=getattr(args, "interval", None)),
+                config.poller_with(getattr(args, "interval", None)),
             )
-        prefs = ui_preferences()
+        prefs = ui_preferences(config)
         settings = getattr(connection, "settings", None)
         app = JobDashApp(
             DashboardContext(

@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Tree
 
 from jobdash.export import FORMATS, default_path, failed_items, write_export
-from jobdash.textsafe import one_line
+from jobdash.textsafe import one_line, without_controls
 from jobdash.tui.context import DashboardContext
 from jobdash.tui.deps import PollerLike
 from jobdash.tui.keys import bindings
@@ -395,7 +395,7 @@ class DashboardScreen(Screen[None]):
         if not value:
             self.notify("This sub-job has no id.", severity="warning")
             return
-        self.app.copy_to_clipboard(value)
+        self.app.copy_to_clipboard(without_controls(value))
         # The copy travels as an OSC 52 sequence; whether it lands depends on the terminal,
         # so the toast also shows the value to select by hand.
         self.notify(
