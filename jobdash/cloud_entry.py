@@ -231,7 +231,8 @@ def resolve_cloud(name: str, raw: Mapping[str, Any], requested_region: str | Non
     auth_url = _stripped(found["auth_url"])
     if auth_url is None and profile is not None:
         auth_url = profile_auth_url(profile, region)
-    if auth_url is not None:
+    if auth_url is not None and region:
+        # Without a region here, load_settings fills it from a lower source or says so.
         auth_url = fill_region(auth_url, region, f"cloud {name!r}")
     fields: dict[str, Any] = {
         "auth_url": auth_url,
