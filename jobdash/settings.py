@@ -289,7 +289,13 @@ def load_settings(
     cloud_layer: dict[str, Any] = {}
     if cloud and clouds is not None:
         requested_region = flag_layer.get("region") or env_layer.get("region")
-        entry = resolve_cloud(cloud, clouds.clouds[cloud], requested_region)
+        try:
+            entry = resolve_cloud(cloud, clouds.clouds[cloud], requested_region)
+        except ConfigError as exc:
+            if named:
+                raise
+            # The user did not pick this cloud: say why it is the one being read.
+            raise ConfigError(f"{exc} ({notes[0]})") from None
         cloud_layer, login_notes = keep_own_login(entry, env_layer, env_sources, config_layer)
         notes.extend([*entry.notes, *login_notes])
         files = [str(p) for p in clouds.files] + files

@@ -335,3 +335,12 @@ def test_a_cloud_auth_url_placeholder_takes_the_region_of_config_toml() -> None:
     paths.config_file().parent.mkdir(parents=True, exist_ok=True)
     paths.config_file().write_text('[connection]\nregion = "eu-nl"\n')
     assert load_settings({"os_cloud": "c"}, {}).auth_url == "https://iam.eu-nl.test/v3"
+
+
+def test_an_error_in_the_implicitly_used_cloud_says_why_that_cloud_was_read() -> None:
+    path = write_clouds({"only": {"region_name": "eu-de", "auth": LOGIN}})
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None, {"OS_REGION_NAME": "eu-nl"})
+    message = str(caught.value)
+    assert "region 'eu-nl' is not a region of cloud 'only'" in message
+    assert f"(using cloud 'only', the only one in {path}" in message
