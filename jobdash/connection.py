@@ -60,15 +60,16 @@ def build_auth(settings: Settings) -> httpx.Auth:
         and settings.auth_url
         and settings.username
         and settings.password
-        and settings.user_domain_name
+        and (settings.user_domain_name or settings.user_domain_id)
     ):
         return PasswordAuth(
             settings.auth_url,
             settings.username,
             settings.password,
-            settings.user_domain_name,
+            settings.user_domain_name or "",
             project_id=settings.project_id,
             project_name=settings.project_name,
+            user_domain_id=settings.user_domain_id,
         )
     require_complete(settings)
     raise ConfigError("the connection settings are incomplete")
@@ -175,7 +176,7 @@ async def open_connection(
         except InvalidIdError as exc:
             raise ConfigError(str(exc)) from None
         urls = [endpoint] + ([settings.auth_url] if isinstance(auth, PasswordAuth) else [])
-        notes = _security_warnings(settings, [u for u in urls if u])
+        notes = [*settings.notes, *_security_warnings(settings, [u for u in urls if u])]
         for note in notes:
             # Shown to the user through Connection.warnings (CLI and dashboard); a
             # WARNING record here would print it twice on a terminal without log setup.

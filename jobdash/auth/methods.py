@@ -159,16 +159,21 @@ class PasswordAuth(httpx.Auth):
         project_id: str | None = None,
         project_name: str | None = None,
         *,
+        user_domain_id: str | None = None,
         cache_dir: Path | None = None,
         clock: Clock = utc_now,
         use_cache: bool = True,
     ) -> None:
         if not project_id and not project_name:
             raise ConfigError("IAM password login needs a project id or a project name")
+        if not user_domain_name and not user_domain_id:
+            raise ConfigError("IAM password login needs the user's domain name or id")
         self.auth_url = _normalise_auth_url(auth_url)
         self.username = username
         self._password = password
         self.user_domain_name = user_domain_name
+        # The domain id, when given, is what IAM is sent (it names the domain exactly).
+        self.user_domain_id = user_domain_id
         self.project_id = project_id
         self.project_name = project_name
         self._cache_dir = cache_dir
@@ -182,8 +187,16 @@ class PasswordAuth(httpx.Auth):
     def __repr__(self) -> str:
         return (
             f"PasswordAuth(auth_url={self.auth_url!r}, username={self.username!r}, "
-            f"user_domain_name={self.user_domain_name!r}, project={self._scope_label()!r}, "
+            f"user_domain={self._domain_label()!r}, project={self._scope_label()!r}, "
             "password=<hidden>)"
+        )
+
+    def _domain_label(self) -> str:
+        return self.user_domain_id or self.user_domain_name
+
+    def _domain(self) -> dict[str, str]:
+        return (
+            {"id": self.user_domain_id} if self.user_domain_id else {"name": self.user_domain_name}
         )
 
     def _scope_label(self) -> str:
@@ -203,6 +216,7 @@ class PasswordAuth(httpx.Auth):
             self.user_domain_name,
             self.project_id,
             self.project_name,
+            user_domain_id=self.user_domain_id,
         )
         return TokenCache(directory, key, secret=self._password)
 
@@ -221,7 +235,7 @@ class PasswordAuth(httpx.Auth):
         if self.project_id:
             project = {"id": self.project_id}
         else:
-            project = {"name": self.project_name, "domain": {"name": self.user_domain_name}}
+            project = {"name": self.project_name, "domain": self._domain()}
         return {
             "auth": {
                 "identity": {
@@ -230,7 +244,7 @@ class PasswordAuth(httpx.Auth):
                         "user": {
                             "name": self.username,
                             "password": self._password,
-                            "domain": {"name": self.user_domain_name},
+                            "domain": self._domain(),
                         }
                     },
                 },
@@ -248,7 +262,7 @@ class PasswordAuth(httpx.Auth):
         )
 
     def _who(self) -> str:
-        return f"user {self.username!r} (domain {self.user_domain_name!r})"
+        return f"user {self.username!r} (domain {self._domain_label()!r})"
 
     def _accept(self, response: httpx.Response) -> TokenInfo:
         if response.status_code not in (200, 201):

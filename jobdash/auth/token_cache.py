@@ -68,8 +68,18 @@ def identity_key(
     user_domain_name: str,
     project_id: str | None,
     project_name: str | None,
+    *,
+    user_domain_id: str | None = None,
 ) -> str:
-    parts = (auth_url.rstrip("/"), username, user_domain_name, project_id or "", project_name or "")
+    parts: tuple[str, ...] = (
+        auth_url.rstrip("/"),
+        username,
+        user_domain_name,
+        project_id or "",
+        project_name or "",
+    )
+    if user_domain_id:  # appended only when set, so keys of name-only logins stay as they were
+        parts += (f"domain-id:{user_domain_id}",)
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
