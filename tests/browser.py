@@ -1,0 +1,161 @@
+"""Headless Chromium driven over the DevTools protocol (a websocket, no webdriver): open a
+page, watch what its websockets receive, read the DOM, take a screenshot."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import itertools
+import json
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+#: Flags for a headless run on a machine without a display or outside network.
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--hide-scrollbars",
+    "--remote-debugging-port=0",
+)
+
+ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])")
+
+
+def chromium_binary() -> str | None:
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+class Page:
+    """One tab, as the DevTools protocol sees it."""
+
+    def __init__(self, socket: aiohttp.ClientWebSocketResponse) -> None:
+        self._socket = socket
+        self._ids = itertools.count(1)
+        self._waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self.websocket_frames: list[bytes] = []
+        self.handshake_statuses: list[int] = []
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        async for message in self._socket:
+            data = json.loads(message.data)
+            if "id" in data:
+                future = self._waiting.pop(data["id"], None)
+                if future is not None and not future.done():
+                    future.set_result(data)
+            elif data.get("method") == "Network.webSocketFrameReceived":
+                frame = data["params"]["response"]
+                payload = frame["payloadData"]
+                self.websocket_frames.append(
+                    base64.b64decode(payload) if frame["opcode"] == 2 else payload.encode()
+                )
+            elif data.get("method") == "Network.webSocketHandshakeResponseReceived":
+                self.handshake_statuses.append(int(data["params"]["response"]["status"]))
+
+    async def call(self, method: str, **params: Any) -> dict[str, Any]:
+        call_id = next(self._ids)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiting[call_id] = future
+        await self._socket.send_json({"id": call_id, "method": method, "params": params})
+        reply = await asyncio.wait_for(future, 30)
+        if "error" in reply:
+            raise RuntimeError(f"{method}: {reply['error']}")
+        return reply.get("result", {})
+
+    async def evaluate(self, expression: str) -> Any:
+        result = await self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result["result"].get("value")
+
+    def terminal_text(self) -> str:
+        """What the page's websockets brought, as text: the terminal output, escapes removed."""
+        raw = b"".join(self.websocket_frames).decode("utf-8", "replace")
+        return ANSI.sub("", raw)
+
+    async def screenshot(self, path: Path) -> bytes:
+        result = await self.call("Page.captureScreenshot", format="png")
+        data = base64.b64decode(result["data"])
+        path.write_bytes(data)
+        return data
+
+    async def close(self) -> None:
+        self._reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reader
+        await self._socket.close()
+
+
+@contextlib.asynccontextmanager
+async def chromium(
+    profile: Path, *, width: int = 1280, height: int = 800
+) -> AsyncIterator[tuple[aiohttp.ClientSession, str]]:
+    """A headless Chromium with a fresh profile; yields (http session, DevTools HTTP base)."""
+    binary = chromium_binary()
+    assert binary is not None
+    process = subprocess.Popen(
+        [binary, *FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base = await asyncio.to_thread(_devtools_base, process)
+        async with aiohttp.ClientSession() as http:
+            yield http, base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+def _devtools_base(process: subprocess.Popen[str]) -> str:
+    assert process.stderr is not None
+    deadline = time.monotonic() + 60
+    seen: list[str] = []
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if not line:
+            break
+        seen.append(line)
+        found = re.search(r"DevTools listening on ws://([^/\s]+)/", line)
+        if found:
+            return f"http://{found.group(1)}"
+    raise AssertionError("chromium did not start its DevTools endpoint:\n" + "".join(seen))
+
+
+@contextlib.asynccontextmanager
+async def open_page(http: aiohttp.ClientSession, base: str) -> AsyncIterator[Page]:
+    """A new tab, with network events on (so websocket frames are seen)."""
+    async with http.put(f"{base}/json/new?about:blank") as response:
+        target = await response.json()
+    socket = await http.ws_connect(target["webSocketDebuggerUrl"], max_msg_size=0)
+    page = Page(socket)
+    try:
+        await page.call("Network.enable")
+        await page.call("Page.enable")
+        yield page
+    finally:
+        await page.close()
