@@ -90,6 +90,26 @@ class Page:
         raw = b"".join(self.websocket_frames).decode("utf-8", "replace")
         return ANSI.sub("", raw)
 
+    async def wait_for_text(self, wanted: str, timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.terminal_text()
+            if wanted in text:
+                return text
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"the page never showed {wanted!r}; it got:\n{self.terminal_text()}")
+
+    async def wait_for_class(self, wanted: str, timeout: float = 30) -> str:
+        """Wait until the page's body has the class `wanted` (textual-serve's page states)."""
+        deadline = time.monotonic() + timeout
+        classes = ""
+        while time.monotonic() < deadline:
+            classes = str(await self.evaluate("document.body.className"))
+            if wanted in classes.split():
+                return classes
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"the page's body never had {wanted!r}: {classes!r}")
+
     async def screenshot(self, path: Path) -> bytes:
         result = await self.call("Page.captureScreenshot", format="png")
         data = base64.b64decode(result["data"])
@@ -147,8 +167,10 @@ def _devtools_base(process: subprocess.Popen[str]) -> str:
 
 
 @contextlib.asynccontextmanager
-async def open_page(http: aiohttp.ClientSession, base: str) -> AsyncIterator[Page]:
-    """A new tab, with network events on (so websocket frames are seen)."""
+async def open_page(
+    http: aiohttp.ClientSession, base: str, *, width: int = 1280, height: int = 760
+) -> AsyncIterator[Page]:
+    """A new tab of a fixed size, with network events on (so websocket frames are seen)."""
     async with http.put(f"{base}/json/new?about:blank") as response:
         target = await response.json()
     socket = await http.ws_connect(target["webSocketDebuggerUrl"], max_msg_size=0)
@@ -156,6 +178,13 @@ async def open_page(http: aiohttp.ClientSession, base: str) -> AsyncIterator[Pag
     try:
         await page.call("Network.enable")
         await page.call("Page.enable")
+        await page.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
         yield page
     finally:
         await page.close()

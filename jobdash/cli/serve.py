@@ -20,7 +20,13 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from jobdash.cli.common import EXIT_OK, EXIT_USAGE, print_error, print_warning
+from jobdash.cli.common import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    print_error,
+    print_warning,
+)
 from jobdash.web.session import SharedDemo, TabSession, tab_command
 
 DEFAULT_HOST = "127.0.0.1"
@@ -105,7 +111,7 @@ def forwarded_flags(args: argparse.Namespace) -> list[str]:
 
 
 def run_serve(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
-    """Serve until Ctrl-C (KeyboardInterrupt: the caller exits 130) or SIGTERM (exit 0).
+    """Serve until Ctrl-C (exit 130) or SIGTERM (exit 0).
 
     Exit 2 when the web extra is missing, the settings are incomplete or the address
     cannot be used.
@@ -149,11 +155,20 @@ def run_serve(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
                 flush=True,
             )
 
+        loop = asyncio.new_event_loop()
         try:
-            asyncio.run(server.run(ready))
+            interrupted = loop.run_until_complete(server.run(ready))
         except OSError as exc:
+            loop.close()
             print_error(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
             return EXIT_USAGE
+        if server.tabs_started == 0:
+            loop.close()
+        # Otherwise the loop stays open: a tab's process reports its exit to it a moment
+        # after its session has ended, which on a closed loop is an error at exit.
+    if interrupted:
+        print_error("interrupted")
+        return EXIT_INTERRUPTED
     return EXIT_OK
 
 

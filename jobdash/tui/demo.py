@@ -5,7 +5,7 @@ the screenshot script."""
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,9 +107,11 @@ def demo_entries(endpoint: str, project_id: str, jobs: list[DemoJob]) -> list[Wa
 
 
 @contextmanager
-def demo_world(*, speed: float, seed: int) -> Iterator[tuple[Simulator, Store]]:
+def demo_world(
+    *, speed: float, seed: int, open_store: Callable[[Path], Store] = Store
+) -> Iterator[tuple[Simulator, Store]]:
     """The simulator on a free loopback port, the demo's jobs on it, and a throwaway
-    watchlist holding them; all of it is gone when the block ends."""
+    watchlist holding them (opened with `open_store`); all of it is gone when the block ends."""
     config = SimulatorConfig(host="127.0.0.1", port=0, speed=speed, seed=seed)
     with (
         tempfile.TemporaryDirectory(prefix="jobdash-demo-") as workdir,
@@ -117,7 +119,7 @@ def demo_world(*, speed: float, seed: int) -> Iterator[tuple[Simulator, Store]]:
     ):
         with DemoScenario(sim.url, sim.project_id, sim.credentials.token) as scenario:
             jobs = scenario.run()
-        store = Store(Path(workdir) / "demo-watchlist.sqlite3")
+        store = open_store(Path(workdir) / "demo-watchlist.sqlite3")
         try:
             store.add(demo_entries(sim.url, sim.project_id, jobs))
             yield sim, store

@@ -162,10 +162,8 @@ async def _dashboard(args: argparse.Namespace, job_ids: list[str]) -> int:
 
 def run_demo(args: argparse.Namespace) -> int:
     """Simulator on a free loopback port, demo jobs, a throwaway watchlist; all gone after."""
-    with demo_world(speed=getattr(args, "speed", 2.0), seed=getattr(args, "seed", 7)) as (
-        sim,
-        store,
-    ):
+    speed, seed = getattr(args, "speed", 2.0), getattr(args, "seed", 7)
+    with demo_world(speed=speed, seed=seed, open_store=Store) as (sim, store):
         return run_demo_on(args, sim, store, sim.credentials.token)
 
 

@@ -20,7 +20,7 @@ from textual_serve.server import Server
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 #: How long the tabs' dashboards get to quit when the server stops.
-STOP_TIMEOUT = 10.0
+STOP_TIMEOUT = 3.0
 
 FORBIDDEN_TEXT = (
     "403: jobdash serve needs the access token: open the full URL it printed at start "
@@ -42,6 +42,7 @@ class DashboardServer(Server):
         self.token = token
         self._sessions: set[asyncio.Task[Any]] = set()
         self.bound_port: int | None = None
+        self.tabs_started = 0
 
     # -- the token ----------------------------------------------------------------------
 
@@ -104,6 +105,7 @@ class DashboardServer(Server):
         task = asyncio.current_task()
         assert task is not None
         self._sessions.add(task)
+        self.tabs_started += 1
         try:
             return await self.handle_websocket(request)
         finally:
@@ -134,25 +136,31 @@ class DashboardServer(Server):
 
     # -- running ------------------------------------------------------------------------
 
-    async def run(self, ready: Callable[[int], None]) -> None:
-        """Serve until cancelled (Ctrl-C) or SIGTERM; `ready` gets the bound port.
-        Raises OSError when the address cannot be bound."""
+    async def run(self, ready: Callable[[int], None]) -> bool:
+        """Serve until SIGINT (Ctrl-C) or SIGTERM; `ready` gets the bound port. Returns
+        True when interrupted by Ctrl-C. Raises OSError when the address cannot be bound."""
         runner = web.AppRunner(self.build_app(), access_log=None, shutdown_timeout=2.0)
         await runner.setup()
         stop = asyncio.Event()
+        received: list[int] = []
         loop = asyncio.get_running_loop()
         try:
             site = web.TCPSite(runner, self.host, self.port)
             await site.start()
             self.bound_port = _port_of(runner.addresses[0])
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(signal.SIGTERM, stop.set)
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.add_signal_handler(
+                        signum, lambda n=signum: (received.append(n), stop.set())
+                    )
             ready(self.bound_port)
             await stop.wait()
         finally:
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(signal.SIGTERM)
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(signum)
             await runner.cleanup()
+        return signal.SIGINT in received
 
 
 def _port_of(address: Any) -> int:
