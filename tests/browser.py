@@ -12,6 +12,8 @@ import re
 import shutil
 import subprocess
 import time
+import zlib
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -111,6 +113,7 @@ class Page:
         raise AssertionError(f"the page's body never had {wanted!r}: {classes!r}")
 
     async def screenshot(self, path: Path) -> bytes:
+        await self.call("Page.bringToFront")  # a tab in the background is not painted
         result = await self.call("Page.captureScreenshot", format="png")
         data = base64.b64decode(result["data"])
         path.write_bytes(data)
@@ -188,3 +191,53 @@ async def open_page(
         yield page
     finally:
         await page.close()
+
+
+def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
+    """(width, height, pixels) of an 8-bit RGB or RGBA PNG, such as Chromium writes."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    offset, chunks, header = 8, b"", b""
+    while offset < len(data):
+        length = int.from_bytes(data[offset : offset + 4], "big")
+        kind = data[offset + 4 : offset + 8]
+        body = data[offset + 8 : offset + 8 + length]
+        if kind == b"IHDR":
+            header = body
+        elif kind == b"IDAT":
+            chunks += body
+        offset += 12 + length
+    width, height = int.from_bytes(header[0:4], "big"), int.from_bytes(header[4:8], "big")
+    depth, colour = header[8], header[9]
+    assert depth == 8 and colour in (2, 6), f"unexpected PNG format {depth}/{colour}"
+    step = 3 if colour == 2 else 4
+    raw = zlib.decompress(chunks)
+    stride = width * step
+    rows: list[bytearray] = []
+    previous = bytearray(stride)
+    for y in range(height):
+        kind = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
+        for x in range(stride):
+            left = line[x - step] if x >= step else 0
+            up = previous[x]
+            corner = previous[x - step] if x >= step else 0
+            if kind == 1:
+                line[x] = (line[x] + left) & 0xFF
+            elif kind == 2:
+                line[x] = (line[x] + up) & 0xFF
+            elif kind == 3:
+                line[x] = (line[x] + (left + up) // 2) & 0xFF
+            elif kind == 4:
+                p = left + up - corner
+                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
+                near = left if pa <= pb and pa <= pc else up if pb <= pc else corner
+                line[x] = (line[x] + near) & 0xFF
+        rows.append(line)
+        previous = line
+    pixels = [bytes(row[i : i + 3]) for row in rows for i in range(0, stride, step)]
+    return width, height, pixels
+
+
+def background_share(pixels: list[bytes]) -> float:
+    """How much of the picture is its most common colour (1.0: a blank page)."""
+    return Counter(pixels).most_common(1)[0][1] / len(pixels)
