@@ -148,7 +148,7 @@ def run_serve(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
         def ready(port: int) -> None:
             url = f"http://{_url_host(args.host)}:{port}/?token={token}"
             print(
-                f"jobdash serve: the dashboard on {what}, for each browser tab that opens\n"
+                f"jobdash serve: the dashboard on {what}, one for each browser tab, at\n"
                 f"    {url}\n"
                 "Ctrl-C stops the server and every dashboard it started.",
                 file=stream,
