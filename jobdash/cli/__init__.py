@@ -39,7 +39,7 @@ def _epilog() -> str:
     return f"{EPILOG}\nlog file: {paths.log_file()}\nconfig file: {paths.config_file()}"
 
 
-COMMANDS = ("ui", "demo", "status", "add", "rm", "ls", "simulate")
+COMMANDS = ("ui", "demo", "serve", "status", "add", "rm", "ls", "simulate")
 
 
 def _connection_parent() -> argparse.ArgumentParser:
@@ -52,6 +52,7 @@ def _connection_parent() -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from jobdash.cli.serve import add_serve_arguments
     from jobdash.cli.status import add_status_arguments
     from jobdash.cli.watchlist import add_add_arguments, add_ls_arguments, add_rm_arguments
     from jobdash.simulator.cli import add_simulate_arguments
@@ -88,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
         with_connection=False,
     )
     _add_tui_arguments(demo, "add_demo_arguments")
+    add_serve_arguments(
+        command("serve", "serve the dashboard to web browsers (needs the `web` extra)")
+    )
     add_status_arguments(
         command("status", "show jobs (default: the watchlist); --watch follows them to the end")
     )
@@ -138,6 +142,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.command == "demo":
             return launch.run_demo(args)
         return launch.run_dashboard(args, list(args.job_ids))
+    if args.command == "serve":
+        from jobdash.cli.serve import run_serve
+
+        route_core_warnings(to_stderr=True)
+        return run_serve(args)
     if args.command == "simulate":
         from jobdash.simulator.cli import run_simulate
 

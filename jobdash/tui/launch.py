@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,7 +21,7 @@ from jobdash.store import Store
 from jobdash.textsafe import one_line
 from jobdash.tui.app import JobDashApp
 from jobdash.tui.context import DashboardContext, utc_now
-from jobdash.tui.demo import DemoScenario, demo_entries
+from jobdash.tui.demo import demo_world
 from jobdash.tui.deps import PollerFactory
 from jobdash.watch import PollUpdate, WatchEntry, WatchKey
 
@@ -160,27 +158,15 @@ async def _dashboard(args: argparse.Namespace, job_ids: list[str]) -> int:
 
 def run_demo(args: argparse.Namespace) -> int:
     """Simulator on a free loopback port, demo jobs, a throwaway watchlist; all gone after."""
-    from jobdash.simulator import Simulator, SimulatorConfig
+    speed, seed = getattr(args, "speed", 2.0), getattr(args, "seed", 7)
+    with demo_world(speed=speed, seed=seed, open_store=Store) as (sim, store):
+        return run_demo_on(args, sim, store, sim.credentials.token)
 
-    config = SimulatorConfig(
-        host="127.0.0.1",
-        port=0,
-        speed=getattr(args, "speed", 2.0),
-        seed=getattr(args, "seed", 7),
-    )
-    with (
-        tempfile.TemporaryDirectory(prefix="jobdash-demo-") as workdir,
-        Simulator(config) as sim,
-    ):
-        token = sim.credentials.token
-        with DemoScenario(sim.url, sim.project_id, token) as scenario:
-            jobs = scenario.run()
-        store = Store(Path(workdir) / "demo-watchlist.sqlite3")
-        try:
-            store.add(demo_entries(sim.url, sim.project_id, jobs))
-            return asyncio.run(_demo(args, sim, store, token))
-        finally:
-            store.close()
+
+def run_demo_on(args: argparse.Namespace, sim: Any, store: Store, token: str) -> int:
+    """The demo dashboard on a simulator that may run elsewhere: `sim` needs `url`,
+    `project_id`, `project_name`, `region` and `now()` (`jobdash serve --demo` tabs)."""
+    return asyncio.run(_demo(args, sim, store, token))
 
 
 async def _demo(args: argparse.Namespace, sim: Any, store: Store, token: str) -> int:
