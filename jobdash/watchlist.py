@@ -20,7 +20,10 @@ from typing import Any, Protocol
 from jobdash.api.errors import ErrorKind
 from jobdash.api.ids import short_ids
 from jobdash.api.model import Job
+from jobdash.api.server import ServerInfo
+from jobdash.history import Estimate, FinishedJob, History, finished_job
 from jobdash.poll.store_writer import StoreWriter
+from jobdash.server_join import ServerJoin
 from jobdash.statuses import display_status
 from jobdash.store.thread import StoreThread
 from jobdash.textsafe import one_line
@@ -47,6 +50,9 @@ class WatchStore(Protocol):
     def set_label(self, key: WatchKey, label: str | None) -> bool: ...
     def has_changed(self) -> bool: ...
     def record(self, update: PollUpdate) -> Any: ...
+    def record_server(self, info: ServerInfo) -> None: ...
+    def servers(self) -> list[ServerInfo]: ...
+    def finished_jobs(self) -> list[FinishedJob]: ...
 
 
 class PollerControl(Protocol):
@@ -81,6 +87,8 @@ class Watchlist:
         entries: Iterable[WatchEntry],
         snapshots: Mapping[WatchKey, Snapshot],
         *,
+        servers: Iterable[ServerInfo] = (),
+        history: Iterable[FinishedJob] = (),
         thread: StoreThread | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -96,12 +104,22 @@ class Watchlist:
         self.counts: Counter[str] = Counter()
         self._config_errors: dict[WatchKey, str] = {}
         self._short_ids: dict[str, str] = {}
+        #: The servers behind sub-jobs, and finished jobs' durations (ETA, stall marks).
+        self.servers = ServerJoin(servers)
+        self.history = History(history)
         self._set_entries(entries, snapshots)
 
     @classmethod
     def load(cls, store: WatchStore, **options: Any) -> Watchlist:
         """Read entries and snapshots once, before any loop runs (reads never wait on a lock)."""
-        return cls(store, store.entries(), store.snapshots(), **options)
+        return cls(
+            store,
+            store.entries(),
+            store.snapshots(),
+            servers=store.servers(),
+            history=store.finished_jobs(),
+            **options,
+        )
 
     def attach(self, poller: PollerControl | None) -> None:
         """The poller to keep in step: it learns every entry added or removed from now on."""
@@ -146,7 +164,29 @@ class Watchlist:
         if update.error is None:
             self._saw_fetch(update.fetched_at)
         self._thread.submit(lambda: self._writer.record(update))
+        if update.job is not None and update.job.is_terminal:
+            record = finished_job(update.job)
+            if record is not None:
+                self.history.add(record)
         return snapshot
+
+    def estimate(self, key: WatchKey, now: datetime) -> Estimate | None:
+        """What history says about a running job (None once it has ended)."""
+        job = self.job(key)
+        return self.history.estimate(job, now) if job is not None else None
+
+    def put_server(self, info: ServerInfo) -> None:
+        """Keep a fetched server; written on the store's thread (a failed write is logged:
+        the server is fetched again next time)."""
+        self.servers.put(info)
+
+        def write() -> None:
+            try:
+                self._store.record_server(info)
+            except Exception as exc:
+                log.warning("could not save server %s: %s", info.server_id, exc)
+
+        self._thread.submit(write)
 
     def retry_writes(self) -> None:
         """Try the updates kept in memory again (a timer calls this while the store fails)."""

@@ -22,6 +22,7 @@ from jobdash.api.errors import (
 )
 from jobdash.api.ids import validate_id
 from jobdash.api.model import Job, ResponseShapeError, parse_job
+from jobdash.api.server import Server, parse_server
 from jobdash.textsafe import without_surrogates
 
 #: Codes the cloud uses for "no such job" and for flow control, whatever the HTTP status.
@@ -194,10 +195,9 @@ class JobsClient:
         job = validate_id(job_id, "job id")
         return f"{self.endpoint}/v1/{project}/jobs/{job}"
 
-    async def get_job(self, job_id: str, project_id: str | None = None) -> Job:
-        url = self.job_url(job_id, project_id)
+    async def _get(self, url: str) -> httpx.Response:
         try:
-            response = await self.http.get(url, timeout=self.timeout)
+            return await self.http.get(url, timeout=self.timeout)
         except httpx.TimeoutException as exc:
             raise NetworkError(
                 f"timed out talking to {self.endpoint} ({type(exc).__name__})"
@@ -206,6 +206,10 @@ class JobsClient:
             raise NetworkError(
                 f"cannot reach {self.endpoint}: {type(exc).__name__}{_reason(exc)}"
             ) from None
+
+    async def get_job(self, job_id: str, project_id: str | None = None) -> Job:
+        url = self.job_url(job_id, project_id)
+        response = await self._get(url)
         error = error_from_response(response, job_id)
         if error is not None:
             raise error
@@ -226,6 +230,33 @@ class JobsClient:
                 request_id=_request_id(response),
             )
         return job
+
+    async def get_server(self, server_id: str, project_id: str | None = None) -> Server | None:
+        """The server's details (`GET /v1/{project}/cloudservers/{id}`); None when it is gone
+        (404 `itemNotFound`: rolled back or deleted). Other failures raise `ApiError`."""
+        project = validate_id(project_id or self.project_id, "project id")
+        server = validate_id(server_id, "server id")
+        response = await self._get(f"{self.endpoint}/v1/{project}/cloudservers/{server}")
+        if response.status_code == 200:
+            try:
+                data = response.json()
+            except (ValueError, UnicodeDecodeError, RecursionError):
+                data = None
+            if isinstance(data, Mapping) and isinstance(data.get("server"), Mapping):
+                return parse_server(data, server_id)
+            raise BadResponseError(
+                f"unreadable response for server {server_id} (HTTP 200): no server object",
+                http_status=200,
+                request_id=_request_id(response),
+            )
+        error = error_from_response(response, server_id)
+        if isinstance(error, NotFoundError) and not (error.code or "").startswith("APIGW."):
+            return None
+        raise error or BadResponseError(
+            f"unexpected answer for server {server_id} (HTTP {response.status_code})",
+            http_status=response.status_code,
+            request_id=_request_id(response),
+        )
 
 
 def _describe_decode_error(exc: Exception) -> str:

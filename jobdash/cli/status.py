@@ -33,8 +33,11 @@ from jobdash.cli.status_view import (
     summary_line,
 )
 from jobdash.config import load_config
+from jobdash.history import History
 from jobdash.jsontext import json_text
 from jobdash.poll.options import PollerOptions
+from jobdash.server_join import ServerJoin, fetch_all
+from jobdash.store.sqlite import StoreError
 from jobdash.watch import PollUpdate, WatchEntry, WatchKey
 
 
@@ -135,6 +138,9 @@ async def run_status(args: argparse.Namespace) -> int:
                     for job_id in args.job_ids
                 ]
             results = Results(targets)
+            if store is not None:
+                results.servers = ServerJoin(store.servers())
+                results.history = History(store.finished_jobs())
             if args.watch:
                 finished = await _watch(args, options, connection, results, store)
             else:
@@ -143,15 +149,24 @@ async def run_status(args: argparse.Namespace) -> int:
     finally:
         if store is not None:
             store.close()
+    now = datetime.now(UTC)
     if args.json:
-        print(json_text([result_json(t, results.updates.get(t.key)) for t in targets], indent=2))
+        print(
+            json_text(
+                [
+                    result_json(t, results.updates.get(t.key), results.jobdash_extra(t.key, now))
+                    for t in targets
+                ],
+                indent=2,
+            )
+        )
     else:
         out = console()
         if not sys.stdout.isatty():
             # Into a pipe or file, lines stay whole for grep and logs; a terminal wraps them.
             out.soft_wrap = True
             out.width = WHOLE_LINE_WIDTH
-        out.print(render_results(results, datetime.now(UTC)))
+        out.print(render_results(results, now))
         if len(targets) > 1:
             out.print(summary_line(results))
     if not finished:
@@ -192,10 +207,29 @@ async def _fetch_once(
     poller = _make_poller(options, connection, store)
     try:
         updates = await poller.refresh_all_once([t.key for t in results.targets])
+        for update in updates:
+            results.updates[update.key] = update
+        await _join_servers(poller, results, store)
     finally:
         await poller.aclose()
-    for update in updates:
-        results.updates[update.key] = update
+
+
+async def _join_servers(poller: Any, results: Results, store: Any) -> None:
+    """Fetch the servers behind failed sub-jobs (once per failure when there is a store)."""
+    requests = [
+        request
+        for target in results.targets
+        if (update := results.updates.get(target.key)) is not None
+        for request in results.servers.wanted(target.key, update.job)
+    ]
+    found = await fetch_all(poller, results.servers, requests)
+    if store is None:
+        return
+    for info in found:
+        try:
+            store.record_server(info)
+        except StoreError as exc:
+            print_error(f"warning: could not save server {info.server_id}: {exc}")
 
 
 async def _watch(
@@ -235,28 +269,42 @@ async def _watch(
     started = time.monotonic()
     runner = asyncio.create_task(poller.run())
     try:
-        if interactive:
-            live_console = console(interactive_stream)
-            with Live(console=live_console, refresh_per_second=4, transient=True) as live:
-                while True:
-                    live.update(
-                        Group(
-                            progress_line(results, started, poller.endpoint_states()),
-                            render_results(results, datetime.now(UTC), in_progress=True),
-                        )
-                    )
-                    if await _wait(settled, 1.0):
-                        return True
-                    if args.timeout is not None and time.monotonic() - started >= args.timeout:
-                        return False
-        remaining = (
-            None if args.timeout is None else max(0.0, args.timeout - (time.monotonic() - started))
-        )
-        return await _wait(settled, remaining)
+        finished = await _follow(args, results, settled, started, poller, interactive_stream)
+        await _join_servers(poller, results, store)
+        return finished
     finally:
         runner.cancel()
         await asyncio.gather(runner, return_exceptions=True)
         await poller.aclose()
+
+
+async def _follow(
+    args: argparse.Namespace,
+    results: Results,
+    settled: asyncio.Event,
+    started: float,
+    poller: Any,
+    interactive_stream: Any,
+) -> bool:
+    """Wait (with live progress on a terminal) until every job settled or time ran out."""
+    if interactive_stream.isatty():
+        live_console = console(interactive_stream)
+        with Live(console=live_console, refresh_per_second=4, transient=True) as live:
+            while True:
+                live.update(
+                    Group(
+                        progress_line(results, started, poller.endpoint_states()),
+                        render_results(results, datetime.now(UTC), in_progress=True),
+                    )
+                )
+                if await _wait(settled, 1.0):
+                    return True
+                if args.timeout is not None and time.monotonic() - started >= args.timeout:
+                    return False
+    remaining = (
+        None if args.timeout is None else max(0.0, args.timeout - (time.monotonic() - started))
+    )
+    return await _wait(settled, remaining)
 
 
 async def _wait(event: asyncio.Event, timeout: float | None) -> bool:

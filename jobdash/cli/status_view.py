@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -12,9 +12,12 @@ from rich.console import Console, Group
 from rich.text import Text
 
 from jobdash.api.errors import ErrorKind
-from jobdash.api.model import JobStatus, raw_dict
+from jobdash.api.model import JobStatus, SubJob, raw_dict
+from jobdash.api.server import ServerInfo
 from jobdash.cli.common import EXIT_FAILED, EXIT_OK, EXIT_UNFETCHED, EXIT_UNFINISHED
 from jobdash.cli.tree import error_label, job_tree, status_text
+from jobdash.history import History, remaining_text
+from jobdash.server_join import ServerJoin
 from jobdash.textsafe import one_line
 from jobdash.watch import PollUpdate, WatchKey
 
@@ -24,6 +27,10 @@ CREDENTIAL_ERRORS = frozenset({ErrorKind.UNAUTHORIZED, ErrorKind.FORBIDDEN})
 PERMANENT_ERRORS = frozenset(
     {ErrorKind.NOT_FOUND, ErrorKind.INVALID_ID, ErrorKind.FORBIDDEN, ErrorKind.UNAUTHORIZED}
 )
+
+
+#: The key of `status --json` objects under which jobdash adds what it learned itself.
+EXTRA_KEY = "jobdash"
 
 
 @dataclass
@@ -38,6 +45,29 @@ class Results:
 
     targets: list[Target]
     updates: dict[WatchKey, PollUpdate] = field(default_factory=dict)
+    #: The servers behind failed sub-jobs, and finished jobs' history (for estimates).
+    servers: ServerJoin = field(default_factory=ServerJoin)
+    history: History = field(default_factory=History)
+
+    def server_for(self, key: WatchKey) -> Callable[[SubJob], ServerInfo | None]:
+        return lambda sub: self.servers.for_sub(key, sub)
+
+    def jobdash_extra(self, key: WatchKey, now: datetime) -> dict[str, Any]:
+        """What jobdash learned about a job beyond the API's answer (`status --json`)."""
+        update = self.updates.get(key)
+        job = update.job if update is not None else None
+        extra: dict[str, Any] = {}
+        servers = {
+            sub.server_id: info.as_json()
+            for sub in (job.sub_jobs if job is not None else ())
+            if sub.server_id and (info := self.servers.for_sub(key, sub)) is not None
+        }
+        if servers:
+            extra["servers"] = servers
+        estimate = self.history.estimate(job, now) if job is not None else None
+        if estimate is not None:
+            extra["estimate"] = estimate.as_json()
+        return extra
 
     def done(self) -> bool:
         return all(self._settled(t.key) for t in self.targets)
@@ -66,8 +96,11 @@ class Results:
         return EXIT_OK
 
 
-def result_json(target: Target, update: PollUpdate | None) -> dict[str, Any]:
-    """One element of `status --json`: the job as the API sent it plus `project_id`, or an error."""
+def result_json(
+    target: Target, update: PollUpdate | None, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One element of `status --json`: the job as the API sent it plus `project_id`, or an
+    error; what jobdash learned besides (servers, an estimate) goes under `jobdash`."""
     key = target.key
     if update is not None and update.job is not None and (update.error is None or update.expired):
         body = raw_dict(update.job)
@@ -75,6 +108,8 @@ def result_json(target: Target, update: PollUpdate | None) -> dict[str, Any]:
         body["project_id"] = key.project_id
         if update.expired:
             body["expired"] = True
+        if extra:
+            body[EXTRA_KEY] = extra
         return body
     if update is None or update.error is None:
         error = {
@@ -141,7 +176,16 @@ def render_results(results: Results, now: datetime, *, in_progress: bool = False
             )
         elif error is None:
             note = "expired: the cloud has purged this finished job" if update.expired else None
-            parts.append(job_tree(update.job, now, label=target.label, note=note))
+            parts.append(
+                job_tree(
+                    update.job,
+                    now,
+                    label=target.label,
+                    note=note,
+                    server_for=results.server_for(target.key),
+                    estimate=remaining_text(results.history.estimate(update.job, now)),
+                )
+            )
         elif permanent or not in_progress:
             tree = job_tree(update.job, now, label=target.label, note="last known")
             parts.append(Group(error_label(target.key.job_id, error), tree))

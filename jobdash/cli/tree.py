@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from rich.text import Text
@@ -9,6 +10,7 @@ from rich.tree import Tree
 
 from jobdash.api.errors import ApiError
 from jobdash.api.model import Job, JobStatus, SubJob, status_icon, timing_phrase
+from jobdash.api.server import ServerInfo
 from jobdash.catalog import lookup
 from jobdash.statuses import DEFAULT_PALETTE, status_role
 from jobdash.textsafe import one_line
@@ -73,7 +75,21 @@ def job_label(
     return text
 
 
-def sub_job_label(sub: SubJob, now: datetime) -> Text:
+def server_text(info: ServerInfo) -> Text:
+    """`server web-0003 ERROR (fault 500: No valid host...)`, or `server gone`."""
+    if info.gone:
+        return Text("  server gone (rolled back or deleted)", style="magenta")
+    text = Text("  server ", style="dim")
+    text.append(one_line(info.name or info.server_id, 64), style="bold")
+    text.append(f" {one_line(info.status or '?', 20)}", style="magenta")
+    server = info.server
+    if server is not None and (server.fault_code or server.fault_message):
+        fault = " ".join(one_line(v, 160) for v in (server.fault_code, server.fault_message) if v)
+        text.append(f" (fault {fault})")
+    return text
+
+
+def sub_job_label(sub: SubJob, now: datetime, server: ServerInfo | None = None) -> Text:
     text = status_text(sub.status)
     text.append("  ")
     text.append(one_line(sub.job_type or "sub-job", 40))
@@ -89,6 +105,8 @@ def sub_job_label(sub: SubJob, now: datetime) -> Text:
     reason = sub.fail_reason or sub.errorcode_message
     if reason and sub.failed:
         text.append(f"  {one_line(reason, 160)}")
+    if server is not None and sub.failed:
+        text.append_text(server_text(server))
     return text
 
 
@@ -115,10 +133,21 @@ def failure_summary_lines(job: Job) -> list[Text]:
     return lines
 
 
-def job_tree(job: Job, now: datetime, *, label: str | None = None, note: str | None = None) -> Tree:
-    tree = Tree(job_label(job, now, label=label, note=note), guide_style="dim")
+def job_tree(
+    job: Job,
+    now: datetime,
+    *,
+    label: str | None = None,
+    note: str | None = None,
+    server_for: Callable[[SubJob], ServerInfo | None] | None = None,
+    estimate: str = "",
+) -> Tree:
+    head = job_label(job, now, label=label, note=note)
+    if estimate:
+        head.append(f"  {estimate}", style="yellow" if estimate == "stalled?" else "dim")
+    tree = Tree(head, guide_style="dim")
     for sub in job.sub_jobs:
-        tree.add(sub_job_label(sub, now))
+        tree.add(sub_job_label(sub, now, server_for(sub) if server_for else None))
     if job.failed and job.sub_jobs:
         summary = tree.add(Text("failures by error code", style="bold red"))
         for line in failure_summary_lines(job):

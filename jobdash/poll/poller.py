@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from jobdash.api.client import JobsClient
 from jobdash.api.errors import ApiError, ThrottledError
 from jobdash.api.model import Job
+from jobdash.api.server import Server
 from jobdash.poll.ratelimit import RateLimiter, Wakeup
 from jobdash.poll.schedule import (
     STRETCH_AFTER,
@@ -243,6 +244,31 @@ class Poller:
         workers = min(self.max_in_flight, len(unique))
         await asyncio.gather(*(worker() for _ in range(workers)))
         return [results[key] for key in order]
+
+    async def fetch_server(self, key: WatchKey, server_id: str) -> Server | None:
+        """The details of a server behind one of `key`'s sub-jobs (None: it is gone), sent
+        with `key`'s credentials under the same caps as job fetches: in-flight count and the
+        endpoint's request rate. Raises `ApiError` when the fetch fails."""
+        ep = self._endpoint(key.endpoint)
+        while True:
+            now = self._clock()
+            wait = ep.gate_delay(now) if self._in_flight < self.max_in_flight else None
+            if wait is not None and wait <= 0:
+                break
+            await self._wakeup.wait(wait)
+        ep.limiter.record(now)  # counts against the endpoint's rate like a job fetch
+        ep.in_flight += 1
+        ep.requests_sent += 1
+        self._in_flight += 1
+        try:
+            client = ep.clients.get(key)
+            if client is None:
+                client = ep.clients[key] = self._client_for(key)
+            return await client.get_server(server_id, key.project_id)
+        finally:
+            ep.in_flight -= 1
+            self._in_flight -= 1
+            self._wakeup.notify()
 
     async def run_until_done(self, timeout: float | None = None) -> bool:
         """Run until every watched job has ended (True) or `timeout` seconds pass (False)."""

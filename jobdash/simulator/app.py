@@ -37,12 +37,15 @@ from jobdash.simulator.jobs import (
     DELETE_TYPES,
     JobBook,
     JobPlan,
+    sim_options,
 )
+from jobdash.simulator.servers import ServerBook
 
 _JOB = re.compile(r"/v1/([^/]+)/jobs/([^/]+)")
 _CREATE = re.compile(r"/v1(?:\.1)?/([^/]+)/cloudservers")
 _DELETE = re.compile(r"/v1/([^/]+)/cloudservers/delete")
 _ACTION = re.compile(r"/v1/([^/]+)/cloudservers/action")
+_SERVER = re.compile(r"/v1/([^/]+)/cloudservers/([^/]+)")
 
 
 class SimulatorApp:
@@ -61,6 +64,7 @@ class SimulatorApp:
         self._jobs = JobBook(
             seed=config.seed, fail_rate=config.fail_rate, purge_after=config.purge_after
         )
+        self._servers = ServerBook()
         self._faults = FaultBook()
         self._tokens = TokenBook(
             seed=config.seed,
@@ -71,6 +75,7 @@ class SimulatorApp:
         self._by_route: Counter[str] = Counter()
         self._by_status: Counter[str] = Counter()
         self._job_gets: Counter[str] = Counter()
+        self._server_gets: Counter[str] = Counter()
         self._requests = 0
 
     # -- the Python API ---------------------------------------------------------------
@@ -89,8 +94,7 @@ class SimulatorApp:
         fail_count: int | None = None,
         duration: tuple[float, float] = DEFAULT_DURATION,
     ) -> str:
-        del name  # server names do not show in jobs; accepted for the API's sake
-        return self._create_servers(count, fail_count=fail_count, duration=duration).job_id
+        return self._create_servers(count, name, fail_count=fail_count, duration=duration).job_id
 
     def batch_action(
         self,
@@ -110,6 +114,7 @@ class SimulatorApp:
                 fail_count=fail_count,
                 duration=duration,
             )
+            self._servers.acted_on(plan.sub_jobs)
         return plan.job_id
 
     def delete_servers(
@@ -127,6 +132,7 @@ class SimulatorApp:
                 fail_count=fail_count,
                 duration=duration,
             )
+            self._servers.acted_on(plan.sub_jobs)
         return plan.job_id
 
     def put_job(self, body: dict[str, Any]) -> str:
@@ -167,11 +173,19 @@ class SimulatorApp:
                 return sum(self._job_gets.values())
             return self._job_gets[job_id]
 
+    def server_request_count(self, server_id: str | None = None) -> int:
+        """How often the server details call was made (for `server_id`, or for any)."""
+        with self._lock:
+            if server_id is None:
+                return sum(self._server_gets.values())
+            return self._server_gets[server_id]
+
     def stats(self) -> dict[str, Any]:
         with self._lock:
             stats: dict[str, Any] = {
                 "requests": self._requests,
                 "job_gets": sum(self._job_gets.values()),
+                "server_gets": sum(self._server_gets.values()),
                 "by_route": dict(self._by_route),
                 "by_status": dict(self._by_status),
                 "tokens_issued": self._tokens.issued,
@@ -183,19 +197,27 @@ class SimulatorApp:
         return stats
 
     def _create_servers(
-        self, count: int, *, fail_count: int | None, duration: tuple[float, float]
+        self,
+        count: int,
+        name: str = "ecs",
+        *,
+        fail_count: int | None,
+        duration: tuple[float, float],
+        flavor: str | None = None,
     ) -> JobPlan:
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
             raise ValueError("count must be a positive integer")
         with self._lock:
             server_ids = [self._jobs.new_server_id() for _ in range(count)]
-            return self._jobs.create(
+            plan = self._jobs.create(
                 CREATE_TYPES,
                 server_ids,
                 self.clock.now_ms(),
                 fail_count=fail_count,
                 duration=duration,
             )
+            self._servers.created(plan.sub_jobs, name, flavor)
+            return plan
 
     # -- HTTP -------------------------------------------------------------------------
 
@@ -226,6 +248,9 @@ class SimulatorApp:
             if request.method not in ("GET", "HEAD"):
                 return "job_get", r.method_not_allowed("GET")
             return "job_get", await self._get_job(request, project_id, job_id, request_id)
+        if (match := _SERVER.fullmatch(path)) and request.method in ("GET", "HEAD"):
+            project_id, server_id = (unquote(part) for part in match.groups())
+            return "server_get", self._get_server(request, project_id, server_id, request_id)
         for route, pattern in (
             ("delete_servers", _DELETE),
             ("server_action", _ACTION),
@@ -259,6 +284,20 @@ class SimulatorApp:
         if body is None:
             return r.job_not_found(job_id, self.config.not_found_style)
         return Response(200, body.encode())
+
+    def _get_server(
+        self, request: Request, project_id: str, server_id: str, request_id: str
+    ) -> Response:
+        with self._lock:
+            self._server_gets[server_id] += 1
+        denied = self._authenticate(request, project_id, request_id)
+        if denied is not None:
+            return denied
+        with self._lock:
+            body = self._servers.render(server_id, self.clock.now_ms())
+        if body is None:
+            return r.server_not_found(server_id)
+        return r.json_response(200, body)
 
     def _fault_response(self, fault: Fault, job_id: str) -> Response | None:
         if fault.kind == "drop":
@@ -333,11 +372,19 @@ class SimulatorApp:
         if not isinstance(body, dict) or not body:
             return r.bad_parameter("Common.0002", "The request body cannot be left blank.")
         try:
-            fail_count, duration = _sim_options(body.get("_sim"))
+            fail_count, duration = sim_options(body.get("_sim"))
             if route == "create_servers":
                 server = body.get("server")
                 count = server.get("count", 1) if isinstance(server, dict) else None
-                plan = self._create_servers(count, fail_count=fail_count, duration=duration)
+                name = server.get("name") if isinstance(server, dict) else None
+                flavor = server.get("flavorRef") if isinstance(server, dict) else None
+                plan = self._create_servers(
+                    count,
+                    name if isinstance(name, str) and name else "ecs",
+                    fail_count=fail_count,
+                    duration=duration,
+                    flavor=flavor if isinstance(flavor, str) else None,
+                )
                 server_ids = [sub.server_id for sub in plan.sub_jobs]
                 return r.json_response(200, {"job_id": plan.job_id, "serverIds": server_ids})
             if route == "delete_servers":
@@ -359,18 +406,3 @@ class SimulatorApp:
     def pending_faults(self) -> list[dict[str, Any]]:
         with self._lock:
             return self._faults.pending()
-
-
-def _sim_options(value: Any) -> tuple[int | None, tuple[float, float]]:
-    """The optional `"_sim": {"fail_count", "duration": [low, high]}` of a create request."""
-    if value is None:
-        return None, DEFAULT_DURATION
-    if not isinstance(value, dict):
-        raise ValueError("_sim must be an object")
-    fail_count = value.get("fail_count")
-    if fail_count is not None and (not isinstance(fail_count, int) or isinstance(fail_count, bool)):
-        raise ValueError("_sim.fail_count must be an integer")
-    duration = value.get("duration", DEFAULT_DURATION)
-    if not isinstance(duration, list | tuple) or len(duration) != 2:
-        raise ValueError("_sim.duration must be [low, high] in seconds")
-    return fail_count, (float(duration[0]), float(duration[1]))

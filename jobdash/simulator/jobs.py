@@ -241,3 +241,18 @@ class JobBook:
             plan = self._jobs.pop(job_id)
             for sub in plan.sub_jobs:
                 self._sub_jobs.pop(sub.job_id, None)
+
+
+def sim_options(value: Any) -> tuple[int | None, tuple[float, float]]:
+    """The optional `"_sim": {"fail_count", "duration": [low, high]}` of a create request."""
+    if value is None:
+        return None, DEFAULT_DURATION
+    if not isinstance(value, dict):
+        raise ValueError("_sim must be an object")
+    fail_count = value.get("fail_count")
+    if fail_count is not None and (not isinstance(fail_count, int) or isinstance(fail_count, bool)):
+        raise ValueError("_sim.fail_count must be an integer")
+    duration = value.get("duration", DEFAULT_DURATION)
+    if not isinstance(duration, list | tuple) or len(duration) != 2:
+        raise ValueError("_sim.duration must be [low, high] in seconds")
+    return fail_count, (float(duration[0]), float(duration[1]))

@@ -75,6 +75,14 @@ def job_not_found(job_id: str, style: str) -> Response:
     return json_response(status, {"error": {"code": "Common.0011", "message": message}})
 
 
+def server_not_found(server_id: str) -> Response:
+    """What the server details call answers for a server that does not exist (any more)."""
+    return json_response(
+        404,
+        {"itemNotFound": {"message": f"Instance {server_id} could not be found.", "code": 404}},
+    )
+
+
 def throttled(as_202: bool, retry_after: float | None) -> Response:
     if as_202:
         # The job API's own top-level `code`/`message` fields, with a success status.

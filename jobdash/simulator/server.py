@@ -210,6 +210,9 @@ class Simulator:
     def request_count(self, job_id: str | None = None) -> int:
         return self.app.request_count(job_id)
 
+    def server_request_count(self, server_id: str | None = None) -> int:
+        return self.app.server_request_count(server_id)
+
     def stats(self) -> dict[str, Any]:
         return self.app.stats()
 

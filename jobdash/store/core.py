@@ -11,8 +11,10 @@ from types import TracebackType
 from typing import Self, TypeVar
 
 from jobdash.api.model import TERMINAL_STATUSES
+from jobdash.api.server import ServerInfo
+from jobdash.history import FinishedJob
 from jobdash.paths import database_file
-from jobdash.store import schema
+from jobdash.store import extra, schema
 from jobdash.store.codec import (
     BAD_VALUE_ERRORS,
     MAX_ERROR_MESSAGE,
@@ -312,6 +314,8 @@ class Store:
             )
             return []
         statuses = StatusMap.of(update.job)
+        if update.job.is_terminal:
+            extra.save_finished(connection, update.job)
         before = StatusMap.from_json(stored[1]) if stored is not None else None
         changes = statuses.changes_from(before)
         connection.execute(
@@ -374,6 +378,17 @@ class Store:
             )
             for sub_job_id, old, new, at in rows
         ]
+
+    # -- servers and history -----------------------------------------------------------
+
+    def record_server(self, info: ServerInfo) -> None:
+        self._write(lambda c: extra.save_server(c, info))
+
+    def servers(self) -> list[ServerInfo]:
+        return self._read(extra.load_servers)
+
+    def finished_jobs(self) -> list[FinishedJob]:
+        return self._read(extra.load_finished)
 
     # -- other processes ---------------------------------------------------------------
 

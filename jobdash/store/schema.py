@@ -28,6 +28,20 @@ def _statements(*sql: str) -> Migration:
     return apply
 
 
+def _then(first: Migration, second: Migration) -> Migration:
+    def apply(connection: sqlite3.Connection) -> None:
+        first(connection)
+        second(connection)
+
+    return apply
+
+
+def _backfill_finished(connection: sqlite3.Connection) -> None:
+    from jobdash.store.extra import backfill_finished
+
+    backfill_finished(connection)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     # 1: entries, the latest snapshot of each, and status transitions.
     _statements(
@@ -72,6 +86,41 @@ MIGRATIONS: tuple[Migration, ...] = (
         )
         """,
         "CREATE INDEX transitions_by_entry ON transitions (entry_id, id)",
+    ),
+    # 2: the servers behind sub-jobs, and the history of finished jobs (ETA, stall alarms,
+    # `jobdash history`); neither is tied to an entry, so both outlive `rm`.
+    _then(
+        _statements(
+            """
+        CREATE TABLE servers (
+            endpoint TEXT NOT NULL,
+            project_id TEXT NOT NULL,
+            server_id TEXT NOT NULL,
+            -- The server object as fetched (JSON text); NULL when it was gone (404).
+            raw_json TEXT,
+            gone INTEGER NOT NULL DEFAULT 0,
+            fetched_at TEXT NOT NULL,
+            -- The failed sub-job the fetch was made for; NULL when the user asked.
+            for_sub_job TEXT,
+            PRIMARY KEY (endpoint, project_id, server_id)
+        )
+        """,
+            """
+        CREATE TABLE finished_jobs (
+            job_id TEXT PRIMARY KEY,
+            job_type TEXT NOT NULL,
+            sub_jobs_total INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            duration REAL NOT NULL,
+            longest_gap REAL NOT NULL,
+            -- The failed sub-jobs' error codes, a JSON list.
+            error_codes TEXT NOT NULL,
+            end_time TEXT
+        )
+        """,
+            "CREATE INDEX finished_jobs_by_type ON finished_jobs (job_type)",
+        ),
+        _backfill_finished,
     ),
 )
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Mapping
 
+from jobdash.api.errors import NetworkError
+from jobdash.api.server import Server
 from jobdash.watch import EndpointState, Snapshot, WatchKey
 
 
@@ -48,6 +50,11 @@ class StillPoller:
 
     async def run(self) -> None:
         await self._stop.wait()
+
+    async def fetch_server(self, key: WatchKey, server_id: str) -> Server | None:
+        """Never answers: the picture shows only the servers the store already holds."""
+        await self._stop.wait()
+        raise NetworkError("not polling")
 
     async def aclose(self) -> None:
         self._stop.set()

@@ -1,0 +1,119 @@
+"""Rows beside the watchlist: the servers fetched for sub-jobs, and finished jobs' history.
+
+Plain functions of an open connection; `Store` runs them in its transactions.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from jobdash.api.model import Job
+from jobdash.api.server import ServerInfo, parse_server
+from jobdash.history import FinishedJob, finished_job
+from jobdash.jsontext import clean_json
+from jobdash.store.codec import parse_time_text, time_text
+
+
+def save_server(connection: sqlite3.Connection, info: ServerInfo) -> None:
+    raw = (
+        json.dumps(clean_json(dict(info.server.raw)), separators=(",", ":"))
+        if info.server is not None
+        else None
+    )
+    connection.execute(
+        "INSERT INTO servers (endpoint, project_id, server_id, raw_json, gone, fetched_at,"
+        " for_sub_job) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (endpoint, project_id,"
+        " server_id) DO UPDATE SET raw_json = excluded.raw_json, gone = excluded.gone,"
+        " fetched_at = excluded.fetched_at, for_sub_job = excluded.for_sub_job",
+        (
+            info.endpoint,
+            info.project_id,
+            info.server_id,
+            raw,
+            int(info.gone),
+            time_text(info.fetched_at),
+            info.for_sub_job,
+        ),
+    )
+
+
+def load_servers(connection: sqlite3.Connection) -> list[ServerInfo]:
+    rows = connection.execute(
+        "SELECT endpoint, project_id, server_id, raw_json, gone, fetched_at, for_sub_job"
+        " FROM servers ORDER BY fetched_at"
+    ).fetchall()
+    found = []
+    for endpoint, project_id, server_id, raw, gone, fetched_at, for_sub_job in rows:
+        try:
+            data = json.loads(raw) if raw else None
+        except ValueError:
+            data = None
+        at = parse_time_text(fetched_at)
+        if at is None:
+            continue
+        server = parse_server(data, server_id) if data is not None and not gone else None
+        found.append(
+            ServerInfo(endpoint, project_id, server_id, at, server, bool(gone), for_sub_job)
+        )
+    return found
+
+
+def save_finished(connection: sqlite3.Connection, job: Job) -> None:
+    """Keep a job that has ended in the history (once; later snapshots change nothing)."""
+    record = finished_job(job)
+    if record is None:
+        return
+    connection.execute(
+        "INSERT INTO finished_jobs (job_id, job_type, sub_jobs_total, status, duration,"
+        " longest_gap, error_codes, end_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (job_id) DO NOTHING",
+        (
+            record.job_id,
+            record.job_type,
+            record.sub_jobs_total,
+            record.status,
+            record.duration,
+            record.longest_gap,
+            json.dumps(list(record.error_codes)),
+            time_text(record.end_time) if record.end_time else None,
+        ),
+    )
+
+
+def load_finished(connection: sqlite3.Connection) -> list[FinishedJob]:
+    rows = connection.execute(
+        "SELECT job_id, job_type, sub_jobs_total, status, duration, longest_gap, error_codes,"
+        " end_time FROM finished_jobs ORDER BY end_time"
+    ).fetchall()
+    records = []
+    for job_id, job_type, total, status, duration, gap, codes, end_time in rows:
+        try:
+            code_list = tuple(str(code) for code in json.loads(codes))
+        except (ValueError, TypeError):
+            code_list = ()
+        records.append(
+            FinishedJob(
+                job_id,
+                job_type,
+                int(total),
+                status,
+                float(duration),
+                float(gap),
+                code_list,
+                parse_time_text(end_time),
+            )
+        )
+    return records
+
+
+def backfill_finished(connection: sqlite3.Connection) -> None:
+    """History from the terminal snapshots a database already holds (schema step 2)."""
+    from jobdash.store.codec import job_from_json
+
+    for (raw,) in connection.execute(
+        "SELECT raw_json FROM snapshots WHERE raw_json IS NOT NULL"
+    ).fetchall():
+        job = job_from_json(raw)
+        if job is not None:
+            save_finished(connection, job)
