@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
 
-from jobdash.api.model import Job, JobStatus, format_duration
+from jobdash.api.model import Job, JobStatus
 
 #: Finished jobs of a kind needed before an estimate is shown.
 MIN_SAMPLES = 3
@@ -23,6 +23,7 @@ MIN_SAMPLES = 3
 #: between two sub-jobs ending, and never less than `MIN_STALL_SECONDS`.
 STALL_FACTOR = 3.0
 MIN_STALL_SECONDS = 60.0
+STALLED_TEXT = "stalled?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,12 +208,22 @@ class History:
         return Estimate(len(kin), remaining)
 
 
+def rough_duration(seconds: float) -> str:
+    """`4m`, `1h05m`, `<1m`: an estimate is not precise to the second."""
+    minutes = math.ceil(seconds / 60)
+    if seconds < 60:
+        return "<1m"
+    if minutes < 60:
+        return f"{minutes}m"
+    return f"{minutes // 60}h{minutes % 60:02d}m"
+
+
 def remaining_text(estimate: Estimate | None) -> str:
     """`~3m left`, `stalled?`, or "" (too few samples)."""
     if estimate is None:
         return ""
     if estimate.stalled:
-        return "stalled?"
+        return STALLED_TEXT
     if estimate.remaining is None:
         return ""
-    return f"~{format_duration(max(estimate.remaining, 1.0))} left"
+    return f"~{rough_duration(estimate.remaining)} left"

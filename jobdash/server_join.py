@@ -63,6 +63,10 @@ class ServerJoin:
         for info in infos:
             self.put(info)
 
+    def __len__(self) -> int:
+        """How many servers are known."""
+        return len(self._known)
+
     def get(self, key: WatchKey, server_id: str | None) -> ServerInfo | None:
         if not server_id:
             return None

@@ -39,7 +39,7 @@ def _epilog() -> str:
     return f"{EPILOG}\nlog file: {paths.log_file()}\nconfig file: {paths.config_file()}"
 
 
-COMMANDS = ("ui", "demo", "serve", "status", "add", "rm", "ls", "simulate")
+COMMANDS = ("ui", "demo", "serve", "status", "add", "rm", "ls", "history", "simulate")
 
 
 def _connection_parent() -> argparse.ArgumentParser:
@@ -52,6 +52,7 @@ def _connection_parent() -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from jobdash.cli.history import add_history_arguments
     from jobdash.cli.serve import add_serve_arguments
     from jobdash.cli.status import add_status_arguments
     from jobdash.cli.watchlist import add_add_arguments, add_ls_arguments, add_rm_arguments
@@ -99,6 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_rm_arguments(command("rm", "remove job ids from the watchlist", with_connection=False))
     add_ls_arguments(
         command("ls", "list the watchlist with the last known status", with_connection=False)
+    )
+    add_history_arguments(
+        command(
+            "history",
+            "per job type: how many finished, median and p95 duration, failure rate, top errors",
+            with_connection=False,
+        )
     )
     add_simulate_arguments(
         command(
@@ -157,9 +165,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _async_command(name: str) -> Callable[[argparse.Namespace], object]:
-    from jobdash.cli import status, watchlist
+    from jobdash.cli import history, status, watchlist
 
     return {
+        "history": history.run_history,
         "status": status.run_status,
         "add": watchlist.run_add,
         "rm": watchlist.run_rm,

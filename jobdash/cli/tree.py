@@ -12,6 +12,7 @@ from jobdash.api.errors import ApiError
 from jobdash.api.model import Job, JobStatus, SubJob, status_icon, timing_phrase
 from jobdash.api.server import ServerInfo
 from jobdash.catalog import lookup
+from jobdash.history import STALLED_TEXT
 from jobdash.statuses import DEFAULT_PALETTE, status_role
 from jobdash.textsafe import one_line
 
@@ -144,7 +145,7 @@ def job_tree(
 ) -> Tree:
     head = job_label(job, now, label=label, note=note)
     if estimate:
-        head.append(f"  {estimate}", style="yellow" if estimate == "stalled?" else "dim")
+        head.append(f"  {estimate}", style="yellow" if estimate == STALLED_TEXT else "dim")
     tree = Tree(head, guide_style="dim")
     for sub in job.sub_jobs:
         tree.add(sub_job_label(sub, now, server_for(sub) if server_for else None))

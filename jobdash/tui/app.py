@@ -14,11 +14,14 @@ from textual.worker import Worker, WorkerState
 
 from jobdash.api.model import JobStatus
 from jobdash.textsafe import one_line
+from jobdash.tui.alarms import CHECK_INTERVAL as STALL_CHECK_INTERVAL
+from jobdash.tui.alarms import StallAlarm
 from jobdash.tui.commands import DashboardCommands
 from jobdash.tui.context import DashboardContext, utc_now
 from jobdash.tui.deps import PollerLike
 from jobdash.tui.messages import JobUpdated
 from jobdash.tui.screens.dashboard import DashboardScreen
+from jobdash.tui.servers import fetch_failed_servers
 from jobdash.watch import PollUpdate, Snapshot
 from jobdash.watchlist import Watchlist
 
@@ -48,6 +51,7 @@ class JobDashApp(App[int]):
         self._shutting_down = False
         self._errors_reported: set[str] = set()
         self._config_problem_shown: str | None = None
+        self.stall_alarm = StallAlarm()
 
     def on_mount(self) -> None:
         if self.context.poller_factory is not None:
@@ -57,10 +61,12 @@ class JobDashApp(App[int]):
             self._start_poller()
         self.dashboard.poller = self.poller
         self.push_screen(self.dashboard)
+        fetch_failed_servers(self, list(self.watchlist.entries))
         for notice in self.context.notices:
             self.notify(notice, timeout=8, markup=False)
         self.set_interval(self.context.tick_interval, self.dashboard.tick)
         self.set_interval(self.context.store_check_interval, self.check_store)
+        self.set_interval(STALL_CHECK_INTERVAL, lambda: self.stall_alarm.check(self))
 
     def _start_poller(self) -> None:
         if self.poller is not None and not self._shutting_down:
@@ -81,6 +87,7 @@ class JobDashApp(App[int]):
             if snapshot is None:
                 return
             self.dashboard.job_changed(update.key)
+            fetch_failed_servers(self, [update.key])
             self._announce(update, snapshot)
             self._report_config_problem()
         except Exception as exc:  # one odd job must not take the dashboard down

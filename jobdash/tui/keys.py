@@ -118,6 +118,15 @@ COMMANDS: tuple[Command, ...] = (
         "Write the failed sub-jobs of the selected job to a CSV, JSON or Markdown file.",
     ),
     _c(
+        "s",
+        "server_details",
+        "Server",
+        "Fetch the server's details",
+        "Fetch the server behind the selected sub-job now (failed ones are fetched by "
+        "themselves): name, status, fault, flavor.",
+        show=False,
+    ),
+    _c(
         "j",
         "toggle_raw",
         "JSON",

@@ -20,6 +20,8 @@ from jobdash.api.model import (
     status_icon,
     timing_phrase,
 )
+from jobdash.api.server import ServerInfo
+from jobdash.history import STALLED_TEXT
 from jobdash.statuses import (
     DEFAULT_PALETTE,
     EXPIRED,
@@ -77,8 +79,10 @@ def job_label(
     palette: Palette = DEFAULT_PALETTE,
     *,
     short_id: str | None = None,
+    estimate: str = "",
 ) -> Text:
-    """One tree line for a watched job: icon, type, short id, progress, time, label, problems."""
+    """One tree line for a watched job: icon, type, short id, progress, time, the estimate
+    (`~3m left`, `stalled?`), label, problems."""
     job = snapshot.job if snapshot else None
     text = Text()
     if job is None:
@@ -108,6 +112,9 @@ def job_label(
         time_text = elapsed(job, now)
         if time_text:
             text.append(f" {time_text}", style=palette.muted)
+        if estimate:
+            stalled = estimate == STALLED_TEXT
+            text.append(f" {estimate}", style=palette.warning if stalled else palette.muted)
     if entry.label:
         text.append(" «")
         text.append(one_line(entry.label, 32), style="italic")
@@ -131,15 +138,28 @@ def _snapshot_problem(snapshot: Snapshot | None, palette: Palette) -> Text:
     return text
 
 
-def sub_job_label(sub: SubJob, now: datetime, palette: Palette = DEFAULT_PALETTE) -> Text:
-    """One tree line for a sub-job: status, server / nic id, time, error code, then the type
-    (the same for most sub-jobs of a batch, so it goes last where a narrow tree cuts it)."""
+def sub_job_label(
+    sub: SubJob,
+    now: datetime,
+    palette: Palette = DEFAULT_PALETTE,
+    server: ServerInfo | None = None,
+) -> Text:
+    """One tree line for a sub-job: status, server (its name once fetched) or nic id, the
+    server's status when it is not plainly running, time, error code, then the type (the
+    same for most sub-jobs of a batch, so it goes last where a narrow tree cuts it)."""
     text = Text()
     text.append(f"{status_icon(sub.status)} ", style=palette.style(status_role(sub.status)))
     resource = sub.resource_id
-    if resource:
+    if server is not None and server.name:
+        text.append("server ", style=palette.muted)
+        text.append(one_line(server.name, 32), style="bold")
+        text.append(" ")
+    elif resource:
         kind = "nic" if sub.nic_id and not sub.server_id else "server"
         text.append(f"{kind} {short(resource)} ", style=palette.muted)
+    if server is not None and server.status not in (None, "ACTIVE"):
+        word = "gone" if server.gone else one_line(server.status, 20)
+        text.append(f"{word} ", style=palette.warning)
     time_text = elapsed(sub, now)
     if time_text:
         text.append(f"{time_text} ")

@@ -220,8 +220,9 @@ def job_details(
     lookup: Lookup | None = None,
     palette: Palette = DEFAULT_PALETTE,
     width: int | None = None,
+    extra: Iterable[RenderableType] = (),
 ) -> RenderableType:
-    """Everything about a watched job. `width`: the columns the text may use (the fields are
+    """Everything about a watched job (`extra`: sections after the title, an estimate). `width`: the columns the text may use (the fields are
     laid out to keep ids whole), None when not known yet."""
     key = entry.key
     job = snapshot.job if snapshot else None
@@ -234,6 +235,7 @@ def job_details(
         title.append("Job (no snapshot yet)", style="bold")
     parts.append(title)
     parts.extend(_problem_lines(snapshot, now, palette))
+    parts.extend(extra)
 
     fields = _Fields(palette, width=width)
     fields.add("job_id", key.job_id)
@@ -318,8 +320,10 @@ def sub_job_details(
     lookup: Lookup | None = None,
     palette: Palette = DEFAULT_PALETTE,
     width: int | None = None,
+    extra: Iterable[RenderableType] = (),
 ) -> RenderableType:
-    """Everything about a sub-job and what its error code means; `width` as for `job_details`."""
+    """Everything about a sub-job and what its error code means; `width` as for `job_details`;
+    `extra` (the server section) goes after the error code's meaning."""
     parts: list[RenderableType] = []
     title = _status_cell(sub.status, palette)
     title.append(f"  {one_line(sub.job_type or 'sub-job', 60)}", style="bold")
@@ -343,6 +347,7 @@ def sub_job_details(
         fields.add("parent label", entry.label)
     parts.append(fields.renderable)
     parts.extend(_meaning(sub.error_code, lookup, palette))
+    parts.extend(extra)
     if sub.status == JobStatus.RUNNING:
         parts.append(Text(f"Running {timing(sub, now)}.", style=palette.muted))
     return Group(*_spaced(parts))

@@ -330,7 +330,8 @@ async def test_stored_snapshots_show_at_once_and_times_tick_without_fetching(
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         batch = app.dashboard.job_tree.root.children[0]
-        assert "14/20  ✓12 ✗2 12m00s «web tier»" in batch.label.plain
+        # The estimate comes from the sample's history: createServer x20 took 16m (median).
+        assert "14/20  ✓12 ✗2 12m00s ~4m left «web tier»" in batch.label.plain
         assert "refreshed 4s ago" in shown(app.dashboard.header)
         now[0] = FROZEN.replace(second=5)
         await wait_until(pilot, lambda: "12m05s" in batch.label.plain, "the clock tick")

@@ -7,6 +7,7 @@ from typing import Any
 
 from jobdash.api.errors import NetworkError
 from jobdash.api.model import parse_job
+from jobdash.api.server import ServerInfo, parse_server
 from jobdash.store import Store
 from jobdash.watch import PollUpdate, WatchEntry, WatchKey
 
@@ -192,4 +193,69 @@ def fill_store(store: Store, *, markup_reason: bool = False) -> list[WatchKey]:
             error=NetworkError("cannot connect to ecs.eu-de.otc.t-systems.com: connection refused"),
         )
     )
+    for info in sample_servers():
+        store.record_server(info)
+    fill_history(store)
     return keys
+
+
+def sample_servers() -> list[ServerInfo]:
+    """The servers behind the batch's failures: one in ERROR with a fault, one gone."""
+    subs = batch_body()["entities"]["sub_jobs"]
+    fetched = FROZEN - timedelta(seconds=30)
+    broken = subs[3]
+    server = parse_server(
+        {
+            "server": {
+                "id": broken["entities"]["server_id"],
+                "name": "web-0004",
+                "status": "ERROR",
+                "OS-EXT-STS:vm_state": "error",
+                "OS-EXT-STS:task_state": None,
+                "fault": {
+                    "code": 500,
+                    "message": "No valid host was found. There are not enough hosts available.",
+                    "created": api_time(at(10.6)),
+                },
+                "flavor": {"id": "s3.xlarge.2", "name": "s3.xlarge.2"},
+                "created": "2026-03-02T09:33:00Z",
+                "updated": "2026-03-02T09:34:24Z",
+            }
+        },
+        broken["entities"]["server_id"],
+    )
+    gone = subs[11]["entities"]["server_id"]
+    return [
+        ServerInfo(ENDPOINT, PROJECT, server.server_id, fetched, server, False, broken["job_id"]),
+        ServerInfo(ENDPOINT, PROJECT, gone, fetched, None, True, subs[11]["job_id"]),
+    ]
+
+
+HISTORY_MINUTES = (14.0, 15.0, 16.0, 16.5, 18.0)
+
+
+def fill_history(store: Store) -> None:
+    """Batches watched (and removed) before: five createServer x20 jobs that took 14 to 18
+    minutes, so the running batch gets an estimate."""
+    for n, minutes in enumerate(HISTORY_MINUTES):
+        job_id = f"ee80808288d41e1b0188d5a3c4e3{n:04d}"
+        key = WatchKey(ENDPOINT, PROJECT, job_id)
+        begin = at(24 * 60 + n * 60)
+        end = begin + timedelta(minutes=minutes)
+        # Most servers come up within the first two thirds; the last one straggles.
+        ends = [begin + timedelta(minutes=minutes * (0.3 + 0.02 * i)) for i in range(19)]
+        ends.append(end)
+        subs = [
+            sub_job(job_id, i, "SUCCESS", begin=begin, end=ended) for i, ended in enumerate(ends)
+        ]
+        body = {
+            "status": "SUCCESS",
+            "entities": {"sub_jobs_total": 20, "sub_jobs": subs},
+            "job_id": job_id,
+            "job_type": "createServer",
+            "begin_time": api_time(begin),
+            "end_time": api_time(end),
+        }
+        store.add([WatchEntry(key)])
+        store.record(PollUpdate(key, end, job=parse_job(body)))
+        store.remove([key])

@@ -28,6 +28,7 @@ from jobdash.tui.screens.add import AddJobsScreen, AddRequest
 from jobdash.tui.screens.confirm import ConfirmScreen
 from jobdash.tui.screens.help import HelpScreen
 from jobdash.tui.screens.label import LabelScreen
+from jobdash.tui.servers import fetch_selected_server
 from jobdash.tui.view import Filter, JobRow, SubJobRow, visible_jobs, visible_sub_jobs
 from jobdash.tui.widgets.details import DetailsPanel
 from jobdash.tui.widgets.filter_bar import FilterBar
@@ -387,3 +388,6 @@ class DashboardScreen(Screen[None]):
 
     def action_export_failed(self) -> None:
         export_failed(self)
+
+    def action_server_details(self) -> None:
+        fetch_selected_server(self)

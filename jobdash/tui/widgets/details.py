@@ -12,7 +12,10 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from jobdash.api.model import SubJob
+from jobdash.server_join import server_key
+from jobdash.statuses import Palette
 from jobdash.tui.render_details import Lookup, job_details, raw_json, sub_job_details
+from jobdash.tui.render_extra import estimate_line, server_section
 from jobdash.tui.view import Row, SubJobRow
 from jobdash.tui.widgets.themed import STATUS_COMPONENTS, theme_palette
 from jobdash.watchlist import Watchlist
@@ -106,11 +109,41 @@ class DetailsPanel(VerticalScroll):
             if self.raw:
                 return raw_json(self._sub.raw)
             return sub_job_details(
-                entry, self._sub, now, lookup=self.lookup, palette=palette, width=self._width
+                entry,
+                self._sub,
+                now,
+                lookup=self.lookup,
+                palette=palette,
+                width=self._width,
+                extra=self._server_section(row, self._sub, now, palette),
             )
         snapshot = self.watchlist.snapshots.get(row.key)
         if self.raw:
             return raw_json(snapshot.job.raw if snapshot and snapshot.job else None)
+        job = snapshot.job if snapshot else None
+        estimate = self.watchlist.estimate(row.key, now)
         return job_details(
-            entry, snapshot, now, lookup=self.lookup, palette=palette, width=self._width
+            entry,
+            snapshot,
+            now,
+            lookup=self.lookup,
+            palette=palette,
+            width=self._width,
+            extra=estimate_line(estimate, job.job_type if job else None, palette),
+        )
+
+    def _server_section(
+        self, row: SubJobRow, sub: SubJob, now: datetime, palette: Palette
+    ) -> list[RenderableType]:
+        server_id = sub.server_id
+        if not server_id:
+            return []
+        servers = self.watchlist.servers
+        return server_section(
+            servers.get(row.key, server_id),
+            now,
+            palette,
+            width=self._width,
+            pending=servers.pending(row.key, server_id),
+            error=servers.errors.get(server_key(row.key, server_id)),
         )

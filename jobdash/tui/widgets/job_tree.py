@@ -26,6 +26,8 @@ from textual.widgets.tree import TreeNode
 
 from jobdash.api.ids import keyed_sub_jobs
 from jobdash.api.model import SubJob
+from jobdash.api.server import ServerInfo
+from jobdash.history import remaining_text
 from jobdash.statuses import Palette
 from jobdash.tui.expansion import ExpansionPolicy, Move
 from jobdash.tui.render import job_label, sub_job_label
@@ -46,9 +48,18 @@ from jobdash.watchlist import Watchlist
 JobTreeNode = TreeNode[Row]
 
 
-def _sub_signature(sub: SubJob) -> tuple[object, ...]:
+def _sub_signature(sub: SubJob, server: ServerInfo | None) -> tuple[object, ...]:
     """What a sub-job's label shows, apart from the running time (the tick moves that)."""
-    return (sub.status, sub.begin_time, sub.end_time, sub.error_code, sub.resource_id, sub.job_type)
+    shown = (server.name, server.status) if server is not None else None
+    return (
+        sub.status,
+        sub.begin_time,
+        sub.end_time,
+        sub.error_code,
+        sub.resource_id,
+        sub.job_type,
+        shown,
+    )
 
 
 class JobTree(Tree[Row]):
@@ -226,7 +237,8 @@ class JobTree(Tree[Row]):
             elif isinstance(row, SubJobRow):
                 sub = self.sub_job(row)
                 if sub is not None and sub.end_time is None:
-                    self._set_label(node, sub_job_label(sub, now, palette))
+                    server = self.watchlist.servers.for_sub(row.key, sub)
+                    self._set_label(node, sub_job_label(sub, now, palette, server))
 
     @property
     def collapse_done(self) -> bool:
@@ -276,6 +288,7 @@ class JobTree(Tree[Row]):
             now,
             palette,
             short_id=self.watchlist.short_id(key),
+            estimate=remaining_text(self.watchlist.estimate(key, now)),
         )
 
     def _add_job(self, index: int, key: WatchKey, palette: Palette, now: datetime) -> None:
@@ -314,18 +327,20 @@ class JobTree(Tree[Row]):
             drawn.pop(sub_key, None)
             self._remove_node(known.pop(sub_key))
             self._rows_open -= 1
+        servers = self.watchlist.servers
         for index, (sub_key, sub) in enumerate(subs):
-            signature = _sub_signature(sub)
+            server = servers.for_sub(key, sub)
+            signature = _sub_signature(sub, server)
             child = known.get(sub_key)
             if child is None:
                 known[sub_key] = node.add_leaf(
-                    sub_job_label(sub, now, palette), SubJobRow(key, sub_key), before=index
+                    sub_job_label(sub, now, palette, server), SubJobRow(key, sub_key), before=index
                 )
                 drawn[sub_key] = signature
                 self._rows_open += 1
             elif drawn.get(sub_key) != signature:
                 drawn[sub_key] = signature
-                self._set_label(child, sub_job_label(sub, now, palette))
+                self._set_label(child, sub_job_label(sub, now, palette, server))
 
     def _drop_subs(self, node: JobTreeNode) -> None:
         if not isinstance(node.data, JobRow):
