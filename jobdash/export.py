@@ -11,11 +11,12 @@ import csv
 import io
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
 from jobdash.api.model import Job, SubJob
+from jobdash.api.server import ServerInfo
 from jobdash.textsafe import printable, without_surrogates
 
 FORMATS: dict[str, str] = {"csv": "csv", "json": "json", "markdown": "md"}
@@ -24,6 +25,9 @@ COLUMNS = (
     "job_type",
     "status",
     "resource_id",
+    "server_name",
+    "server_status",
+    "server_fault",
     "error_code",
     "fail_reason",
     "errorcode_message",
@@ -32,6 +36,8 @@ COLUMNS = (
     "duration_seconds",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: What is known about a server, by its id (the dashboard's `ServerJoin`); None: nothing.
+ServerLookup = Callable[[str], ServerInfo | None]
 
 
 def _time(value: datetime | None) -> str:
@@ -48,7 +54,18 @@ def failed_items(job: Job) -> list[Job | SubJob]:
     return items
 
 
-def failure_rows(job: Job) -> list[dict[str, str]]:
+def _server_columns(info: ServerInfo | None) -> dict[str, str | None]:
+    if info is None:
+        return {"server_name": None, "server_status": None, "server_fault": None}
+    server = info.server
+    fault = None
+    if server is not None and (server.fault_code or server.fault_message):
+        fault = " ".join(part for part in (server.fault_code, server.fault_message) if part)
+    return {"server_name": info.name, "server_status": info.status, "server_fault": fault}
+
+
+def failure_rows(job: Job, servers: ServerLookup | None = None) -> list[dict[str, str]]:
+    """One row per failure; `servers` adds what is known of the server behind each."""
     rows = []
     for item in failed_items(job):
         duration = item.duration()
@@ -61,6 +78,7 @@ def failure_rows(job: Job) -> list[dict[str, str]]:
             "job_type": item.job_type,
             "status": item.status,
             "resource_id": resource,
+            **_server_columns(servers(resource) if servers and resource else None),
             "error_code": item.error_code,
             "fail_reason": item.fail_reason,
             "errorcode_message": message,
@@ -76,16 +94,16 @@ def _csv_cell(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def to_csv(job: Job) -> str:
+def to_csv(job: Job, servers: ServerLookup | None = None) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
-    for row in failure_rows(job):
+    for row in failure_rows(job, servers):
         writer.writerow({key: _csv_cell(value) for key, value in row.items()})
     return buffer.getvalue()
 
 
-def to_json(job: Job) -> str:
+def to_json(job: Job, servers: ServerLookup | None = None) -> str:
     document = {
         "job_id": printable(job.job_id),
         "job_type": printable(job.job_type),
@@ -95,7 +113,7 @@ def to_json(job: Job) -> str:
             {"error_code": printable(code), "count": count, "first_reason": printable(reason)}
             for code, count, reason in job.failure_summary()
         ],
-        "failed_sub_jobs": failure_rows(job),
+        "failed_sub_jobs": failure_rows(job, servers),
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
@@ -111,7 +129,7 @@ def _md_table(rows: Iterable[dict[str, str]]) -> list[str]:
     return lines
 
 
-def to_markdown(job: Job) -> str:
+def to_markdown(job: Job, servers: ServerLookup | None = None) -> str:
     title = _md_cell(printable(job.job_type or "job"))
     lines = [
         f"# Failed sub-jobs of {title} {_md_cell(printable(job.job_id))}",
@@ -124,21 +142,21 @@ def to_markdown(job: Job) -> str:
     ]
     for code, count, reason in job.failure_summary():
         lines.append(f"- {_md_cell(printable(code))} × {count}: {_md_cell(printable(reason))}")
-    lines += ["", "## Failed sub-jobs", "", *_md_table(failure_rows(job)), ""]
+    lines += ["", "## Failed sub-jobs", "", *_md_table(failure_rows(job, servers)), ""]
     return "\n".join(lines)
 
 
 RENDERERS = {"csv": to_csv, "json": to_json, "markdown": to_markdown}
 
 
-def render(job: Job, fmt: str) -> str:
+def render(job: Job, fmt: str, servers: ServerLookup | None = None) -> str:
     try:
         renderer = RENDERERS[fmt]
     except KeyError:
         raise ValueError(
             f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}"
         ) from None
-    return renderer(job)
+    return renderer(job, servers)
 
 
 def default_path(job: Job, fmt: str, now: datetime, directory: Path | None = None) -> Path:
@@ -149,10 +167,10 @@ def default_path(job: Job, fmt: str, now: datetime, directory: Path | None = Non
     return (directory or Path.cwd()) / name
 
 
-def write_export(job: Job, fmt: str, path: Path) -> Path:
+def write_export(job: Job, fmt: str, path: Path, servers: ServerLookup | None = None) -> Path:
     """Write the export; refuses to overwrite an existing file. Returns the absolute path."""
     # Encoded before the file exists: text that cannot be written must not leave an empty file.
-    content = without_surrogates(render(job, fmt)).encode("utf-8")
+    content = without_surrogates(render(job, fmt, servers)).encode("utf-8")
     path = path.expanduser()
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
     fd = os.open(path, flags, 0o644)

@@ -62,7 +62,10 @@ def export_failed(screen: DashboardScreen) -> None:
             return
         fmt, path = choice
         try:
-            written = write_export(job, fmt, path)
+            servers = screen.watchlist.servers
+            written = write_export(
+                job, fmt, path, lambda server_id: servers.get(selected.key, server_id)
+            )
         except FileExistsError:
             screen.notify(
                 f"{path} exists already; choose another name.", severity="error", markup=False

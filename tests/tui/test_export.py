@@ -8,7 +8,14 @@ import json
 from pathlib import Path
 
 import pytest
-from tui_sample import FROZEN, MARKUP_REASON, batch_body, delete_body, stop_body
+from tui_sample import (
+    FROZEN,
+    MARKUP_REASON,
+    batch_body,
+    delete_body,
+    sample_servers,
+    stop_body,
+)
 
 from jobdash.api.model import parse_job
 from jobdash.export import default_path, failure_rows, render, write_export
@@ -51,6 +58,23 @@ def test_markdown_escapes_pipes_and_control_characters() -> None:
     table = [line for line in text.splitlines() if line.startswith("| ")]
     assert len(table) == 2  # header and one failed sub-job
     assert all(line.count(" | ") == table[0].count(" | ") for line in table)
+
+
+def test_rows_carry_the_servers_behind_failures() -> None:
+    infos = {info.server_id: info for info in sample_servers()}
+    job = parse_job(batch_body())
+    rows = failure_rows(job, infos.get)
+    assert [(r["server_name"], r["server_status"]) for r in rows] == [
+        ("web-0004", "ERROR"),
+        ("", "GONE"),
+    ]
+    assert rows[0]["server_fault"].startswith("500 No valid host was found")
+    text = render(job, "csv", infos.get)
+    parsed = list(csv.DictReader(io.StringIO(text)))
+    assert parsed[0]["server_fault"] == rows[0]["server_fault"]
+    assert "| web-0004 | ERROR |" in render(job, "markdown", infos.get)
+    # Without what jobdash learned, the columns are there and empty.
+    assert failure_rows(job)[0]["server_name"] == ""
 
 
 def test_a_job_without_failures_exports_nothing() -> None:
