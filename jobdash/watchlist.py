@@ -38,6 +38,8 @@ SLOW_STORE_SECONDS = 1.0
 #: How soon a failed write is tried again. It runs on the store's thread, so a short
 #: period costs the event loop nothing.
 WRITE_RETRY_AFTER = 2.0
+#: The preferences read when the watchlist loads.
+PREFERENCES = ("sort",)
 
 
 class WatchStore(Protocol):
@@ -53,6 +55,8 @@ class WatchStore(Protocol):
     def record_server(self, info: ServerInfo) -> None: ...
     def servers(self) -> list[ServerInfo]: ...
     def finished_jobs(self) -> list[FinishedJob]: ...
+    def preference(self, name: str) -> str | None: ...
+    def set_preference(self, name: str, value: str) -> None: ...
 
 
 class PollerControl(Protocol):
@@ -89,6 +93,7 @@ class Watchlist:
         *,
         servers: Iterable[ServerInfo] = (),
         history: Iterable[FinishedJob] = (),
+        preferences: Mapping[str, str] | None = None,
         thread: StoreThread | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -104,9 +109,12 @@ class Watchlist:
         self.counts: Counter[str] = Counter()
         self._config_errors: dict[WatchKey, str] = {}
         self._short_ids: dict[str, str] = {}
+        self._closed = False
         #: The servers behind sub-jobs, and finished jobs' durations (ETA, stall marks).
         self.servers = ServerJoin(servers)
         self.history = History(history)
+        #: Remembered choices of the dashboard (the sort order), as stored.
+        self.preferences: dict[str, str] = dict(preferences or {})
         self._set_entries(entries, snapshots)
 
     @classmethod
@@ -118,6 +126,9 @@ class Watchlist:
             store.snapshots(),
             servers=store.servers(),
             history=store.finished_jobs(),
+            preferences={
+                name: value for name in PREFERENCES if (value := store.preference(name)) is not None
+            },
             **options,
         )
 
@@ -175,6 +186,25 @@ class Watchlist:
         job = self.job(key)
         return self.history.estimate(job, now) if job is not None else None
 
+    def set_preference(self, name: str, value: str) -> None:
+        """Remember a choice; written on the store's thread (a failure is only logged)."""
+        self.preferences[name] = value
+
+        def write() -> None:
+            try:
+                self._store.set_preference(name, value)
+            except Exception as exc:
+                log.warning("could not save the preference %s: %s", name, exc)
+
+        self._submit_quietly(write)
+
+    def _submit_quietly(self, write: Callable[[], None]) -> None:
+        """Queue a best-effort write; once the watchlist has closed it is dropped."""
+        if self._closed:
+            log.info("the watchlist has closed; a late write is dropped")
+            return
+        self._thread.submit(write)
+
     def put_server(self, info: ServerInfo) -> None:
         """Keep a fetched server; written on the store's thread (a failed write is logged:
         the server is fetched again next time)."""
@@ -186,7 +216,7 @@ class Watchlist:
             except Exception as exc:
                 log.warning("could not save server %s: %s", info.server_id, exc)
 
-        self._thread.submit(write)
+        self._submit_quietly(write)
 
     def retry_writes(self) -> None:
         """Try the updates kept in memory again (a timer calls this while the store fails)."""
@@ -251,6 +281,7 @@ class Watchlist:
 
     def close(self) -> None:
         """`aclose` for callers without a loop: waits for the store's thread."""
+        self._closed = True
         try:
             self._thread.submit(self._writer.flush).result()
         finally:
@@ -258,6 +289,7 @@ class Watchlist:
 
     async def aclose(self) -> None:
         """Write what waits (as far as the store lets us) and stop the store's thread."""
+        self._closed = True
         try:
             await self._thread.run(self._writer.flush)
         finally:

@@ -228,3 +228,18 @@ def test_status_json_and_tree_carry_the_servers(sim, capsys, monkeypatch, tmp_pa
     tree = run_cli(["status", *connection_flags(sim)], capsys, monkeypatch, sim=sim)
     assert f"server {extra['name']} ERROR (fault 500" in tree.out
     assert sim.server_request_count() == 1
+
+
+def test_a_server_found_after_the_watchlist_closed_is_kept_in_memory_only(
+    tmp_path: Path,
+) -> None:
+    from jobdash.watchlist import Watchlist
+
+    with Store(tmp_path / "w.sqlite3") as store:
+        watchlist = Watchlist.load(store)
+        watchlist.close()
+        info = ServerInfo("https://e", "p", "s1", NOW, None, gone=True)
+        watchlist.put_server(info)  # a fetch that finished while the app was quitting
+        watchlist.set_preference("sort", "recent")
+        assert watchlist.servers.get(WatchKey("https://e", "p", "j"), "s1") == info
+        assert store.servers() == [] and store.preference("sort") is None

@@ -390,6 +390,12 @@ class Store:
     def finished_jobs(self) -> list[FinishedJob]:
         return self._read(extra.load_finished)
 
+    def preference(self, name: str) -> str | None:
+        return self._read(lambda c: extra.load_preference(c, name))
+
+    def set_preference(self, name: str, value: str) -> None:
+        self._write(lambda c: extra.save_preference(c, name, value))
+
     # -- other processes ---------------------------------------------------------------
 
     def has_changed(self) -> bool:

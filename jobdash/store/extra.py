@@ -117,3 +117,16 @@ def backfill_finished(connection: sqlite3.Connection) -> None:
         job = job_from_json(raw)
         if job is not None:
             save_finished(connection, job)
+
+
+def load_preference(connection: sqlite3.Connection, name: str) -> str | None:
+    row = connection.execute("SELECT value FROM preferences WHERE name = ?", (name,)).fetchone()
+    return row[0] if row is not None else None
+
+
+def save_preference(connection: sqlite3.Connection, name: str, value: str) -> None:
+    connection.execute(
+        "INSERT INTO preferences (name, value) VALUES (?, ?)"
+        " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        (name, value),
+    )

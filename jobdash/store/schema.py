@@ -119,6 +119,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         )
         """,
             "CREATE INDEX finished_jobs_by_type ON finished_jobs (job_type)",
+            # The dashboard's remembered choices (the sort order), by name.
+            "CREATE TABLE preferences (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
         ),
         _backfill_finished,
     ),

@@ -80,6 +80,15 @@ COMMANDS: tuple[Command, ...] = (
         "Show only jobs with failures and their failed sub-jobs; again to show all.",
     ),
     _c(
+        "o",
+        "cycle_sort",
+        "Sort",
+        "Change the order",
+        "Cycle the order of jobs: watchlist order, failed first, most recent first, longest "
+        "running first (remembered).",
+        show=False,
+    ),
+    _c(
         "slash",
         "filter",
         "Filter",

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
 
 from jobdash.api.ids import keyed_sub_jobs
 from jobdash.api.model import Job, JobStatus, SubJob
+from jobdash.textsafe import one_line
 from jobdash.watch import Snapshot, WatchEntry, WatchKey
 from jobdash.watchlist import Watchlist
 
@@ -101,6 +104,91 @@ def visible_jobs(flt: Filter, watchlist: Watchlist) -> list[WatchKey]:
         for key, entry in watchlist.entries.items()
         if visible_sub_jobs(flt, entry, watchlist.snapshots.get(key)) is not None
     ]
+
+
+class SortOrder(Enum):
+    """The orders `o` cycles through, in that order; the value is what the store keeps."""
+
+    WATCHLIST = "watchlist"
+    FAILED_FIRST = "failed"
+    RECENT_FIRST = "recent"
+    LONGEST_RUNNING = "longest"
+
+    @property
+    def title(self) -> str:
+        return _SORT_TITLES[self]
+
+    def next(self) -> SortOrder:
+        members = list(SortOrder)
+        return members[(members.index(self) + 1) % len(members)]
+
+    @classmethod
+    def parse(cls, value: str | None) -> SortOrder:
+        try:
+            return cls(value)
+        except ValueError:
+            return cls.WATCHLIST
+
+
+_SORT_TITLES = {
+    SortOrder.WATCHLIST: "watchlist order",
+    SortOrder.FAILED_FIRST: "failed first",
+    SortOrder.RECENT_FIRST: "most recent first",
+    SortOrder.LONGEST_RUNNING: "longest running first",
+}
+
+
+def sort_jobs(
+    keys: list[WatchKey], watchlist: Watchlist, order: SortOrder, now: datetime
+) -> list[WatchKey]:
+    """`keys` in `order`; ties (and jobs without the data to compare) keep watchlist order.
+
+    Failed first: jobs with failures, then those whose fetch fails, then the rest. Most
+    recent first: by when the job began (else when it was added). Longest running first:
+    running jobs by time so far, then ended ones by how long they took.
+    """
+    if order is SortOrder.WATCHLIST:
+        return list(keys)
+
+    def failed_rank(key: WatchKey) -> tuple[int]:
+        snapshot = watchlist.snapshots.get(key)
+        if has_failures(snapshot.job if snapshot else None):
+            return (0,)
+        return (1,) if snapshot is not None and snapshot.error_kind else (2,)
+
+    def recent_rank(key: WatchKey) -> tuple[int, float]:
+        job = watchlist.job(key)
+        began = job.begin_time if job is not None else None
+        began = began or watchlist.entries[key].added_at
+        return (0, -began.timestamp()) if began is not None else (1, 0.0)
+
+    def longest_rank(key: WatchKey) -> tuple[int, float]:
+        job = watchlist.job(key)
+        seconds = job.duration(now) if job is not None else None
+        if seconds is None or job is None:
+            return (2, 0.0)
+        return (0 if job.end_time is None else 1, -seconds)
+
+    rank = {
+        SortOrder.FAILED_FIRST: failed_rank,
+        SortOrder.RECENT_FIRST: recent_rank,
+        SortOrder.LONGEST_RUNNING: longest_rank,
+    }[order]
+    return sorted(keys, key=rank)  # stable: ties keep watchlist order
+
+
+def tree_title(flt: Filter, order: SortOrder, shown: int, total: int) -> str:
+    """`Jobs (3 of 7) · failed only · most recent first`."""
+    parts = []
+    if flt.failed_only:
+        parts.append("failed only")
+    if flt.text.strip():
+        parts.append(f"matching {one_line(flt.text.strip(), 30)!r}")
+    if order is not SortOrder.WATCHLIST:
+        parts.append(order.title)
+    # How much a filter hides, so an empty tree is not mistaken for an empty list.
+    title = f"Jobs ({shown} of {total})" if flt.active else f"Jobs ({total})"
+    return f"{title} · {' · '.join(parts)}" if parts else title
 
 
 def rows_in_order(

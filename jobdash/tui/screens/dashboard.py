@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Tree
 
 from jobdash.textsafe import one_line
+from jobdash.tui import view
 from jobdash.tui.context import DashboardContext
 from jobdash.tui.deps import PollerLike
 from jobdash.tui.keys import bindings
@@ -52,6 +53,7 @@ class DashboardScreen(Screen[None]):
         self.clock = context.clock
         self.poller: PollerLike | None = None
         self.filter = Filter()
+        self.sort = view.SortOrder.parse(watchlist.preferences.get("sort"))
         #: Jobs updated since the screen last drew them.
         self._dirty: set[WatchKey] = set()
         #: Where the last export was written (shown in a toast; kept for tests).
@@ -95,7 +97,7 @@ class DashboardScreen(Screen[None]):
 
     def entries_changed(self) -> None:
         """The filter or the set of entries changed: reconcile every job row."""
-        self.job_tree.show_jobs(visible_jobs(self.filter, self.watchlist))
+        self.job_tree.show_jobs(self._ordered_jobs())
         self.job_tree.border_title = self._tree_title()
         self.refresh_details()
         self.refresh_header()
@@ -120,11 +122,21 @@ class DashboardScreen(Screen[None]):
         except Exception as exc:  # one odd job must not take the dashboard down
             self.report("Could not show an update", exc)
 
+    def _ordered_jobs(self) -> list[WatchKey]:
+        return view.sort_jobs(
+            visible_jobs(self.filter, self.watchlist), self.watchlist, self.sort, self.clock()
+        )
+
     def _draw_jobs(self, dirty: set[WatchKey]) -> None:
         if self.filter.active and any(
             (self.job_tree.job_node(key) is not None) != self._passes(key) for key in dirty
         ):
             self.entries_changed()  # a job came into the filter's result or left it
+        elif (
+            self.sort is not view.SortOrder.WATCHLIST
+            and self._ordered_jobs() != self.job_tree.shown_jobs
+        ):
+            self.entries_changed()  # an update moved a job in the chosen order
         for key in dirty:
             self.job_tree.update_job(key)
         self.refresh_header()
@@ -138,18 +150,8 @@ class DashboardScreen(Screen[None]):
         return entry is not None and visible_sub_jobs(self.filter, entry, snapshot) is not None
 
     def _tree_title(self) -> str:
-        parts = []
-        if self.filter.failed_only:
-            parts.append("failed only")
-        if self.filter.text.strip():
-            parts.append(f"matching {one_line(self.filter.text.strip(), 30)!r}")
-        count = len(self.watchlist.entries)
-        if self.filter.active:
-            # How much the filter hides, so an empty tree is not mistaken for an empty list.
-            title = f"Jobs ({len(self.job_tree.shown_jobs)} of {count})"
-        else:
-            title = f"Jobs ({count})"
-        return f"{title} · {' · '.join(parts)}" if parts else title
+        shown = len(self.job_tree.shown_jobs)
+        return view.tree_title(self.filter, self.sort, shown, len(self.watchlist.entries))
 
     def refresh_header(self) -> None:
         poller = self.poller
@@ -345,6 +347,12 @@ class DashboardScreen(Screen[None]):
         self.refresh_header()
 
     # -- view ----------------------------------------------------------------------------
+
+    def action_cycle_sort(self) -> None:
+        self.sort = self.sort.next()
+        self.watchlist.set_preference("sort", self.sort.value)
+        self.entries_changed()
+        self.notify(f"Sorted: {self.sort.title}.", timeout=2)
 
     def action_toggle_failed_only(self) -> None:
         self.filter = replace(self.filter, failed_only=not self.filter.failed_only)

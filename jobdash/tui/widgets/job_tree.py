@@ -162,15 +162,34 @@ class JobTree(Tree[Row]):
             for key in wanted:  # the filter may show other sub-jobs of the same jobs
                 self._sync_subs(self._job_nodes[key], palette, now)
         else:
+            selected = self._take_out_of_order(wanted)
             for index, key in enumerate(wanted):
                 node = self._job_nodes.get(key)
                 if node is None:
                     self._add_job(index, key, palette, now)
                 else:
                     self._sync_subs(node, palette, now)
+            if selected is not None and selected.key in self._job_nodes:
+                self.go_to(selected)  # the cursor stays on its job when the order changes
         self._follow_filter(wanted)
         if self.cursor_line < 0 and self.root.children and self._cursor_target is None:
             self._move_cursor_soon(self.root.children[0])
+
+    def _take_out_of_order(self, wanted: list[WatchKey]) -> Row | None:
+        """Remove the job rows from the first one out of `wanted`'s order on (they are added
+        again in place, open or closed as they were); returns the row under the cursor if
+        it was among them."""
+        existing = [node.data.key for node in self.root.children if node.data is not None]
+        order = [key for key in wanted if key in self._job_nodes]
+        same = 0
+        while same < len(order) and existing[same] == order[same]:
+            same += 1
+        if same == len(order):
+            return None
+        selected = self.selected
+        for key in existing[same:]:
+            self._remove_job(key)
+        return selected if selected is not None and selected.key in existing[same:] else None
 
     def _follow_filter(self, shown: list[WatchKey]) -> None:
         """Open the jobs whose sub-jobs the filter narrows, so the matches show; close them
