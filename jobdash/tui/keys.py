@@ -136,6 +136,15 @@ COMMANDS: tuple[Command, ...] = (
         show=False,
     ),
     _c(
+        "t",
+        "timeline",
+        "Timeline",
+        "Show the timeline",
+        "The selected job's sub-jobs on one time axis, bars in status colours; running "
+        "ones grow live.",
+        show=False,
+    ),
+    _c(
         "j",
         "toggle_raw",
         "JSON",

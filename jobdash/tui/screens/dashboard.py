@@ -29,6 +29,7 @@ from jobdash.tui.screens.add import AddJobsScreen, AddRequest
 from jobdash.tui.screens.confirm import ConfirmScreen
 from jobdash.tui.screens.help import HelpScreen
 from jobdash.tui.screens.label import LabelScreen
+from jobdash.tui.screens.timeline import TimelineScreen
 from jobdash.tui.servers import fetch_selected_server
 from jobdash.tui.view import Filter, JobRow, SubJobRow, visible_jobs, visible_sub_jobs
 from jobdash.tui.widgets.details import DetailsPanel
@@ -399,3 +400,11 @@ class DashboardScreen(Screen[None]):
 
     def action_server_details(self) -> None:
         fetch_selected_server(self)
+
+    def action_timeline(self) -> None:
+        key = self._selected_key()
+        if key is not None:
+            tick = self.context.tick_interval
+            self.app.push_screen(
+                TimelineScreen(self.watchlist, key, self.clock, tick_interval=tick)
+            )
