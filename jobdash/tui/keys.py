@@ -120,6 +120,23 @@ COMMANDS: tuple[Command, ...] = (
         show=False,
     ),
     _c(
+        "C",
+        "copy_failed_servers",
+        "Copy failed",
+        "Copy the failed servers' ids",
+        "Copy the ids of every failed server of the selected job, one a line.",
+        show=False,
+    ),
+    _c(
+        "Y",
+        "copy_failed_servers(True)",
+        "Copy names",
+        "Copy the failed servers' names",
+        "Copy the names of every failed server of the selected job, one a line (ids where "
+        "a name is not known yet).",
+        show=False,
+    ),
+    _c(
         "x",
         "export_failed",
         "Export",

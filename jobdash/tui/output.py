@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from jobdash.export import FORMATS, default_path, failed_items, write_export
+from jobdash.server_join import failed_servers
 from jobdash.textsafe import one_line, without_controls
 from jobdash.tui.screens.export import ExportScreen
 from jobdash.tui.view import SubJobRow
@@ -38,6 +39,47 @@ def copy_selected_id(screen: DashboardScreen) -> None:
         "(terminals without OSC 52 support ignore this)",
         title="Copy",
         timeout=5,
+        markup=False,
+    )
+
+
+def failed_server_list(screen: DashboardScreen, *, names: bool) -> tuple[list[str], int]:
+    """The selected job's failed servers, one a line: ids, or names where known (else the
+    id); with how many names were not known."""
+    selected = screen.job_tree.selected
+    if selected is None:
+        return [], 0
+    servers = screen.watchlist.servers
+    values: list[str] = []
+    unnamed = 0
+    for sub in failed_servers(screen.watchlist.job(selected.key)):
+        assert sub.server_id is not None
+        info = servers.get(selected.key, sub.server_id)
+        name = info.name if names and info is not None else None
+        if names and not name:
+            unnamed += 1
+        values.append(without_controls(name or sub.server_id))
+    return list(dict.fromkeys(values)), unnamed
+
+
+def copy_failed_servers(screen: DashboardScreen, *, names: bool) -> None:
+    """`C` / `Y`: every failed server of the selected job, one a line, ready for a script."""
+    if screen.job_tree.selected is None:
+        screen.nothing_selected()
+        return
+    values, unnamed = failed_server_list(screen, names=names)
+    if not values:
+        screen.notify("The selected job has no failed servers.", severity="warning")
+        return
+    screen.app.copy_to_clipboard("\n".join(values) + "\n")
+    what = "names" if names else "ids"
+    note = f" ({unnamed} names not known yet: their ids instead)" if unnamed else ""
+    preview = ", ".join(one_line(value, 40) for value in values[:3])
+    more = f", … ({len(values)} in all)" if len(values) > 3 else ""
+    screen.notify(
+        f"Sent {len(values)} failed server {what} to the clipboard{note}: {preview}{more}",
+        title="Copy",
+        timeout=6,
         markup=False,
     )
 

@@ -24,7 +24,7 @@ from jobdash.tui import view
 from jobdash.tui.context import DashboardContext
 from jobdash.tui.deps import PollerLike
 from jobdash.tui.keys import bindings
-from jobdash.tui.output import copy_selected_id, export_failed
+from jobdash.tui.output import copy_failed_servers, copy_selected_id, export_failed
 from jobdash.tui.screens.add import AddJobsScreen, AddRequest
 from jobdash.tui.screens.confirm import ConfirmScreen
 from jobdash.tui.screens.help import HelpScreen
@@ -398,13 +398,12 @@ class DashboardScreen(Screen[None]):
     def action_export_failed(self) -> None:
         export_failed(self)
 
+    def action_copy_failed_servers(self, names: bool = False) -> None:
+        copy_failed_servers(self, names=names)
+
     def action_server_details(self) -> None:
         fetch_selected_server(self)
 
     def action_timeline(self) -> None:
-        key = self._selected_key()
-        if key is not None:
-            tick = self.context.tick_interval
-            self.app.push_screen(
-                TimelineScreen(self.watchlist, key, self.clock, tick_interval=tick)
-            )
+        if (key := self._selected_key()) is not None:
+            self.app.push_screen(TimelineScreen(self.watchlist, key, self.clock, self.context))

@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from jobdash.textsafe import one_line
+from jobdash.tui.context import DashboardContext
 from jobdash.tui.render_timeline import legend, timeline
 from jobdash.tui.widgets.themed import STATUS_COMPONENTS, theme_palette
 from jobdash.watch import WatchKey
@@ -73,14 +74,13 @@ class TimelineScreen(ModalScreen[None]):
         watchlist: Watchlist,
         key: WatchKey,
         clock: Callable[[], datetime],
-        *,
-        tick_interval: float = 1.0,
+        context: DashboardContext | None = None,
     ) -> None:
         super().__init__()
         self.watchlist = watchlist
         self.key = key
         self.chart = TimelineChart(watchlist, key, clock, id="timeline-chart")
-        self._tick_interval = tick_interval
+        self._tick_interval = context.tick_interval if context is not None else 1.0
 
     def compose(self) -> ComposeResult:
         job = self.watchlist.job(self.key)
