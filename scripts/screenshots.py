@@ -22,11 +22,12 @@ from textual.widgets import Input, TextArea
 
 from jobdash.api.client import JobsClient
 from jobdash.poll.poller import Poller
+from jobdash.server_join import ServerJoin, fetch_all
 from jobdash.simulator import Simulator, SimulatorConfig
 from jobdash.store import Store
 from jobdash.tui.app import JobDashApp
 from jobdash.tui.context import DashboardContext
-from jobdash.tui.demo import DemoJob, DemoScenario
+from jobdash.tui.demo import DemoJob, DemoScenario, seed_history
 from jobdash.tui.still import StillPoller
 from jobdash.watch import WatchEntry, WatchKey
 
@@ -41,12 +42,17 @@ Steps = Callable[[Pilot[int]], Awaitable[None]]
 
 
 async def _fetch_into(store: Store, sim: Simulator, keys: list[WatchKey]) -> None:
-    """One fetch of every job from the simulator, recorded in the store."""
+    """One fetch of every job from the simulator, and of the servers behind its failures,
+    recorded in the store."""
     async with httpx.AsyncClient(headers={"X-Auth-Token": sim.credentials.token}) as http:
         poller = Poller(
             lambda key: JobsClient(http, sim.url, key.project_id), store=store, now=sim.now
         )
-        await poller.refresh_all_once(keys)
+        updates = await poller.refresh_all_once(keys)
+        join = ServerJoin()
+        requests = [request for u in updates for request in join.wanted(u.key, u.job)]
+        for info in await fetch_all(poller, join, requests, now=sim.now):
+            store.record_server(info)
         await poller.aclose()
 
 
@@ -57,6 +63,7 @@ def _prepare(workdir: Path) -> tuple[Store, datetime, str]:
             jobs: list[DemoJob] = scenario.run()
         sim.advance(ELAPSED)
         store = Store(workdir / "screenshots.sqlite3")
+        seed_history(store, START, seed=7)
         keys = [WatchKey(SHOWN_ENDPOINT, sim.project_id, job.job_id) for job in jobs]
         store.add(WatchEntry(key, job.label) for key, job in zip(keys, jobs, strict=True))
         asyncio.run(_fetch_into(store, sim, keys))
@@ -102,6 +109,16 @@ async def _failed_batch(pilot: Pilot[int]) -> None:
             return
 
 
+async def _failed_server(pilot: Pilot[int]) -> None:
+    await pilot.press("n")
+    await pilot.pause()
+    pilot.app.screen.query_one("#details").scroll_end(animate=False)
+
+
+async def _timeline(pilot: Pilot[int]) -> None:
+    await pilot.press("t")
+
+
 async def _add_dialog(pilot: Pilot[int]) -> None:
     await pilot.press("a")
     screen = pilot.app.screen
@@ -119,6 +136,8 @@ async def _help(pilot: Pilot[int]) -> None:
 SHOTS: dict[str, Steps] = {
     "overview": _nothing,
     "failed-sub-job": _first_failure,
+    "failed-server": _failed_server,
+    "timeline": _timeline,
     "failure-summary": _failed_batch,
     "add-dialog": _add_dialog,
     "help": _help,

@@ -11,8 +11,6 @@ from types import TracebackType
 from typing import Self, TypeVar
 
 from jobdash.api.model import TERMINAL_STATUSES
-from jobdash.api.server import ServerInfo
-from jobdash.history import FinishedJob
 from jobdash.paths import database_file
 from jobdash.store import extra, schema
 from jobdash.store.codec import (
@@ -51,7 +49,7 @@ def _key_params(key: WatchKey) -> tuple[str, str, str]:
     return (key.endpoint, key.project_id, key.job_id)
 
 
-class Store:
+class Store(extra.ExtraRows):
     """The watchlist in an SQLite file (WAL mode), safe to use from several processes.
 
     Every write is one `BEGIN IMMEDIATE` transaction, retried while another process holds
@@ -378,23 +376,6 @@ class Store:
             )
             for sub_job_id, old, new, at in rows
         ]
-
-    # -- servers and history -----------------------------------------------------------
-
-    def record_server(self, info: ServerInfo) -> None:
-        self._write(lambda c: extra.save_server(c, info))
-
-    def servers(self) -> list[ServerInfo]:
-        return self._read(extra.load_servers)
-
-    def finished_jobs(self) -> list[FinishedJob]:
-        return self._read(extra.load_finished)
-
-    def preference(self, name: str) -> str | None:
-        return self._read(lambda c: extra.load_preference(c, name))
-
-    def set_preference(self, name: str, value: str) -> None:
-        self._write(lambda c: extra.save_preference(c, name, value))
 
     # -- other processes ---------------------------------------------------------------
 

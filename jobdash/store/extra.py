@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
+from typing import TypeVar
 
 from jobdash.api.model import Job
 from jobdash.api.server import ServerInfo, parse_server
 from jobdash.history import FinishedJob, finished_job
 from jobdash.jsontext import clean_json
 from jobdash.store.codec import parse_time_text, time_text
+
+T = TypeVar("T")
 
 
 def save_server(connection: sqlite3.Connection, info: ServerInfo) -> None:
@@ -130,3 +134,32 @@ def save_preference(connection: sqlite3.Connection, name: str, value: str) -> No
         " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
         (name, value),
     )
+
+
+class ExtraRows:
+    """`Store`'s calls for these rows; the store provides its transactions."""
+
+    def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        raise NotImplementedError
+
+    def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        raise NotImplementedError
+
+    def record_server(self, info: ServerInfo) -> None:
+        self._write(lambda c: save_server(c, info))
+
+    def servers(self) -> list[ServerInfo]:
+        return self._read(load_servers)
+
+    def record_finished(self, job: Job) -> None:
+        """Add a job that has ended to the history (without watching it)."""
+        self._write(lambda c: save_finished(c, job))
+
+    def finished_jobs(self) -> list[FinishedJob]:
+        return self._read(load_finished)
+
+    def preference(self, name: str) -> str | None:
+        return self._read(lambda c: load_preference(c, name))
+
+    def set_preference(self, name: str, value: str) -> None:
+        self._write(lambda c: save_preference(c, name, value))

@@ -4,14 +4,17 @@ the screenshot script."""
 
 from __future__ import annotations
 
+import random
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
 
+from jobdash.api.model import Job, parse_job, parse_time
 from jobdash.simulator import Simulator, SimulatorConfig
 from jobdash.store import Store
 from jobdash.watch import WatchEntry, WatchKey
@@ -102,6 +105,62 @@ class DemoScenario:
         ]
 
 
+#: The demo's history: (job type, sub-job type, servers, how many such jobs ended before).
+PAST_JOBS = (
+    ("createServer", "createSingleServer", 20, 6),
+    ("createServer", "createSingleServer", 6, 4),
+    ("createServer", "createSingleServer", 1, 5),
+    ("batchStopServer", "stopServer", 4, 4),
+    ("deleteServer", "deleteSingleServer", 2, 4),
+)
+
+
+def past_jobs(now: datetime, seed: int) -> list[Job]:
+    """Finished jobs like the demo's, from the days before `now`, so estimates, stall marks
+    and `jobdash history` have something to learn from on the first launch."""
+    rng = random.Random(seed)
+    jobs = []
+    for job_type, sub_type, servers, count in PAST_JOBS:
+        for n in range(count):
+            begin = now - timedelta(days=1 + n, minutes=rng.uniform(0, 600))
+            subs = []
+            for _ in range(servers):
+                start = begin + timedelta(seconds=rng.uniform(1.5, 9.0))
+                end = start + timedelta(seconds=rng.uniform(*QUICK))
+                failed = rng.random() < 0.08
+                subs.append(
+                    {
+                        "job_id": f"{rng.getrandbits(128):032x}",
+                        "job_type": sub_type,
+                        "status": "FAIL" if failed else "SUCCESS",
+                        "begin_time": _api_time(start),
+                        "end_time": _api_time(end),
+                        "error_code": "Ecs.0319" if failed else None,
+                        "entities": {},
+                    }
+                )
+            end = max(parse_time(s["end_time"]) for s in subs) + timedelta(seconds=1)  # type: ignore[type-var]
+            body = {
+                "job_id": f"{rng.getrandbits(128):032x}",
+                "job_type": job_type,
+                "status": "FAIL" if any(s["status"] == "FAIL" for s in subs) else "SUCCESS",
+                "begin_time": _api_time(begin),
+                "end_time": _api_time(end),
+                "entities": {"sub_jobs_total": servers, "sub_jobs": subs},
+            }
+            jobs.append(parse_job(body))
+    return jobs
+
+
+def _api_time(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def seed_history(store: Store, now: datetime, seed: int) -> None:
+    for job in past_jobs(now, seed):
+        store.record_finished(job)
+
+
 def demo_entries(endpoint: str, project_id: str, jobs: list[DemoJob]) -> list[WatchEntry]:
     return [WatchEntry(WatchKey(endpoint, project_id, job.job_id), job.label) for job in jobs]
 
@@ -121,6 +180,7 @@ def demo_world(
             jobs = scenario.run()
         store = open_store(Path(workdir) / "demo-watchlist.sqlite3")
         try:
+            seed_history(store, sim.now(), seed)
             store.add(demo_entries(sim.url, sim.project_id, jobs))
             yield sim, store
         finally:
