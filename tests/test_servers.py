@@ -243,3 +243,32 @@ def test_a_server_found_after_the_watchlist_closed_is_kept_in_memory_only(
         watchlist.set_preference("sort", "recent")
         assert watchlist.servers.get(WatchKey("https://e", "p", "j"), "s1") == info
         assert store.servers() == [] and store.preference("sort") is None
+
+
+def test_status_json_carries_the_estimate(capsys, monkeypatch, tmp_path) -> None:
+    # `status` reads the local clock, so this simulator starts now.
+    config = SimulatorConfig(manual_clock=True, seed=5, start_time=datetime.now(UTC))
+    with Simulator(config) as sim:
+        _status_estimate(sim, capsys, monkeypatch, tmp_path)
+
+
+def _status_estimate(sim, capsys, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from jobdash.paths import database_file
+    from jobdash.tui.demo import seed_history
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    job_id = sim.create_servers(3, "api", fail_count=0, duration=(600, 700))
+    sim.advance(30)
+    assert run_cli(["add", *connection_flags(sim), job_id], capsys, monkeypatch, sim=sim).code == 0
+    with Store(database_file()) as store:
+        seed_history(store, sim.now(), seed=1)
+    result = run_cli(["status", *connection_flags(sim), "--json"], capsys, monkeypatch, sim=sim)
+    (item,) = result.json()
+    estimate = item["jobdash"]["estimate"]
+    # createServer jobs of 2-5 servers have no history: all 15 createServer jobs count.
+    assert estimate["samples"] == 15 and estimate["stalled"] is False
+    assert estimate["remaining_seconds"] > 0
+    assert "servers" not in item["jobdash"]  # nothing failed, nothing fetched
+    assert sim.server_request_count() == 0
+    tree = run_cli(["status", *connection_flags(sim)], capsys, monkeypatch, sim=sim)
+    assert " left" in tree.out
