@@ -152,12 +152,37 @@ class Estimate:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class KindStats:
+    """What the finished jobs of one kind say: how many, median and p95 duration, and the
+    p95 of their longest pause between two sub-jobs ending."""
+
+    samples: int
+    median: float = 0.0
+    p95: float = 0.0
+    gap_p95: float = 0.0
+
+    @classmethod
+    def of(cls, records: Sequence[FinishedJob]) -> KindStats:
+        if not records:
+            return cls(0)
+        durations = [r.duration for r in records]
+        return cls(
+            len(records),
+            percentile(durations, 0.5),
+            percentile(durations, 0.95),
+            percentile([r.longest_gap for r in records], 0.95),
+        )
+
+
 class History:
-    """The finished jobs, grouped for quick look-ups by (job type, size of batch)."""
+    """The finished jobs, grouped by job type and by (job type, size of batch); the figures
+    of each group are worked out once and kept until the group grows (labels ask often)."""
 
     def __init__(self, records: Iterable[FinishedJob] = ()) -> None:
         self._records: dict[str, FinishedJob] = {}
-        self._groups: dict[tuple[str, str], list[FinishedJob]] = {}
+        self._groups: dict[tuple[str, str | None], list[FinishedJob]] = {}
+        self._stats: dict[tuple[str, str | None], KindStats] = {}
         for record in records:
             self.add(record)
 
@@ -165,47 +190,47 @@ class History:
         if record.job_id in self._records:
             return
         self._records[record.job_id] = record
-        key = (record.job_type, size_class(record.sub_jobs_total))
-        self._groups.setdefault(key, []).append(record)
+        for key in ((record.job_type, size_class(record.sub_jobs_total)), (record.job_type, None)):
+            self._groups.setdefault(key, []).append(record)
+            self._stats.pop(key, None)
 
     def records(self) -> list[FinishedJob]:
         return list(self._records.values())
 
-    def _kin(self, job: Job) -> list[FinishedJob]:
-        """Finished jobs like `job`: same type and size of batch, else same type."""
+    def _group_stats(self, key: tuple[str, str | None]) -> KindStats:
+        stats = self._stats.get(key)
+        if stats is None:
+            stats = self._stats[key] = KindStats.of(self._groups.get(key, []))
+        return stats
+
+    def kind_stats(self, job: Job) -> KindStats:
+        """Finished jobs like `job`: same type and size of batch, else the same type."""
         job_type = job.job_type or "job"
-        same_size = self._groups.get((job_type, size_class(job.total_sub_jobs)), [])
-        if len(same_size) >= MIN_SAMPLES:
-            return [r for r in same_size if r.job_id != job.job_id]
-        return [
-            r for r in self._records.values() if r.job_type == job_type and r.job_id != job.job_id
-        ]
+        same_size = self._group_stats((job_type, size_class(job.total_sub_jobs)))
+        return (
+            same_size if same_size.samples >= MIN_SAMPLES else self._group_stats((job_type, None))
+        )
 
     def estimate(self, job: Job, now: datetime) -> Estimate | None:
         """The estimate for a running job; None once it has ended or before it began."""
         if job.is_terminal or job.begin_time is None:
             return None
-        kin = self._kin(job)
-        if len(kin) < MIN_SAMPLES:
-            return Estimate(samples=len(kin))
+        kind = self.kind_stats(job)
+        if kind.samples < MIN_SAMPLES:
+            return Estimate(samples=kind.samples)
         elapsed = max(0.0, (now - job.begin_time).total_seconds())
-        durations = [r.duration for r in kin]
-        median = percentile(durations, 0.5)
-        p95 = percentile(durations, 0.95)
-        remaining = median - elapsed if elapsed < median else None
-        if elapsed > p95:
-            return Estimate(
-                len(kin), None, True, f"running longer than 95% of its kind ({p95:.0f}s)"
-            )
+        remaining = kind.median - elapsed if elapsed < kind.median else None
+        if elapsed > kind.p95:
+            reason = f"running longer than 95% of its kind ({kind.p95:.0f}s)"
+            return Estimate(kind.samples, None, True, reason)
         if job.sub_jobs:
             ends = [sub.end_time for sub in job.sub_jobs if sub.end_time is not None]
-            last_progress = max(ends, default=job.begin_time)
-            quiet = (now - last_progress).total_seconds()
-            usual = percentile([r.longest_gap for r in kin], 0.95)
-            limit = max(STALL_FACTOR * usual, MIN_STALL_SECONDS)
+            quiet = (now - max(ends, default=job.begin_time)).total_seconds()
+            limit = max(STALL_FACTOR * kind.gap_p95, MIN_STALL_SECONDS)
             if quiet > limit and any(not sub.is_terminal for sub in job.sub_jobs):
-                return Estimate(len(kin), remaining, True, f"no sub-job has ended for {quiet:.0f}s")
-        return Estimate(len(kin), remaining)
+                reason = f"no sub-job has ended for {quiet:.0f}s"
+                return Estimate(kind.samples, remaining, True, reason)
+        return Estimate(kind.samples, remaining)
 
 
 def rough_duration(seconds: float) -> str:

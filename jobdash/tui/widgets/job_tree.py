@@ -51,15 +51,8 @@ JobTreeNode = TreeNode[Row]
 def _sub_signature(sub: SubJob, server: ServerInfo | None) -> tuple[object, ...]:
     """What a sub-job's label shows, apart from the running time (the tick moves that)."""
     shown = (server.name, server.status) if server is not None else None
-    return (
-        sub.status,
-        sub.begin_time,
-        sub.end_time,
-        sub.error_code,
-        sub.resource_id,
-        sub.job_type,
-        shown,
-    )
+    drawn = (sub.status, sub.begin_time, sub.end_time, sub.error_code, sub.resource_id)
+    return (*drawn, sub.job_type, shown)
 
 
 class JobTree(Tree[Row]):
