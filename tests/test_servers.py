@@ -272,3 +272,23 @@ def _status_estimate(sim, capsys, monkeypatch, tmp_path) -> None:  # type: ignor
     assert sim.server_request_count() == 0
     tree = run_cli(["status", *connection_flags(sim)], capsys, monkeypatch, sim=sim)
     assert " left" in tree.out
+
+
+async def test_a_throttled_server_fetch_slows_the_endpoint(sim, http) -> None:
+    from jobdash.api.errors import ThrottledError
+
+    job_id = sim.create_servers(1, fail_count=1, duration=(5, 5))
+    sim.advance(30)
+    job = await _job(sim, http, job_id)
+    server_id = job.sub_jobs[0].server_id
+    sim.inject("throttle", job_id=server_id, retry_after=30)
+    poller = _poller(sim, http)
+    key = WatchKey(sim.url, sim.project_id, job_id)
+    with pytest.raises(ThrottledError):
+        await poller.fetch_server(key, server_id)
+    (state,) = poller.endpoint_states()
+    assert state.throttled or state.backoff_seconds > 20
+    assert poller.next_due_in(key) is None  # not watched; but the endpoint waits for all
+    poller.add([key])
+    assert poller.next_due_in(key) > 20  # type: ignore[operator]
+    await poller.aclose()

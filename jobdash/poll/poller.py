@@ -265,6 +265,9 @@ class Poller:
             if client is None:
                 client = ep.clients[key] = self._client_for(key)
             return await client.get_server(server_id, key.project_id)
+        except ThrottledError as exc:
+            self._policy.throttle(ep, exc, self._clock(), now)  # slows job fetches too
+            raise
         finally:
             ep.in_flight -= 1
             self._in_flight -= 1

@@ -290,6 +290,11 @@ class SimulatorApp:
     ) -> Response:
         with self._lock:
             self._server_gets[server_id] += 1
+            _delay, fault = self._faults.take(server_id)
+        if fault is not None and fault.kind in ("throttle", "throttle_202", "server_error"):
+            answer = self._fault_response(fault, server_id)
+            if answer is not None:
+                return answer
         denied = self._authenticate(request, project_id, request_id)
         if denied is not None:
             return denied
