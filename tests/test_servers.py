@@ -292,3 +292,30 @@ async def test_a_throttled_server_fetch_slows_the_endpoint(sim, http) -> None:
     poller.add([key])
     assert poller.next_due_in(key) > 20  # type: ignore[operator]
     await poller.aclose()
+
+
+def test_status_of_given_ids_uses_the_history_but_not_the_watchlist(
+    capsys, monkeypatch, tmp_path
+) -> None:
+    from jobdash.paths import database_file
+    from jobdash.tui.demo import seed_history
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    config = SimulatorConfig(manual_clock=True, seed=5, start_time=datetime.now(UTC))
+    with Simulator(config) as sim:
+        job_id = sim.create_servers(2, "api", fail_count=1, duration=(20, 20))
+        sim.advance(10)
+        database_file().parent.mkdir(parents=True)
+        with Store(database_file()) as store:
+            seed_history(store, sim.now(), seed=1)
+        args = ["status", *connection_flags(sim), "--json", job_id]
+        (item,) = run_cli(args, capsys, monkeypatch, sim=sim).json()
+        assert item["jobdash"]["estimate"]["samples"] == 15
+        sim.advance(60)
+        for _ in range(2):  # nothing is saved for ids outside the watchlist: asked each time
+            (item,) = run_cli(args, capsys, monkeypatch, sim=sim).json()
+            (server,) = item["jobdash"]["servers"].values()
+            assert server["status"] == "ERROR"
+        assert sim.server_request_count() == 2
+        with Store(database_file()) as store:
+            assert store.servers() == [] and store.entries() == []

@@ -138,9 +138,7 @@ async def run_status(args: argparse.Namespace) -> int:
                     for job_id in args.job_ids
                 ]
             results = Results(targets)
-            if store is not None:
-                results.servers = ServerJoin(store.servers())
-                results.history = History(store.finished_jobs())
+            _learned_before(results, store)
             if args.watch:
                 finished = await _watch(args, options, connection, results, store)
             else:
@@ -212,6 +210,26 @@ async def _fetch_once(
         await _join_servers(poller, results, store)
     finally:
         await poller.aclose()
+
+
+def _learned_before(results: Results, store: Any) -> None:
+    """Servers and history from the watchlist database: the one in use, or (for ids given
+    on the command line) the default one if it exists, read only for this."""
+    if store is not None:
+        results.servers = ServerJoin(store.servers())
+        results.history = History(store.finished_jobs())
+        return
+    from jobdash.paths import database_file
+    from jobdash.store import Store
+
+    if not database_file().exists():
+        return
+    try:
+        with Store(database_file()) as other:
+            results.servers = ServerJoin(other.servers())
+            results.history = History(other.finished_jobs())
+    except StoreError as exc:
+        print_error(f"warning: no estimates: {exc}")
 
 
 async def _join_servers(poller: Any, results: Results, store: Any) -> None:
