@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from jobdash.api.errors import ApiError
 from jobdash.api.ids import short_id
@@ -63,6 +63,15 @@ class PollUpdate:
     previous_status: str | None = None
     #: Keys (`jobdash.api.ids.keyed_sub_jobs`) of the sub-jobs whose status changed.
     changed_sub_jobs: tuple[str, ...] = ()
+    #: The endpoint's clock when it answered (its `Date` header); None without one.
+    server_time: datetime | None = None
+
+    @property
+    def clock_offset(self) -> float | None:
+        """Seconds the endpoint's clock is ahead of ours (`fetched_at` is our clock)."""
+        if self.server_time is None:
+            return None
+        return (self.server_time - self.fetched_at).total_seconds()
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +87,48 @@ class EndpointState:
     requests_sent: int = 0
     in_flight: int = 0
     extra: dict[str, float] = field(default_factory=dict)
+
+
+#: Offsets smaller than this are within a `Date` header's resolution (whole seconds): none.
+CLOCK_RESOLUTION = 1.0
+
+
+class CloudClocks:
+    """Each endpoint's clock, as an offset from ours estimated from its answers.
+
+    Job times come from the cloud's clock; elapsed times are shown against it, so a local
+    clock minutes off (or a simulator running fast) does not show running jobs at `0s`.
+    An estimate moves only when it changed by a `Date` header's resolution or more, so
+    times do not jitter by a second from one answer to the next.
+    """
+
+    def __init__(self) -> None:
+        self._offsets: dict[str, float] = {}
+
+    def saw(self, update: PollUpdate) -> None:
+        offset = update.clock_offset
+        if offset is None:
+            return
+        endpoint = update.key.endpoint
+        if abs(offset - self._offsets.get(endpoint, 0.0)) >= CLOCK_RESOLUTION:
+            self._offsets[endpoint] = offset if abs(offset) >= CLOCK_RESOLUTION else 0.0
+
+    def offset(self, endpoint: str) -> float:
+        return self._offsets.get(endpoint, 0.0)
+
+    def now(self, endpoint: str, local_now: datetime) -> datetime:
+        """The endpoint's time when ours is `local_now`."""
+        offset = self._offsets.get(endpoint)
+        return local_now + timedelta(seconds=offset) if offset else local_now
+
+
+def cloud_now(update: PollUpdate | None, local_now: datetime) -> datetime:
+    """The time at the endpoint of `update` when ours is `local_now` (headless output)."""
+    clocks = CloudClocks()
+    if update is not None:
+        clocks.saw(update)
+        return clocks.now(update.key.endpoint, local_now)
+    return local_now
 
 
 def merge_update(previous: Snapshot | None, update: PollUpdate) -> Snapshot:

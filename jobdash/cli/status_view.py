@@ -16,7 +16,7 @@ from jobdash.api.model import JobStatus, raw_dict
 from jobdash.cli.common import EXIT_FAILED, EXIT_OK, EXIT_UNFETCHED, EXIT_UNFINISHED
 from jobdash.cli.tree import error_label, job_tree, status_text
 from jobdash.textsafe import one_line
-from jobdash.watch import PollUpdate, WatchKey
+from jobdash.watch import PollUpdate, WatchKey, cloud_now
 
 #: Errors about the credentials rather than the job: every job gets the same one.
 CREDENTIAL_ERRORS = frozenset({ErrorKind.UNAUTHORIZED, ErrorKind.FORBIDDEN})
@@ -109,7 +109,7 @@ def shared_error_line(kind: str, message: str, count: int) -> Text:
     return line
 
 
-def render_results(results: Results, now: datetime, *, in_progress: bool = False) -> Group:
+def render_results(results: Results, local_now: datetime, *, in_progress: bool = False) -> Group:
     """The tree of every target. `in_progress`: a watch is still running, so passing errors
     are being retried and the last known job stays in view. A credential error shared by
     several jobs is said once, after them, with the count."""
@@ -123,6 +123,8 @@ def render_results(results: Results, now: datetime, *, in_progress: bool = False
             line.append("  waiting for the first answer", style="dim")
             parts.append(line)
             continue
+        # Job times are the cloud's: elapsed times are measured against its clock.
+        now = cloud_now(update, local_now)
         error = None if update.expired else update.error
         permanent = error is not None and error.kind in PERMANENT_ERRORS
         if error is not None and (str(error.kind), error.message) in shared:

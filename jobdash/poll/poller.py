@@ -14,6 +14,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from jobdash.api.client import JobsClient
@@ -358,6 +359,10 @@ class Poller:
             self._in_flight -= 1
         try:
             update = self._apply(entry, ep, job, error, sent_at)
+            # The endpoint's clock at this answer, so views can show times in the cloud's time.
+            server_time = getattr(ep.clients.get(key), "server_time", None)
+            if isinstance(server_time, datetime):
+                update = entry.latest = replace(update, server_time=server_time)
             if self._entries.get(key) is entry:
                 self._emit(update)
             return update
