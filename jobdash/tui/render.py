@@ -222,10 +222,15 @@ def poller_text(
     last_refresh: datetime | None,
     now: datetime,
     palette: Palette = DEFAULT_PALETTE,
+    unauthorized: int = 0,
+    watched: int = 0,
 ) -> Text:
-    """`live · refreshed 3s ago`, `paused`, `throttled, retry in 12s`, `offline: reason`.
+    """`live · refreshed 3s ago`, `paused`, `throttled, retry in 12s`, `offline: reason`,
+    `not authorized`.
 
     `polling=False` is a dashboard with no connection: it only shows stored snapshots.
+    `unauthorized`: how many of the `watched` jobs the credentials were refused for; nothing
+    is live about those (the alert line below the counts says why).
     """
     text = Text()
     offline = [state for state in endpoints if state.offline_reason]
@@ -238,6 +243,10 @@ def poller_text(
         text.append("⚠ offline", style=palette.error)
         text.append(": ")
         text.append(one_line(offline[0].offline_reason, 60))
+    elif unauthorized:
+        text.append("⚠ not authorized", style=palette.error)
+        if unauthorized < watched:
+            text.append(f" ({unauthorized} of {watched} jobs)", style=palette.error)
     elif throttled:
         wait = max(state.backoff_seconds for state in throttled)
         text.append(f"⚠ throttled, retry in {format_duration(wait)}", style=palette.warning)

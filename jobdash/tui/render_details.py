@@ -3,6 +3,7 @@ the failure summary, or the raw JSON. Pure: Rich renderables from model data."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
@@ -13,6 +14,7 @@ from rich.highlighter import JSONHighlighter
 from rich.table import Table
 from rich.text import Text
 
+from jobdash.api.client import parse_error_body
 from jobdash.api.model import Job, JobStatus, SubJob, format_duration, status_icon
 from jobdash.jsontext import json_text
 from jobdash.statuses import DEFAULT_PALETTE, Palette, status_role
@@ -164,7 +166,61 @@ def _add_entities(fields: _Fields, entities: Mapping[str, Any]) -> None:
         fields.add(one_line(name, 30), value)
 
 
-def _meaning(code: str | None, lookup: Lookup | None, palette: Palette) -> list[RenderableType]:
+def parse_reason(reason: str | None) -> tuple[str | None, str] | None:
+    """A `fail_reason` that is itself an error body (`{"error": {"code", "message"}}`, as
+    ECS passes a downstream answer through): its code and message; None for plain text."""
+    text = (reason or "").strip()
+    if not text.startswith("{"):
+        return None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    body = parse_error_body(data)
+    if body.code is None and body.message is None:
+        return None
+    return body.code, body.message or ""
+
+
+def readable_reason(reason: str | None) -> str:
+    """A `fail_reason` as one would say it: `code: message` when it is an error body."""
+    parsed = parse_reason(reason)
+    if parsed is None:
+        return reason or ""
+    code, message = parsed
+    return f"{code}: {message}" if code and message else code or message
+
+
+def _reason_cell(reason: str | None, palette: Palette) -> Text | None:
+    """The reason as text; an error body shows its code (in the error colour) and message."""
+    parsed = parse_reason(reason)
+    if parsed is None:
+        return _value(reason, multiline=True) if reason else None
+    code, message = parsed
+    text = Text()
+    if code:
+        text.append(one_line(code, 40), style=palette.error)
+    if code and message:
+        text.append(" ")
+    text.append(printable(message, keep_newlines=True))
+    return text
+
+
+def _said(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _already_said(text: str | None, said: Iterable[str]) -> bool:
+    """`text` says nothing that one of `said` does not (the same message, maybe quoted)."""
+    wanted = _said(text or "")
+    return not wanted or any(wanted in _said(other) for other in said)
+
+
+def _meaning(
+    code: str | None, lookup: Lookup | None, palette: Palette, said: Iterable[str] = ()
+) -> list[RenderableType]:
+    """The catalogue's entry for `code`, leaving out what the fields `said` already."""
+    said = list(said)
     if not code or lookup is None:
         return []
     info = lookup(code)
@@ -178,9 +234,9 @@ def _meaning(code: str | None, lookup: Lookup | None, palette: Palette) -> list[
     message = getattr(info, "message", "")
     meaning = getattr(info, "meaning", "")
     hint = getattr(info, "hint", "")
-    if message:
+    if message and not _already_said(message, said):
         parts.append(Text(printable(message)))
-    if meaning and meaning != message:
+    if meaning and meaning != message and not _already_said(meaning, said):
         parts.append(Text(printable(meaning)))
     if hint:
         parts.append(Text("Hint: ", style=palette.accent) + Text(printable(hint)))
@@ -201,7 +257,7 @@ def failure_summary(job: Job, lookup: Lookup | None, palette: Palette = DEFAULT_
         text.append(f" × {count}: ")
         info = lookup(code) if lookup and code != "(no code)" else None
         message = getattr(info, "message", "") if info is not None else ""
-        text.append(one_line(message or _api_message(job, code) or reason, 300))
+        text.append(one_line(message or _api_message(job, code) or readable_reason(reason), 300))
     return text
 
 
@@ -220,9 +276,11 @@ def job_details(
     lookup: Lookup | None = None,
     palette: Palette = DEFAULT_PALETTE,
     width: int | None = None,
+    cloud_now: datetime | None = None,
 ) -> RenderableType:
     """Everything about a watched job. `width`: the columns the text may use (the fields are
-    laid out to keep ids whole), None when not known yet."""
+    laid out to keep ids whole), None when not known yet. `now` is our clock (for the age of
+    the snapshot), `cloud_now` the endpoint's (for the job's own times), if it differs."""
     key = entry.key
     job = snapshot.job if snapshot else None
     parts: list[RenderableType] = []
@@ -244,7 +302,7 @@ def job_details(
         fields.add("job_type", job.job_type)
         fields.add("begin_time", format_time(job.begin_time))
         fields.add("end_time", format_time(job.end_time))
-        fields.add("duration", _duration_cell(job, now))
+        fields.add("duration", _duration_cell(job, cloud_now or now))
         _add_entities(fields, job.entities)
         if job.sub_jobs_total is not None or job.sub_jobs:
             fields.add("sub_jobs_total", str(job.total_sub_jobs))
@@ -252,7 +310,7 @@ def job_details(
             "error_code",
             Text(one_line(job.error_code), style=palette.error) if job.error_code else None,
         )
-        fields.add("fail_reason", job.fail_reason, multiline=True)
+        fields.add("fail_reason", _reason_cell(job.fail_reason, palette))
         if job.message or job.code:
             fields.add("message", job.message, multiline=True)
             fields.add("code", job.code)
@@ -265,7 +323,8 @@ def job_details(
     parts.append(fields.renderable)
 
     if job is not None:
-        parts.extend(_meaning(job.error_code or job.code, lookup, palette))
+        said = [readable_reason(job.fail_reason), job.message or ""]
+        parts.extend(_meaning(job.error_code or job.code, lookup, palette, said))
         if job.sub_jobs:
             parts.append(Text("Sub-jobs", style="bold"))
             parts.append(_sub_job_counts(job, palette))
@@ -318,8 +377,11 @@ def sub_job_details(
     lookup: Lookup | None = None,
     palette: Palette = DEFAULT_PALETTE,
     width: int | None = None,
+    cloud_now: datetime | None = None,
 ) -> RenderableType:
-    """Everything about a sub-job and what its error code means; `width` as for `job_details`."""
+    """Everything about a sub-job and what its error code means; `width` and `cloud_now` as
+    for `job_details`."""
+    now = cloud_now or now
     parts: list[RenderableType] = []
     title = _status_cell(sub.status, palette)
     title.append(f"  {one_line(sub.job_type or 'sub-job', 60)}", style="bold")
@@ -336,13 +398,16 @@ def sub_job_details(
         "error_code",
         Text(one_line(sub.error_code), style=palette.error) if sub.error_code else None,
     )
-    fields.add("fail_reason", sub.fail_reason, multiline=True)
-    fields.add("errorcode_message", sub.errorcode_message, multiline=True)
+    # ECS often repeats one message in all three places: each is shown once.
+    reason = readable_reason(sub.fail_reason)
+    fields.add("fail_reason", _reason_cell(sub.fail_reason, palette))
+    if not _already_said(sub.errorcode_message, [reason]):
+        fields.add("errorcode_message", sub.errorcode_message, multiline=True)
     fields.add("parent job", entry.key.job_id)
     if entry.label:
         fields.add("parent label", entry.label)
     parts.append(fields.renderable)
-    parts.extend(_meaning(sub.error_code, lookup, palette))
+    parts.extend(_meaning(sub.error_code, lookup, palette, [reason, sub.errorcode_message or ""]))
     if sub.status == JobStatus.RUNNING:
         parts.append(Text(f"Running {timing(sub, now)}.", style=palette.muted))
     return Group(*_spaced(parts))

@@ -67,7 +67,7 @@ def test_ids_stay_next_to_their_name_when_they_fit() -> None:
 
 def test_an_id_too_long_for_its_column_gets_a_line_of_its_own() -> None:
     sub = failed_sub()
-    shown = lines(sub_job_details(ENTRY, sub, FROZEN, lookup=lookup, width=50), 50)  # type: ignore[arg-type]
+    shown = lines(sub_job_details(ENTRY, sub, FROZEN, lookup=lookup, width=45), 45)  # type: ignore[arg-type]
     index = shown.index("server_id")
     assert shown[index + 1].strip() == sub.server_id  # type: ignore[attr-defined]
 

@@ -33,7 +33,7 @@ from jobdash.tui.widgets.details import DetailsPanel
 from jobdash.tui.widgets.filter_bar import FilterBar
 from jobdash.tui.widgets.header import DashHeader
 from jobdash.tui.widgets.job_tree import JobTree
-from jobdash.watch import WatchEntry, WatchKey
+from jobdash.watch import CloudClocks, WatchEntry, WatchKey
 from jobdash.watchlist import Watchlist
 
 
@@ -57,7 +57,11 @@ class DashboardScreen(Screen[None]):
         self.last_export: Path | None = None
         self.header = DashHeader(context.connection_description, id="header")
         self.filter_input = FilterBar(id="filter")
-        self.job_tree = JobTree(watchlist, lambda: self.filter, self.clock, id="jobs")
+        #: Each endpoint's clock: job times are shown against the cloud's time, not ours.
+        self.cloud_clocks = CloudClocks()
+        self.job_tree = JobTree(
+            watchlist, lambda: self.filter, self.clock, cloud_now=self.cloud_clocks.now, id="jobs"
+        )
         self.details = DetailsPanel(watchlist, lookup=context.lookup, id="details")
         self.footer = Footer(compact=True)
 
@@ -163,11 +167,13 @@ class DashboardScreen(Screen[None]):
 
     def refresh_details(self) -> None:
         row = self.job_tree.selected
+        now = self.clock()
         self.details.show(
             row,
-            self.clock(),
+            now,
             sub=self.job_tree.sub_job(row),
             filtered_out=self.filter.active and not self.job_tree.shown_jobs,
+            cloud_now=self.cloud_clocks.now(row.key.endpoint, now) if row is not None else None,
         )
 
     def tick(self) -> None:
@@ -178,11 +184,11 @@ class DashboardScreen(Screen[None]):
             row = self.details.shown
             if isinstance(row, SubJobRow):
                 sub = self.job_tree.sub_job(row)
-                running = sub is not None and sub.end_time is None
+                moving = sub is not None and sub.end_time is None
             else:
-                job = self.watchlist.job(row.key) if row is not None else None
-                running = job is not None and job.end_time is None
-            if running:
+                # A job's details also say how long ago it was fetched: that moves too.
+                moving = row is not None and row.key in self.watchlist.snapshots
+            if moving:
                 self.refresh_details()
         except Exception as exc:  # a drawing bug must not take the dashboard down
             self.app.report_error("Could not redraw", exc)  # type: ignore[attr-defined]
@@ -348,6 +354,16 @@ class DashboardScreen(Screen[None]):
     def action_toggle_failed_only(self) -> None:
         self.filter = replace(self.filter, failed_only=not self.filter.failed_only)
         self.entries_changed()
+
+    def action_clear_filter(self) -> None:
+        """Escape in the tree: show every job again (the text filter and failed-only)."""
+        if not self.filter.active and not self.filter_input.has_class("-visible"):
+            return
+        self.filter = Filter()
+        self.filter_input.value = ""
+        self.filter_input.remove_class("-visible")
+        self.entries_changed()
+        self.notify("Filter cleared: every job is shown.", timeout=2)
 
     def action_filter(self) -> None:
         self.filter_input.add_class("-visible")
