@@ -170,7 +170,7 @@ def run_demo_on(args: argparse.Namespace, sim: Any, store: Store, token: str) ->
 
 
 def _clock_note(sim: Any) -> str:
-    """` · clock runs 2× fast`: the demo's jobs run on a simulated clock faster than the wall's,
+    """The header's note that the demo's jobs run on a simulated clock faster than the wall's,
     and the dashboard shows their times on it."""
     speed = getattr(sim, "speed", None)
     if speed is None:
