@@ -281,7 +281,10 @@ class JobTree(Tree[Row]):
         while parent is not None and not parent.is_root:
             depth += 1
             parent = parent.parent
-        room = self.scrollable_content_region.width - depth * self.guide_depth
+        # The vertical scrollbar's column is kept free whether it shows or not: labels that
+        # fit only without it would bring a horizontal scrollbar when it appears.
+        width = self.content_region.width - self.styles.scrollbar_size_vertical
+        room = width - depth * self.guide_depth
         if room > 1 and label.cell_len > room:
             label.truncate(room, overflow="ellipsis")
         return label
