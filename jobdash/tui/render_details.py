@@ -3,10 +3,9 @@ the failure summary, or the raw JSON. Pure: Rich renderables from model data."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from rich.cells import cell_len
 from rich.console import Group, RenderableType
@@ -14,24 +13,21 @@ from rich.highlighter import JSONHighlighter
 from rich.table import Table
 from rich.text import Text
 
-from jobdash.api.client import parse_error_body
 from jobdash.api.model import Job, JobStatus, SubJob, format_duration, status_icon
 from jobdash.jsontext import json_text
 from jobdash.statuses import DEFAULT_PALETTE, Palette, status_role
 from jobdash.textsafe import one_line, printable
 from jobdash.tui.render import age, timing
+from jobdash.tui.render_failures import (
+    Lookup,
+    already_said,
+    code_meaning,
+    failure_summary,
+    readable_reason,
+    reason_cell,
+)
 from jobdash.watch import Snapshot, WatchEntry
 
-
-class ErrorInfoLike(Protocol):
-    code: str
-    message: str
-    meaning: str
-    hint: str
-
-
-#: `jobdash.catalog.lookup`, or a stand-in in tests.
-Lookup = Callable[[str], ErrorInfoLike | None]
 ENTITY_FIELDS_SHOWN_ELSEWHERE = frozenset({"sub_jobs", "sub_jobs_total", "errorcode_message"})
 
 
@@ -166,108 +162,6 @@ def _add_entities(fields: _Fields, entities: Mapping[str, Any]) -> None:
         fields.add(one_line(name, 30), value)
 
 
-def parse_reason(reason: str | None) -> tuple[str | None, str] | None:
-    """A `fail_reason` that is itself an error body (`{"error": {"code", "message"}}`, as
-    ECS passes a downstream answer through): its code and message; None for plain text."""
-    text = (reason or "").strip()
-    if not text.startswith("{"):
-        return None
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):
-        return None
-    body = parse_error_body(data)
-    if body.code is None and body.message is None:
-        return None
-    return body.code, body.message or ""
-
-
-def readable_reason(reason: str | None) -> str:
-    """A `fail_reason` as one would say it: `code: message` when it is an error body."""
-    parsed = parse_reason(reason)
-    if parsed is None:
-        return reason or ""
-    code, message = parsed
-    return f"{code}: {message}" if code and message else code or message
-
-
-def _reason_cell(reason: str | None, palette: Palette) -> Text | None:
-    """The reason as text; an error body shows its code (in the error colour) and message."""
-    parsed = parse_reason(reason)
-    if parsed is None:
-        return _value(reason, multiline=True) if reason else None
-    code, message = parsed
-    text = Text()
-    if code:
-        text.append(one_line(code, 40), style=palette.error)
-    if code and message:
-        text.append(" ")
-    text.append(printable(message, keep_newlines=True))
-    return text
-
-
-def _said(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
-def _already_said(text: str | None, said: Iterable[str]) -> bool:
-    """`text` says nothing that one of `said` does not (the same message, maybe quoted)."""
-    wanted = _said(text or "")
-    return not wanted or any(wanted in _said(other) for other in said)
-
-
-def _meaning(
-    code: str | None, lookup: Lookup | None, palette: Palette, said: Iterable[str] = ()
-) -> list[RenderableType]:
-    """The catalogue's entry for `code`, leaving out what the fields `said` already."""
-    said = list(said)
-    if not code or lookup is None:
-        return []
-    info = lookup(code)
-    heading = Text(f"Error code {one_line(code, 40)}", style="bold")
-    if info is None:
-        return [
-            heading,
-            Text("Not in jobdash's catalogue of ECS error codes.", style=palette.muted),
-        ]
-    parts: list[RenderableType] = [heading]
-    message = getattr(info, "message", "")
-    meaning = getattr(info, "meaning", "")
-    hint = getattr(info, "hint", "")
-    if message and not _already_said(message, said):
-        parts.append(Text(printable(message)))
-    if meaning and meaning != message and not _already_said(meaning, said):
-        parts.append(Text(printable(meaning)))
-    if hint:
-        parts.append(Text("Hint: ", style=palette.accent) + Text(printable(hint)))
-    return parts
-
-
-def failure_summary(job: Job, lookup: Lookup | None, palette: Palette = DEFAULT_PALETTE) -> Text:
-    """One line per error code, most frequent first: code, count and what it means.
-
-    The text is the catalogue's message for the code when it has one (short and the same
-    for every failure), else the API's own message or reason for the first failure.
-    """
-    text = Text()
-    for code, count, reason in job.failure_summary():
-        if text:
-            text.append("\n")
-        text.append(one_line(code, 40), style=palette.error)
-        text.append(f" × {count}: ")
-        info = lookup(code) if lookup and code != "(no code)" else None
-        message = getattr(info, "message", "") if info is not None else ""
-        text.append(one_line(message or _api_message(job, code) or readable_reason(reason), 300))
-    return text
-
-
-def _api_message(job: Job, code: str) -> str:
-    for sub in job.failed_sub_jobs:
-        if (sub.error_code or "(no code)") == code and sub.errorcode_message:
-            return sub.errorcode_message
-    return ""
-
-
 def job_details(
     entry: WatchEntry,
     snapshot: Snapshot | None,
@@ -310,7 +204,7 @@ def job_details(
             "error_code",
             Text(one_line(job.error_code), style=palette.error) if job.error_code else None,
         )
-        fields.add("fail_reason", _reason_cell(job.fail_reason, palette))
+        fields.add("fail_reason", reason_cell(job.fail_reason, palette))
         if job.message or job.code:
             fields.add("message", job.message, multiline=True)
             fields.add("code", job.code)
@@ -324,7 +218,7 @@ def job_details(
 
     if job is not None:
         said = [readable_reason(job.fail_reason), job.message or ""]
-        parts.extend(_meaning(job.error_code or job.code, lookup, palette, said))
+        parts.extend(code_meaning(job.error_code or job.code, lookup, palette, said))
         if job.sub_jobs:
             parts.append(Text("Sub-jobs", style="bold"))
             parts.append(_sub_job_counts(job, palette))
@@ -400,14 +294,16 @@ def sub_job_details(
     )
     # ECS often repeats one message in all three places: each is shown once.
     reason = readable_reason(sub.fail_reason)
-    fields.add("fail_reason", _reason_cell(sub.fail_reason, palette))
-    if not _already_said(sub.errorcode_message, [reason]):
+    fields.add("fail_reason", reason_cell(sub.fail_reason, palette))
+    if not already_said(sub.errorcode_message, [reason]):
         fields.add("errorcode_message", sub.errorcode_message, multiline=True)
     fields.add("parent job", entry.key.job_id)
     if entry.label:
         fields.add("parent label", entry.label)
     parts.append(fields.renderable)
-    parts.extend(_meaning(sub.error_code, lookup, palette, [reason, sub.errorcode_message or ""]))
+    parts.extend(
+        code_meaning(sub.error_code, lookup, palette, [reason, sub.errorcode_message or ""])
+    )
     if sub.status == JobStatus.RUNNING:
         parts.append(Text(f"Running {timing(sub, now)}.", style=palette.muted))
     return Group(*_spaced(parts))
