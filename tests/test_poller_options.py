@@ -9,7 +9,7 @@ from jobdash.settings import load_config_toml
 
 
 def test_defaults_without_a_config() -> None:
-    assert poller_options({}) == PollerOptions(3.0, 30.0, 8, 10.0)
+    assert poller_options({}) == PollerOptions(3.0, 30.0, 32, 100.0)
     assert poller_options(None, interval=1.5).interval == 1.5
 
 

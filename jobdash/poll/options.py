@@ -1,4 +1,8 @@
-"""The poller's knobs from config.toml's [poller] table, checked, with flags on top."""
+"""The poller's knobs from config.toml's [poller] table, checked, with flags on top.
+
+`max_in_flight` and `max_rps` are ceilings per endpoint: the poller's adaptive rate
+control (`jobdash.poll.ratelimit`) runs below them, as fast as the endpoint allows.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +18,8 @@ from jobdash.api.errors import ConfigError
 class PollerOptions:
     interval: float = 3.0
     max_interval: float = 30.0
-    max_in_flight: int = 8
-    max_rps: float = 10.0
+    max_in_flight: int = 32
+    max_rps: float = 100.0
 
     def as_kwargs(self) -> dict[str, Any]:
         return asdict(self)
@@ -27,6 +31,19 @@ _KINDS: dict[str, type] = {
     "max_in_flight": int,
     "max_rps": float,
 }
+
+#: The accepted range of each option (inclusive), as the README documents it.
+RANGES: dict[str, tuple[float, float]] = {
+    "interval": (0.1, 3600.0),
+    "max_interval": (0.1, 86400.0),
+    "max_in_flight": (1, 256),
+    "max_rps": (0.1, 10000.0),
+}
+
+
+def _span(name: str) -> str:
+    low, high = RANGES[name]
+    return f"{low:g} to {high:g}"
 
 
 def poller_options(
@@ -58,11 +75,20 @@ def poller_options(
             )
         if kind is int and value != int(value):
             raise ConfigError(f"config.toml: [poller] {name} must be a whole number, not {value!r}")
+        low, high = RANGES[name]
+        if not low <= value <= high:
+            raise ConfigError(
+                f"config.toml: [poller] {name} must be from {_span(name)}, not {value!r}"
+            )
         values[name] = kind(value)
     options = PollerOptions(**values)
     if interval is not None:
         if interval <= 0:
             raise ConfigError(f"--interval must be positive, not {interval:g}")
+        if not RANGES["interval"][0] <= interval <= RANGES["interval"][1]:
+            raise ConfigError(
+                f"--interval must be from {_span('interval')} seconds, not {interval:g}"
+            )
         options = replace(options, interval=interval)
     if options.max_interval < options.interval:
         options = replace(options, max_interval=options.interval)

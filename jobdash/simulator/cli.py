@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import shlex
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from jobdash.simulator.config import SimulatorConfig
-from jobdash.simulator.server import Simulator
+
+if TYPE_CHECKING:
+    from jobdash.simulator.server import Simulator
 
 
 def _non_negative(value: str) -> float:
@@ -151,6 +153,8 @@ def connection_lines(sim: Simulator) -> list[str]:
 
 def run_simulate(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
     """Serve until interrupted. Exit 0 on Ctrl-C, 2 when the settings or the port are unusable."""
+    from jobdash.simulator.server import Simulator
+
     stream = out or sys.stdout
     try:
         config = config_from_args(args)
