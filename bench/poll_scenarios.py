@@ -122,14 +122,14 @@ async def limited_watch(sim: SimProcess, limit: float, seconds: float, settle: f
 
 def describe_states(poller: Poller) -> str:
     """What the poller says about its endpoints (the progress line's words), if it can."""
+    states = poller.endpoint_states()
     try:
         from jobdash.cli.status_view import rate_text
     except ImportError:
         return ", ".join(
-            f"throttled={s.throttled} backoff={s.backoff_seconds:.1f}s"
-            for s in poller.endpoint_states()
+            f"throttled={s.throttled} backoff={s.backoff_seconds:.1f}s" for s in states
         )
-    return " | ".join(rate_text(s).plain for s in poller.endpoint_states())
+    return rate_text(states).plain
 
 
 async def long_jobs_requests(jobs: int, minutes: float, **poller_kwargs: Any) -> float:

@@ -599,3 +599,22 @@ async def test_aclose_cancels_fetches_under_way(api, make_poller):
     await poller.aclose()
     await asyncio.wait_for(runner, 5)
     assert api.in_flight == 0
+
+
+async def test_endpoint_state_tells_the_rate_and_the_throttled_spell(api, clock, make_poller):
+    for job_id in "abc":
+        api.jobs[job_id] = job_body(job_id)
+    poller = make_poller(max_rps=50.0)
+    poller.set_watchlist([key(j) for j in "abc"])
+    await poller.poll_due()
+    (state,) = poller.endpoint_states()
+    assert state.request_rate == pytest.approx(1.5)  # 3 requests in the 2 s window
+    assert (state.allowed_rate, state.throttle_count, state.throttled_since) == (50.0, 0, None)
+
+    api.then("a", throttled(retry_after="4"))
+    clock.advance(3.0)
+    await poller.poll_due()
+    (state,) = poller.endpoint_states()
+    assert state.throttled and state.backoff_seconds == pytest.approx(4.0)
+    assert state.throttle_count == 1 and state.throttled_since == NOW
+    assert state.allowed_rate < 50.0
