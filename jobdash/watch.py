@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from jobdash.api.errors import ApiError
+from jobdash.api.ids import short_id
 from jobdash.api.model import Job, format_duration
 
 
@@ -20,7 +21,8 @@ class WatchKey:
 
     @property
     def short_id(self) -> str:
-        return self.job_id[:8] if len(self.job_id) > 12 else self.job_id
+        """Brief, without knowing the other ids; the dashboard uses `WatchState.short_id`."""
+        return short_id(self.job_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,8 @@ class PollUpdate:
     changed: bool = False
     #: Previous status of the job when it changed (None for the first snapshot).
     previous_status: str | None = None
+    #: Keys (`jobdash.api.ids.keyed_sub_jobs`) of the sub-jobs whose status changed.
+    changed_sub_jobs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,3 +113,24 @@ def throttle_text(states: Sequence[EndpointState]) -> str | None:
     if state.backoff_seconds > 0:
         text += f", backing off {format_duration(max(1.0, state.backoff_seconds))}"
     return text
+
+
+def merge_update(previous: Snapshot | None, update: PollUpdate) -> Snapshot:
+    """The snapshot after `update`: a fetched job replaces the old one; an error or an
+    expiry keeps the last job (the poller may repeat it in `update.job`) and says why."""
+    old_job = previous.job if previous else None
+    old_time = previous.fetched_at if previous else None
+    if update.error is not None:
+        return Snapshot(
+            update.key,
+            update.job or old_job,
+            old_time,
+            expired=previous.expired if previous else False,
+            error_kind=str(update.error.kind),
+            error_message=update.error.message,
+        )
+    if update.expired:
+        return Snapshot(update.key, update.job or old_job, old_time, expired=True)
+    if update.job is not None:
+        return Snapshot(update.key, update.job, update.fetched_at)
+    return previous or Snapshot(update.key, None, update.fetched_at)

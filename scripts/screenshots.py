@@ -25,6 +25,7 @@ from jobdash.poll.poller import Poller
 from jobdash.simulator import Simulator, SimulatorConfig
 from jobdash.store import Store
 from jobdash.tui.app import JobDashApp
+from jobdash.tui.context import DashboardContext
 from jobdash.tui.demo import DemoJob, DemoScenario
 from jobdash.tui.still import StillPoller
 from jobdash.watch import WatchEntry, WatchKey
@@ -66,13 +67,15 @@ async def _shoot(
     store: Store, now: datetime, project: str, out: Path, name: str, steps: Steps
 ) -> None:
     app = JobDashApp(
-        store,
-        poller_factory=lambda _on_update: StillPoller(),
-        connection_description=f"otc eu-de · project {project} · {SHOWN_ENDPOINT}",
-        clock=lambda: now,
-        endpoint=SHOWN_ENDPOINT,
-        project_id="demo",
-        bell_on_fail=False,
+        DashboardContext(
+            store=store,
+            poller_factory=lambda _on_update: StillPoller(),
+            connection_description=f"otc eu-de · project {project} · {SHOWN_ENDPOINT}",
+            clock=lambda: now,
+            endpoint=SHOWN_ENDPOINT,
+            project_id="demo",
+            bell_on_fail=False,
+        )
     )
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -92,10 +95,10 @@ async def _first_failure(pilot: Pilot[int]) -> None:
 async def _failed_batch(pilot: Pilot[int]) -> None:
     app = pilot.app
     assert isinstance(app, JobDashApp)
-    for node in app.job_tree.root.children:
-        job = app.state.job(node.data.key)  # type: ignore[union-attr]
+    for node in app.dashboard.job_tree.root.children:
+        job = app.watchlist.job(node.data.key)  # type: ignore[union-attr]
         if job is not None and job.failed_sub_jobs:
-            app.job_tree.go_to(node)
+            app.dashboard.job_tree.go_to(node.data)  # type: ignore[arg-type]
             return
 
 

@@ -1,13 +1,17 @@
-"""Validation of ids before they go into a URL, and finding job ids in free text."""
+"""Identity: validating ids before they go into a URL, finding job ids in free text,
+short ids for display and the keys that tell sub-jobs apart."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from jobdash.api.errors import InvalidIdError
+
+if TYPE_CHECKING:
+    from jobdash.api.model import Job, SubJob
 
 MAX_ID_LENGTH = 64
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -101,3 +105,63 @@ def extract_job_ids(text: str) -> list[str]:
             # A sentence without any id: report it whole so nothing vanishes silently.
             found.append(line)
     return found
+
+
+# -- telling jobs and sub-jobs apart on screen -------------------------------------------
+
+#: Short ids are at least this long, and a plain prefix at most `SHORT_MAX`.
+SHORT_MIN = 8
+SHORT_MAX = 12
+
+
+def short_id(job_id: str) -> str:
+    """A job id shown briefly when nothing else is known about its neighbours."""
+    return job_id[:SHORT_MIN] if len(job_id) > SHORT_MAX else job_id
+
+
+def short_ids(job_ids: Iterable[str]) -> dict[str, str]:
+    """How to show each id briefly but unambiguously among the others.
+
+    The shortest prefix (at least `SHORT_MIN` characters) that no other id shares; ids that
+    only differ late (ECS ids often share a long prefix) show their head and tail instead.
+    """
+    ids = sorted(set(job_ids))
+    result: dict[str, str] = {}
+    for index, job_id in enumerate(ids):
+        if len(job_id) <= SHORT_MAX:
+            result[job_id] = job_id
+            continue
+        shared = 0
+        for other in ids[max(0, index - 1) : index] + ids[index + 1 : index + 2]:
+            shared = max(shared, _common_prefix_length(job_id, other))
+        length = max(SHORT_MIN, shared + 1)
+        result[job_id] = job_id[:length] if length <= SHORT_MAX else f"{job_id[:4]}…{job_id[-6:]}"
+    return result
+
+
+def _common_prefix_length(a: str, b: str) -> int:
+    length = 0
+    for left, right in zip(a, b, strict=False):
+        if left != right:
+            break
+        length += 1
+    return length
+
+
+def keyed_sub_jobs(job: Job | None) -> list[tuple[str, SubJob]]:
+    """Each sub-job with a key that is stable across fetches and unique within the job.
+
+    The key is the sub-job's id; one without an id is `#3` (its 1-based position), and a
+    repeated id gets its position appended, so two rows never share a key.
+    """
+    if job is None:
+        return []
+    seen: set[str] = set()
+    result: list[tuple[str, SubJob]] = []
+    for position, sub in enumerate(job.sub_jobs, start=1):
+        key = sub.job_id or f"#{position}"
+        if key in seen:
+            key = f"{key}#{position}"
+        seen.add(key)
+        result.append((key, sub))
+    return result

@@ -10,21 +10,15 @@ from rich.tree import Tree
 from jobdash.api.errors import ApiError
 from jobdash.api.model import Job, JobStatus, SubJob, status_icon, timing_phrase
 from jobdash.catalog import lookup
+from jobdash.statuses import DEFAULT_PALETTE, status_role
 from jobdash.textsafe import one_line
-
-STATUS_STYLES = {
-    JobStatus.SUCCESS: "green",
-    JobStatus.FAIL: "bold red",
-    JobStatus.RUNNING: "yellow",
-    JobStatus.INIT: "cyan",
-    JobStatus.PENDING_PAYMENT: "magenta",
-}
 
 
 def status_text(status: str | None) -> Text:
-    shown = status or "?"
+    """`✓ SUCCESS`, coloured as the dashboard colours it (`jobdash.statuses`)."""
     return Text(
-        f"{status_icon(status)} {one_line(shown, 20)}", style=STATUS_STYLES.get(shown, "white")
+        f"{status_icon(status)} {one_line(status or '?', 20)}",
+        style=DEFAULT_PALETTE.style(status_role(status)),
     )
 
 
@@ -40,12 +34,12 @@ def progress_text(job: Job) -> Text:
     counts = job.status_counts()
     text = Text(f"{job.finished_sub_jobs}/{total}")
     if counts.get(JobStatus.SUCCESS):
-        text.append(f" ✓{counts[JobStatus.SUCCESS]}", style="green")
+        text.append(f" ✓{counts[JobStatus.SUCCESS]}", style=DEFAULT_PALETTE.success)
     if counts.get(JobStatus.FAIL):
-        text.append(f" ✗{counts[JobStatus.FAIL]}", style="bold red")
+        text.append(f" ✗{counts[JobStatus.FAIL]}", style=DEFAULT_PALETTE.error)
     running = counts.get(JobStatus.RUNNING, 0) + counts.get(JobStatus.INIT, 0)
     if running:
-        text.append(f" ●{running}", style="yellow")
+        text.append(f" ●{running}", style=DEFAULT_PALETTE.accent)
     return text
 
 

@@ -32,6 +32,7 @@ from jobdash.api.errors import (
     ThrottledError,
     UnauthorizedError,
 )
+from jobdash.api.ids import keyed_sub_jobs
 from jobdash.api.model import Job, JobStatus
 from jobdash.poll.ratelimit import AdaptiveRate, backoff_delay
 from jobdash.watch import EndpointState, PollUpdate, Snapshot, WatchKey
@@ -142,10 +143,10 @@ def due_entries(
     return due, next_wake
 
 
-def signature(job: Job) -> tuple[object, ...]:
-    """What counts as a change: the job's status, how many sub-jobs, and their statuses."""
-    subs = sorted((sub.job_id or "", sub.status) for sub in job.sub_jobs)
-    return (job.status, job.total_sub_jobs, len(job.sub_jobs), tuple(subs))
+def sub_job_changes(previous: Job, job: Job) -> tuple[str, ...]:
+    """Keys of the sub-jobs whose status differs from `previous` (new ones included)."""
+    before = {key: sub.status for key, sub in keyed_sub_jobs(previous)}
+    return tuple(key for key, sub in keyed_sub_jobs(job) if before.get(key) != sub.status)
 
 
 def error_from_snapshot(snapshot: Snapshot) -> ApiError | None:
@@ -184,7 +185,14 @@ class SchedulePolicy:
         self, entry: Entry, ep: Endpoint, job: Job, now: float, fetched_at: datetime
     ) -> PollUpdate:
         previous = entry.job
-        changed = previous is not None and signature(previous) != signature(job)
+        # The one place a change is detected: the store, toasts and transition lines use it.
+        changed_subs = sub_job_changes(previous, job) if previous is not None else ()
+        changed = previous is not None and (
+            previous.status != job.status
+            or bool(changed_subs)
+            or len(previous.sub_jobs) != len(job.sub_jobs)
+            or previous.total_sub_jobs != job.total_sub_jobs
+        )
         entry.job = job
         entry.failures = 0
         ep.offline_reason = None
@@ -203,6 +211,7 @@ class SchedulePolicy:
             job=job,
             changed=changed,
             previous_status=previous.status if changed and previous is not None else None,
+            changed_sub_jobs=changed_subs,
         )
 
     def next_interval(

@@ -39,9 +39,12 @@ class StoreWriter:
         self,
         store: SnapshotStore,
         clock: Callable[[], float],
+        *,
+        retry_after: float = STORE_RETRY_AFTER,
     ) -> None:
         self._store = store
         self._clock = clock
+        self._retry_after = retry_after
         #: The last failure, worded for the operator; None once a call succeeds again.
         self.error: str | None = None
         self._unsaved: dict[WatchKey, PollUpdate] = {}
@@ -62,6 +65,11 @@ class StoreWriter:
         """Drop a waiting update for a job no longer watched."""
         self._unsaved.pop(key, None)
 
+    @property
+    def waiting(self) -> int:
+        """Updates kept in memory because the store could not take them yet."""
+        return len(self._unsaved)
+
     def flush(self) -> None:
         """Write the waiting updates, unless a write failed less than a retry period ago.
 
@@ -76,7 +84,7 @@ class StoreWriter:
         for key, update in list(self._unsaved.items()):
             saved, _ = self._call("record an update in", lambda u=update: self._store.record(u))
             if not saved:
-                self._retry_at = self._clock() + STORE_RETRY_AFTER
+                self._retry_at = self._clock() + self._retry_after
                 return
             if self._unsaved.get(key) is update:
                 del self._unsaved[key]

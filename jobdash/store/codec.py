@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from jobdash.api.ids import keyed_sub_jobs
 from jobdash.api.model import Job, ResponseShapeError, parse_job, raw_dict
 
 #: Error messages are kept for display; a runaway body is cut to this many characters.
@@ -43,11 +44,6 @@ def job_from_json(text: str | None) -> Job | None:
         return None  # only a hand-edited row can get here; show no job rather than fail
 
 
-def sub_job_key(position: int, job_id: str | None) -> str:
-    """Sub-jobs are told apart by id; one without an id by its 1-based position, as `#3`."""
-    return job_id if job_id else f"#{position}"
-
-
 @dataclass(frozen=True, slots=True)
 class StatusMap:
     """The status of a job and of each of its sub-jobs, which is all a diff needs."""
@@ -57,10 +53,7 @@ class StatusMap:
 
     @classmethod
     def of(cls, job: Job) -> StatusMap:
-        sub_jobs: dict[str, str] = {}
-        for position, sub in enumerate(job.sub_jobs, start=1):
-            sub_jobs.setdefault(sub_job_key(position, sub.job_id), sub.status)
-        return cls(job.status, sub_jobs)
+        return cls(job.status, {key: sub.status for key, sub in keyed_sub_jobs(job)})
 
     def to_json(self) -> str:
         return json.dumps({"job": self.job, "sub_jobs": self.sub_jobs}, separators=(",", ":"))

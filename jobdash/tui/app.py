@@ -1,37 +1,28 @@
-"""The dashboard app: wires the store and the poller to the widgets. Everything it needs is
-injected, so tests run it on a fixed store, a frozen clock and a simulator."""
+"""The dashboard app: holds the services (watchlist, poller, timers, notifications) and
+shows one `DashboardScreen`. Everything comes in through a `DashboardContext`, so tests
+run it on a fixed store, a frozen clock and a simulator."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import replace
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import ClassVar
 
-from textual import events, on
-from textual.app import App, ComposeResult
+from textual import on
+from textual.app import App
 from textual.binding import BindingType
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Input, Tree
 from textual.worker import Worker, WorkerState
 
 from jobdash.api.model import JobStatus
-from jobdash.catalog import lookup as catalog_lookup
 from jobdash.textsafe import one_line
-from jobdash.tui.actions import DashboardActions
 from jobdash.tui.commands import DashboardCommands
-from jobdash.tui.deps import PollerFactory, PollerLike, StoreLike
-from jobdash.tui.keys import bindings
+from jobdash.tui.context import DashboardContext, utc_now
+from jobdash.tui.deps import PollerLike
 from jobdash.tui.messages import JobUpdated
-from jobdash.tui.render_details import Lookup
-from jobdash.tui.state import DashboardState, JobNodeData, SubJobNodeData
-from jobdash.tui.widgets.details import DetailsPanel
-from jobdash.tui.widgets.filter_bar import FilterBar
-from jobdash.tui.widgets.header import DashHeader
-from jobdash.tui.widgets.job_tree import JobTree
+from jobdash.tui.screens.dashboard import DashboardScreen
 from jobdash.watch import PollUpdate, Snapshot
+from jobdash.watchlist import Watchlist
+
+__all__ = ["JobDashApp", "utc_now"]
 
 log = logging.getLogger(__name__)
 
@@ -39,237 +30,75 @@ log = logging.getLogger(__name__)
 POLLER_RESTART_DELAY = 5.0
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class JobDashApp(DashboardActions):
+class JobDashApp(App[int]):
     CSS_PATH = "dashboard.tcss"
     TITLE = "jobdash"
-    BINDINGS: ClassVar[list[BindingType]] = bindings()
+    BINDINGS: ClassVar[list[BindingType]] = []
     COMMANDS = App.COMMANDS | {DashboardCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
-    #: Narrower than this the footer drops the spaces around its keys to show more of them,
-    COMPACT_FOOTER_WIDTH = 110
-    #: and narrower than this it leaves out the palette hint (help lists ctrl+p) to fit them all.
-    PALETTE_HINT_WIDTH = 100
 
-    def __init__(
-        self,
-        store: StoreLike,
-        *,
-        poller_factory: PollerFactory | None = None,
-        connection_description: str = "",
-        clock: Callable[[], datetime] = utc_now,
-        endpoint: str | None = None,
-        project_id: str | None = None,
-        profile: str | None = None,
-        lookup: Lookup | None = None,
-        notify_finished: bool = True,
-        bell_on_fail: bool = True,
-        export_dir: Path | None = None,
-        alert: str | None = None,
-        notices: list[str] | None = None,
-        tick_interval: float = 1.0,
-        store_check_interval: float = 2.0,
-    ) -> None:
+    def __init__(self, context: DashboardContext) -> None:
         super().__init__()
-        self.store = store
+        self.context = context
+        self.clock = context.clock
+        # Read once, before the loop runs; from here on the store is used on its own thread.
+        self.watchlist = Watchlist.load(context.store)
         self.poller: PollerLike | None = None
-        self._poller_factory = poller_factory
-        self.connection_description = connection_description
-        self.clock = clock
-        self.endpoint = endpoint
-        self.project_id = project_id
-        self.profile = profile
-        self.lookup: Lookup = lookup or catalog_lookup
-        self.notify_finished = notify_finished
-        self.bell_on_fail = bell_on_fail
-        self.export_dir = export_dir
-        self._initial_alert = alert
-        self._notices = list(notices or [])
-        self._tick_interval = tick_interval
-        self._store_check_interval = store_check_interval
-        self._config_problem_shown: str | None = None
+        self.dashboard = DashboardScreen(self.watchlist, context)
         self._shutting_down = False
-        self._first_frame_done = False
         self._errors_reported: set[str] = set()
-        # Shown at once, before the first fetch returns.
-        self.state = DashboardState(store.entries(), store.snapshots())
-
-    # -- layout ------------------------------------------------------------------------
-
-    def compose(self) -> ComposeResult:
-        self.header = DashHeader(self.connection_description, id="header")
-        self.filter_input = FilterBar(id="filter")
-        self.job_tree = JobTree(id="jobs")
-        self.details = DetailsPanel(lookup=self.lookup, id="details")
-        yield self.header
-        with Horizontal(id="main"):
-            with Vertical(id="left"):
-                yield self.filter_input
-                yield self.job_tree
-            yield self.details
-        self.footer = Footer(compact=True)
-        yield self.footer
+        self._config_problem_shown: str | None = None
 
     def on_mount(self) -> None:
-        self.header.alert = self._initial_alert
-        if self._poller_factory is not None:
-            self.poller = self._poller_factory(self._on_poll_update)
-            self.poller.set_watchlist(list(self.state.entries), dict(self.state.snapshots))
+        if self.context.poller_factory is not None:
+            self.poller = self.context.poller_factory(self.poll_update_sink)
+            self.poller.set_watchlist(list(self.watchlist.entries), dict(self.watchlist.snapshots))
+            self.watchlist.attach(self.poller)
             self._start_poller()
-        self.redraw()
-        # Styles reach the widgets with the first frame: draw again with the theme's colours.
-        self.call_after_refresh(self._first_frame)
-        self.job_tree.focus()
-        for notice in self._notices:
+        self.dashboard.poller = self.poller
+        self.push_screen(self.dashboard)
+        for notice in self.context.notices:
             self.notify(notice, timeout=8, markup=False)
-        self.theme_changed_signal.subscribe(
-            self, lambda _theme: self.call_after_refresh(self.redraw)
-        )
-        self.set_interval(self._tick_interval, self.tick)
-        self.set_interval(self._store_check_interval, self.check_store)
-
-    def on_resize(self, event: events.Resize) -> None:
-        self.footer.compact = event.size.width < self.COMPACT_FOOTER_WIDTH
-        palette_hint = event.size.width >= self.PALETTE_HINT_WIDTH
-        if palette_hint != self.footer.show_command_palette:
-            self.footer.show_command_palette = palette_hint
-            self.footer.refresh(recompose=True)  # the footer does not redraw for this by itself
-
-    def _first_frame(self) -> None:
-        self._first_frame_done = True
-        self.redraw()
+        self.set_interval(self.context.tick_interval, self.dashboard.tick)
+        self.set_interval(self.context.store_check_interval, self.check_store)
 
     def _start_poller(self) -> None:
         if self.poller is not None and not self._shutting_down:
             self.run_worker(self.poller.run(), name="poller", group="poller", exit_on_error=False)
 
-    def _on_poll_update(self, update: PollUpdate) -> None:
-        # Called by the poller on this app's event loop: hand over as a message.
+    def poll_update_sink(self, update: PollUpdate) -> None:
+        """What the poller calls with each update, on this app's loop: hand it over as a
+        message, so it is handled in turn with keys and drawing."""
         self.post_message(JobUpdated(update))
-
-    # -- drawing -------------------------------------------------------------------------
-
-    def redraw(self) -> None:
-        now = self.clock()
-        self.job_tree.sync(self.state, now)
-        self.job_tree.relabel(self.state, now)
-        self.job_tree.border_title = self._tree_title()
-        self.refresh_details()
-        self.refresh_header()
-
-    def _tree_title(self) -> str:
-        parts = []
-        if self.state.filter.failed_only:
-            parts.append("failed only")
-        if self.state.filter.text.strip():
-            parts.append(f"matching {one_line(self.state.filter.text.strip(), 30)!r}")
-        count = len(self.state.entries)
-        if self.state.filter.active:
-            # How much the filter hides, so an empty tree is not mistaken for an empty list.
-            title = f"Jobs ({len(self.job_tree.root.children)} of {count})"
-        else:
-            title = f"Jobs ({count})"
-        return f"{title} · {' · '.join(parts)}" if parts else title
-
-    def refresh_header(self) -> None:
-        self.header.show(
-            self.state,
-            polling=self.poller is not None,
-            paused=self.poller.paused if self.poller is not None else False,
-            endpoints=self.poller.endpoint_states() if self.poller is not None else [],
-            store_problem=self.poller.store_error if self.poller is not None else None,
-            now=self.clock(),
-        )
-
-    def refresh_details(self) -> None:
-        selected = self.job_tree.selected
-        # Show the freshest data for the selection, not the node's copy from the last sync.
-        if selected is not None:
-            node = self.job_tree.cursor_node
-            selected = node.data if node is not None else selected
-        self.details.show(selected, self.state, self.clock())
-
-    def tick(self) -> None:
-        """Once a second: running times and refresh ages move without any fetch."""
-        try:
-            self._tick()
-        except Exception as exc:  # a drawing bug must not take the dashboard down
-            self.report_error("Could not redraw", exc)
-
-    def _tick(self) -> None:
-        now = self.clock()
-        self.job_tree.relabel(self.state, now, running_only=True)
-        self.refresh_header()
-        shown = self.details.shown
-        running = (
-            isinstance(shown, JobNodeData) and shown.job is not None and shown.job.end_time is None
-        ) or (isinstance(shown, SubJobNodeData) and shown.sub.end_time is None)
-        if running:
-            self.refresh_details()
-
-    # -- filter ------------------------------------------------------------------------
-
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.state.filter = replace(self.state.filter, text=event.value)
-        self.redraw()
-
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self, event: Input.Submitted) -> None:
-        if not event.value.strip():
-            self.filter_input.remove_class("-visible")
-        self.job_tree.focus()
-
-    @on(FilterBar.Cleared)
-    def _filter_cleared(self) -> None:
-        self.state.filter = replace(self.state.filter, text="")
-        self.redraw()
-        # Styles reach the widgets with the first frame: draw again with the theme's colours.
-        self.call_after_refresh(self._first_frame)
-        self.job_tree.focus()
-
-    @on(Tree.NodeHighlighted)
-    def _highlighted(self) -> None:
-        self.refresh_details()
 
     # -- updates -------------------------------------------------------------------------
 
     @on(JobUpdated)
     def _job_updated(self, message: JobUpdated) -> None:
+        update = message.update
         try:
-            self._apply_update(message.update)
+            snapshot = self.watchlist.apply(update)
+            if snapshot is None:
+                return
+            self.dashboard.job_changed(update.key)
+            self._announce(update, snapshot)
+            self._report_config_problem()
         except Exception as exc:  # one odd job must not take the dashboard down
-            self.report_error(f"Could not show the update of job {message.update.key.job_id}", exc)
+            self.report_error(f"Could not show the update of job {update.key.job_id}", exc)
 
-    def _apply_update(self, update: PollUpdate) -> None:
-        previous = self.state.snapshots.get(update.key)
-        snapshot = self.state.apply(update)
-        if snapshot is None or not self._first_frame_done:
-            return  # before the first frame the state is enough: it is drawn in full then
-        now = self.clock()
-        self.job_tree.sync(self.state, now)
-        self.job_tree.border_title = self._tree_title()
-        self.refresh_header()
-        selected = self.job_tree.selected
-        if selected is not None and selected.key == update.key:
-            self.refresh_details()
-        self._announce(previous, snapshot)
-        self._report_config_problem()
-
-    def _announce(self, previous: Snapshot | None, snapshot: Snapshot) -> None:
-        """Toast (and bell on failure) when a job this dashboard saw running has ended."""
-        before = previous.job if previous else None
+    def _announce(self, update: PollUpdate, snapshot: Snapshot) -> None:
+        """Toast (and bell on failure) when a job seen unfinished has ended: the poller's
+        update says so (`changed`, `previous_status`), nothing here compares snapshots."""
         job = snapshot.job
-        if before is None or job is None or before.is_terminal or not job.is_terminal:
+        if job is None or not update.changed or not job.is_terminal:
             return
-        entry = self.state.entries[snapshot.key]
+        if update.previous_status in (None, JobStatus.SUCCESS, JobStatus.FAIL):
+            return
+        entry = self.watchlist.entries[snapshot.key]
         name = one_line(entry.label or job.job_type or "job", 40)
-        ident = snapshot.key.short_id
+        ident = self.watchlist.short_id(snapshot.key)
         failed = job.status == JobStatus.FAIL
-        if self.notify_finished:
+        if self.context.notify_finished:
             if failed:
                 counts = job.status_counts()
                 detail = (
@@ -283,38 +112,31 @@ class JobDashApp(DashboardActions):
                 )
             else:
                 self.notify(f"{name} {ident} finished", title="Job succeeded", markup=False)
-        if failed and self.bell_on_fail:
+        if failed and self.context.bell_on_fail:
             self.bell()
 
     def _report_config_problem(self) -> None:
-        problem = self.state.config_problem()
+        problem = self.watchlist.config_problem()
         if problem and problem != self._config_problem_shown:
             self._config_problem_shown = problem
+            count = self.watchlist.config_problem_count()
+            if count > 1:
+                problem = f"{problem} ({count} jobs)"
             self.notify(
                 problem, title="Check the credentials", severity="error", timeout=15, markup=False
             )
 
     def check_store(self) -> None:
-        """Pick up entries another process added or removed (`jobdash add` in another pane)."""
-        try:
-            if not self.store.has_changed():
-                return
-            entries = self.store.entries()
-            added_keys = {e.key for e in entries} - set(self.state.entries)
-            snapshots = self.store.snapshots() if added_keys else {}
-        except Exception as exc:  # a locked or broken database must not stop the dashboard
-            self.report_error("Could not read the watchlist", exc)
-            return
-        added, removed = self.state.set_entries(entries, snapshots)
-        if self.poller is not None:
-            if removed:
-                self.poller.remove(removed)
-            if added:
-                self.poller.add(added, {k: snapshots[k] for k in added if k in snapshots})
-        self.redraw()
-        if added or removed:
-            changes = [f"{len(added)} added"] if added else []
-            changes += [f"{len(removed)} removed"] if removed else []
+        """Pick up entries another process added or removed; retry writes that waited."""
+        self.watchlist.retry_writes()
+        self.run_worker(self._pick_up_changes(), name="store check", group="store", exclusive=True)
+
+    async def _pick_up_changes(self) -> None:
+        change = await self.watchlist.pick_up_changes()
+        if change.added or change.removed:
+            self.dashboard.entries_changed()
+            changes = [f"{len(change.added)} added"] if change.added else []
+            changes += [f"{len(change.removed)} removed"] if change.removed else []
             self.notify(
                 f"Changed by another jobdash: {', '.join(changes)}.", title="Watchlist", timeout=4
             )
@@ -335,7 +157,7 @@ class JobDashApp(DashboardActions):
         worker = event.worker
         if event.state != WorkerState.ERROR or worker.error is None:
             return
-        self.report_error(f"Background task {worker.name or 'worker'} failed", worker.error)
+        self.report_error(f"{worker.name or 'Background task'} failed", worker.error)
         if worker.name == "poller" and not self._shutting_down:
             self.set_timer(POLLER_RESTART_DELAY, self._start_poller)
 
@@ -343,4 +165,8 @@ class JobDashApp(DashboardActions):
         self._shutting_down = True
         if self.poller is not None:
             await self.poller.aclose()
+        try:
+            await self.watchlist.aclose()
+        except Exception as exc:
+            log.warning("could not save the last updates: %s", exc)
         self.exit(0)

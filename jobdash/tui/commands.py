@@ -14,7 +14,8 @@ class DashboardCommands(Provider):
 
     def _runner(self, command: Command) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
-            await self.app.run_action(command.action)
+            # Actions belong to the screen the palette was opened over.
+            await self.app.run_action(command.action, self.screen)
 
         return run
 

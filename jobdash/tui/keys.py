@@ -133,7 +133,7 @@ COMMANDS: tuple[Command, ...] = (
         "Collapse or expand the jobs that finished successfully.",
         show=False,
     ),
-    _c("q", "quit", "Quit", "Quit", "Leave the dashboard."),
+    _c("q", "app.quit", "Quit", "Quit", "Leave the dashboard."),
 )
 
 #: Keys the tree handles itself; listed on the help screen.

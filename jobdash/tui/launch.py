@@ -21,7 +21,8 @@ from jobdash.poll.poller import Poller
 from jobdash.settings import load_config_toml
 from jobdash.store import Store
 from jobdash.textsafe import one_line
-from jobdash.tui.app import JobDashApp, utc_now
+from jobdash.tui.app import JobDashApp
+from jobdash.tui.context import DashboardContext, utc_now
 from jobdash.tui.demo import DemoScenario, demo_entries
 from jobdash.tui.deps import PollerFactory
 from jobdash.watch import PollUpdate, WatchEntry, WatchKey
@@ -46,12 +47,12 @@ def ui_preferences() -> dict[str, bool]:
 
 def _poller_factory(
     client_for: Callable[[WatchKey], JobsClient],
-    store: Store,
     options: PollerOptions,
     now: Callable[[], datetime] = utc_now,
 ) -> PollerFactory:
+    # No store: the dashboard's watchlist writes each update, on the store's own thread.
     def make(on_update: Callable[[PollUpdate], None]) -> Poller:
-        return Poller(client_for, store=store, on_update=on_update, now=now, **options.as_kwargs())
+        return Poller(client_for, on_update=on_update, now=now, **options.as_kwargs())
 
     return make
 
@@ -135,22 +136,25 @@ async def _dashboard(args: argparse.Namespace, job_ids: list[str]) -> int:
         if connection is not None:
             factory = _poller_factory(
                 _client_for(connection.http, connection.client),
-                store,
                 poller_options(load_config_toml(), interval=getattr(args, "interval", None)),
             )
         prefs = ui_preferences()
+        settings = getattr(connection, "settings", None)
         app = JobDashApp(
-            store,
-            poller_factory=factory,
-            connection_description=(
-                connection.description if connection is not None else "not connected"
-            ),
-            endpoint=connection.endpoint if connection is not None else None,
-            project_id=connection.project_id if connection is not None else None,
-            notify_finished=prefs["notify"],
-            bell_on_fail=prefs["bell"],
-            alert=alert,
-            notices=notices,
+            DashboardContext(
+                store=store,
+                poller_factory=factory,
+                connection_description=(
+                    connection.description if connection is not None else "not connected"
+                ),
+                endpoint=connection.endpoint if connection is not None else None,
+                project_id=connection.project_id if connection is not None else None,
+                profile=getattr(settings, "profile", None),
+                notify_finished=prefs["notify"],
+                bell_on_fail=prefs["bell"],
+                alert=alert,
+                notices=notices,
+            )
         )
         return await _run_app(app)
     finally:
@@ -191,21 +195,22 @@ async def _demo(args: argparse.Namespace, sim: Any, store: Store, token: str) ->
     async with httpx.AsyncClient(headers={"X-Auth-Token": token}) as http:
         default = JobsClient(http, sim.url, sim.project_id)
         app = JobDashApp(
-            store,
-            poller_factory=_poller_factory(
-                _client_for(http, default),
-                store,
-                PollerOptions(interval=getattr(args, "interval", 1.0)),
-                now=sim.now,
-            ),
-            connection_description=(
-                f"demo · simulator {sim.url} · project {sim.project_name} ({sim.region})"
-            ),
-            clock=sim.now,
-            endpoint=sim.url,
-            project_id=sim.project_id,
-            notify_finished=True,
-            bell_on_fail=False,
-            notices=["Demo: jobs run on a local simulator; nothing touches a real cloud."],
+            DashboardContext(
+                store=store,
+                poller_factory=_poller_factory(
+                    _client_for(http, default),
+                    PollerOptions(interval=getattr(args, "interval", 1.0)),
+                    now=sim.now,
+                ),
+                connection_description=(
+                    f"demo · simulator {sim.url} · project {sim.project_name} ({sim.region})"
+                ),
+                clock=sim.now,
+                endpoint=sim.url,
+                project_id=sim.project_id,
+                notify_finished=True,
+                bell_on_fail=False,
+                notices=["Demo: jobs run on a local simulator; nothing touches a real cloud."],
+            )
         )
         return await _run_app(app)

@@ -20,9 +20,16 @@ from jobdash.api.model import (
     status_icon,
     timing_phrase,
 )
+from jobdash.statuses import (
+    DEFAULT_PALETTE,
+    EXPIRED,
+    UNREACHABLE,
+    WAITING,
+    Palette,
+    Role,
+    status_role,
+)
 from jobdash.textsafe import one_line
-from jobdash.tui.palette import DEFAULT_PALETTE, Palette, Role, status_role
-from jobdash.tui.state import EXPIRED, UNREACHABLE, WAITING
 from jobdash.watch import (
     EndpointState,
     Snapshot,

@@ -15,8 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 from jobdash.api.model import Job, JobStatus, SubJob, format_duration, status_icon
+from jobdash.statuses import DEFAULT_PALETTE, Palette, status_role
 from jobdash.textsafe import one_line, printable
-from jobdash.tui.palette import DEFAULT_PALETTE, Palette, status_role
 from jobdash.tui.render import age, timing
 from jobdash.watch import Snapshot, WatchEntry
 

@@ -22,6 +22,7 @@ from jobdash.poll.poller import Poller
 from jobdash.simulator import Simulator, SimulatorConfig
 from jobdash.store import Store
 from jobdash.tui.app import JobDashApp
+from jobdash.tui.context import DashboardContext
 from jobdash.tui.still import StillPoller
 from jobdash.watch import PollUpdate, WatchEntry, WatchKey
 
@@ -44,13 +45,15 @@ def sample_store(store: Store) -> Store:
 def still_app(sample_store: Store) -> JobDashApp:
     """The sample watchlist, a frozen clock and a poller that never fetches."""
     return JobDashApp(
-        sample_store,
-        poller_factory=lambda _on_update: StillPoller(),
-        connection_description=f"otc eu-de · project {PROJECT[:8]} · {ENDPOINT}",
-        clock=lambda: FROZEN,
-        endpoint=ENDPOINT,
-        project_id=PROJECT,
-        bell_on_fail=False,
+        DashboardContext(
+            store=sample_store,
+            poller_factory=lambda _on_update: StillPoller(),
+            connection_description=f"otc eu-de · project {PROJECT[:8]} · {ENDPOINT}",
+            clock=lambda: FROZEN,
+            endpoint=ENDPOINT,
+            project_id=PROJECT,
+            bell_on_fail=False,
+        )
     )
 
 
@@ -89,7 +92,6 @@ class SimDashboard:
         def factory(on_update: Callable[[PollUpdate], None]) -> Poller:
             self.poller = Poller(
                 lambda key: JobsClient(self.http, key.endpoint, key.project_id),
-                store=self.store,
                 on_update=on_update,
                 interval=0.05,
                 max_interval=0.2,
@@ -98,6 +100,7 @@ class SimDashboard:
             return self.poller
 
         settings: dict[str, Any] = {
+            "store": self.store,
             "poller_factory": factory,
             "connection_description": f"simulator {self.sim.url}",
             "clock": self.sim.now,
@@ -107,7 +110,7 @@ class SimDashboard:
             "store_check_interval": 0.1,
         }
         settings.update(options)
-        return JobDashApp(self.store, **settings)
+        return JobDashApp(DashboardContext(**settings))
 
 
 @pytest.fixture

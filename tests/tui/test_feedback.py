@@ -7,16 +7,19 @@ from tui_sample import ENDPOINT, FROZEN, PROJECT
 
 from jobdash.store import Store
 from jobdash.tui.app import JobDashApp
+from jobdash.tui.context import DashboardContext
 from jobdash.tui.still import StillPoller
 
 
 def empty_app(store: Store) -> JobDashApp:
     return JobDashApp(
-        store,
-        poller_factory=lambda _on_update: StillPoller(),
-        clock=lambda: FROZEN,
-        endpoint=ENDPOINT,
-        project_id=PROJECT,
+        DashboardContext(
+            store=store,
+            poller_factory=lambda _on_update: StillPoller(),
+            clock=lambda: FROZEN,
+            endpoint=ENDPOINT,
+            project_id=PROJECT,
+        )
     )
 
 
@@ -25,7 +28,7 @@ async def test_an_empty_watchlist_says_how_to_add_jobs(store: Store) -> None:
     toasts = record_toasts(app)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        text = " ".join(shown(app.details.body).split())
+        text = " ".join(shown(app.dashboard.details.body).split())
         assert "No jobs watched yet." in text
         assert "jobdash add" in text
         await pilot.press("d")
@@ -38,9 +41,9 @@ async def test_a_filter_that_hides_everything_says_how_to_undo_it(still_app: Job
     async with still_app.run_test(size=SIZE) as pilot:
         await pilot.press("slash", *"no-such-thing", "enter")
         await pilot.pause()
-        assert not still_app.job_tree.root.children
-        assert str(still_app.job_tree.border_title).startswith("Jobs (0 of 7) · matching")
-        assert "No job matches the filter." in shown(still_app.details.body)
+        assert not still_app.dashboard.job_tree.root.children
+        assert str(still_app.dashboard.job_tree.border_title).startswith("Jobs (0 of 7) · matching")
+        assert "No job matches the filter." in shown(still_app.dashboard.details.body)
         await pilot.press("l")
         assert toasts[-1].message == "No job matches the filter: f or / changes it."
 
@@ -48,10 +51,10 @@ async def test_a_filter_that_hides_everything_says_how_to_undo_it(still_app: Job
 async def test_the_details_title_says_when_raw_json_is_on(still_app: JobDashApp) -> None:
     async with still_app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert still_app.details.border_title == "Details"
+        assert still_app.dashboard.details.border_title == "Details"
         await pilot.press("j")
-        assert still_app.details.border_title == "Raw JSON · j for fields"
+        assert still_app.dashboard.details.border_title == "Raw JSON · j for fields"
         await pilot.press("down")
-        assert still_app.details.border_title == "Raw JSON · j for fields"
+        assert still_app.dashboard.details.border_title == "Raw JSON · j for fields"
         await pilot.press("j")
-        assert still_app.details.border_title == "Details"
+        assert still_app.dashboard.details.border_title == "Details"

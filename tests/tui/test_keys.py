@@ -14,7 +14,7 @@ from jobdash.tui.screens.add import AddJobsScreen
 from jobdash.tui.screens.confirm import ConfirmScreen
 from jobdash.tui.screens.export import ExportScreen
 from jobdash.tui.screens.help import HelpScreen
-from jobdash.tui.state import SubJobNodeData
+from jobdash.tui.view import JobRow, SubJobRow
 from jobdash.watch import WatchKey
 
 
@@ -36,10 +36,10 @@ async def loaded(pilot, app: JobDashApp) -> None:  # type: ignore[no-untyped-def
     await wait_until(
         pilot,
         lambda: (
-            bool(app.state.entries)
+            bool(app.watchlist.entries)
             and all(
-                (s := app.state.snapshots.get(k)) is not None and s.job is not None
-                for k in app.state.entries
+                (s := app.watchlist.snapshots.get(k)) is not None and s.job is not None
+                for k in app.watchlist.entries
             )
         ),
         "every watched job to have a snapshot",
@@ -58,7 +58,7 @@ def palette_entries(app: JobDashApp) -> list[str]:
 
 
 def sub_keys_shown(app: JobDashApp, key: WatchKey) -> list[str]:
-    node = app.job_tree.job_node(key)
+    node = app.dashboard.job_tree.job_node(key)
     assert node is not None
     return [child.data.sub_key for child in node.children]  # type: ignore[union-attr]
 
@@ -83,7 +83,7 @@ async def test_add_dialog_validates_reports_skipped_and_adds(dash: SimDashboard)
         key = dash.key(job_id)
         assert [(e.key, e.label) for e in dash.store.entries()] == [(key, "pasted")]
         await loaded(pilot, app)
-        node = app.job_tree.job_node(key)
+        node = app.dashboard.job_tree.job_node(key)
         assert node is not None and "createServer" in node.label.plain
         assert any("Added 1 job." in n.message for n in toasts)
 
@@ -93,17 +93,23 @@ async def test_remove_asks_first_and_then_forgets_the_job(dash: SimDashboard) ->
     app = dash.app()
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app)
-        assert app.job_tree.selected is not None and app.job_tree.selected.key == keys["failed"]
+        assert (
+            app.dashboard.job_tree.selected is not None
+            and app.dashboard.job_tree.selected.key == keys["failed"]
+        )
         await pilot.press("d")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")
-        assert keys["failed"] in app.state.entries
+        assert keys["failed"] in app.watchlist.entries
         await pilot.press("d", "y")
         assert keys["failed"] not in {e.key for e in dash.store.entries()}
-        assert app.job_tree.job_node(keys["failed"]) is None
+        assert app.dashboard.job_tree.job_node(keys["failed"]) is None
         assert dash.poller is not None and keys["failed"] not in dash.poller.watched()
         # The cursor moved to the neighbour rather than vanishing.
-        assert app.job_tree.selected is not None and app.job_tree.selected.key == keys["ok"]
+        assert (
+            app.dashboard.job_tree.selected is not None
+            and app.dashboard.job_tree.selected.key == keys["ok"]
+        )
 
 
 async def test_label_is_saved_and_shown(dash: SimDashboard) -> None:
@@ -117,7 +123,7 @@ async def test_label_is_saved_and_shown(dash: SimDashboard) -> None:
         field.value = "web [tier]"
         await pilot.press("enter")
         assert [e.label for e in dash.store.entries() if e.key == keys["failed"]] == ["web [tier]"]
-        node = app.job_tree.job_node(keys["failed"])
+        node = app.dashboard.job_tree.job_node(keys["failed"])
         assert node is not None and "«web [tier]»" in node.label.plain
 
 
@@ -147,10 +153,10 @@ async def test_p_pauses_and_resumes_polling(dash: SimDashboard) -> None:
         await loaded(pilot, app)
         await pilot.press("p")
         assert dash.poller is not None and dash.poller.paused
-        assert "paused" in shown(app.header)
+        assert "paused" in shown(app.dashboard.header)
         await pilot.press("p")
         assert not dash.poller.paused
-        assert "live" in shown(app.header)
+        assert "live" in shown(app.dashboard.header)
 
 
 async def test_f_shows_failed_only_and_back(dash: SimDashboard) -> None:
@@ -161,13 +167,13 @@ async def test_f_shows_failed_only_and_back(dash: SimDashboard) -> None:
         all_subs = sub_keys_shown(app, keys["failed"])
         assert len(all_subs) == 4
         await pilot.press("f")
-        assert [n.data.key for n in app.job_tree.root.children] == [keys["failed"]]  # type: ignore[union-attr]
+        assert [n.data.key for n in app.dashboard.job_tree.root.children] == [keys["failed"]]  # type: ignore[union-attr]
         failed_subs = sub_keys_shown(app, keys["failed"])
         assert len(failed_subs) == 2
-        assert str(app.job_tree.border_title) == "Jobs (1 of 3) · failed only"
+        assert str(app.dashboard.job_tree.border_title) == "Jobs (1 of 3) · failed only"
         await pilot.press("f")
-        assert str(app.job_tree.border_title) == "Jobs (3)"
-        assert [n.data.key for n in app.job_tree.root.children] == list(keys.values())  # type: ignore[union-attr]
+        assert str(app.dashboard.job_tree.border_title) == "Jobs (3)"
+        assert [n.data.key for n in app.dashboard.job_tree.root.children] == list(keys.values())  # type: ignore[union-attr]
         assert sub_keys_shown(app, keys["failed"]) == all_subs
 
 
@@ -176,20 +182,20 @@ async def test_slash_filters_by_text_and_escape_clears(dash: SimDashboard) -> No
     app = dash.app()
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app)
-        job = app.state.job(keys["ok"])
+        job = app.watchlist.job(keys["ok"])
         assert job is not None
         server_id = job.sub_jobs[1].server_id
         assert server_id
         await pilot.press("slash")
-        assert app.focused is app.filter_input
+        assert app.focused is app.dashboard.filter_input
         await pilot.press(*server_id[:10])
-        assert [n.data.key for n in app.job_tree.root.children] == [keys["ok"]]  # type: ignore[union-attr]
+        assert [n.data.key for n in app.dashboard.job_tree.root.children] == [keys["ok"]]  # type: ignore[union-attr]
         assert sub_keys_shown(app, keys["ok"]) == [job.sub_jobs[1].job_id]
-        assert str(app.job_tree.border_title).startswith("Jobs (1 of 3) · matching")
+        assert str(app.dashboard.job_tree.border_title).startswith("Jobs (1 of 3) · matching")
         await pilot.press("escape")
-        assert app.filter_input.value == ""
-        assert len(app.job_tree.root.children) == 3
-        assert app.focused is app.job_tree
+        assert app.dashboard.filter_input.value == ""
+        assert len(app.dashboard.job_tree.root.children) == 3
+        assert app.focused is app.dashboard.job_tree
 
 
 async def test_n_and_shift_n_move_between_failed_sub_jobs(dash: SimDashboard) -> None:
@@ -197,19 +203,26 @@ async def test_n_and_shift_n_move_between_failed_sub_jobs(dash: SimDashboard) ->
     app = dash.app()
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app)
-        job = app.state.job(keys["failed"])
+        job = app.watchlist.job(keys["failed"])
         assert job is not None
         failed_ids = [sub.job_id for sub in job.sub_jobs if sub.failed]
         await pilot.press("n")
-        selected = app.job_tree.selected
-        assert isinstance(selected, SubJobNodeData) and selected.sub.job_id == failed_ids[0]
+        selected = app.dashboard.job_tree.selected
+        sub = app.dashboard.job_tree.sub_job(selected)
+        assert isinstance(selected, SubJobRow) and sub.job_id == failed_ids[0]
         await pilot.press("n")
-        assert app.job_tree.selected.sub.job_id == failed_ids[1]  # type: ignore[union-attr]
+        assert (
+            app.dashboard.job_tree.sub_job(app.dashboard.job_tree.selected).job_id == failed_ids[1]
+        )  # type: ignore[union-attr]
         await pilot.press("n")  # wraps around
-        assert app.job_tree.selected.sub.job_id == failed_ids[0]  # type: ignore[union-attr]
+        assert (
+            app.dashboard.job_tree.sub_job(app.dashboard.job_tree.selected).job_id == failed_ids[0]
+        )  # type: ignore[union-attr]
         await pilot.press("N")
-        assert app.job_tree.selected.sub.job_id == failed_ids[1]  # type: ignore[union-attr]
-        assert "Error code" in shown(app.details.query_one("#details-body", Static))
+        assert (
+            app.dashboard.job_tree.sub_job(app.dashboard.job_tree.selected).job_id == failed_ids[1]
+        )  # type: ignore[union-attr]
+        assert "Error code" in shown(app.dashboard.details.query_one("#details-body", Static))
 
 
 async def test_c_copies_the_selected_id(dash: SimDashboard) -> None:
@@ -223,9 +236,10 @@ async def test_c_copies_the_selected_id(dash: SimDashboard) -> None:
         # The toast shows the value too, for terminals that drop the clipboard sequence.
         assert keys["failed"].job_id in toasts[-1].message
         await pilot.press("down", "c")
-        selected = app.job_tree.selected
-        assert isinstance(selected, SubJobNodeData)
-        assert app.clipboard == selected.sub.job_id
+        selected = app.dashboard.job_tree.selected
+        sub = app.dashboard.job_tree.sub_job(selected)
+        assert isinstance(selected, SubJobRow)
+        assert app.clipboard == sub.job_id
 
 
 async def test_x_exports_the_failed_sub_jobs(dash: SimDashboard, tmp_path: Path) -> None:
@@ -243,13 +257,15 @@ async def test_x_exports_the_failed_sub_jobs(dash: SimDashboard, tmp_path: Path)
         assert path_input.value.endswith(".json")
         path_input.focus()
         await pilot.press("enter")
-        assert app.last_export is not None and app.last_export.parent == tmp_path
-        document = json.loads(app.last_export.read_text(encoding="utf-8"))
+        assert (
+            app.dashboard.last_export is not None and app.dashboard.last_export.parent == tmp_path
+        )
+        document = json.loads(app.dashboard.last_export.read_text(encoding="utf-8"))
         assert document["job_id"] == keys["failed"].job_id
         assert len(document["failed_sub_jobs"]) == 2
-        assert any(str(app.last_export) in n.message for n in toasts)
+        assert any(str(app.dashboard.last_export) in n.message for n in toasts)
         # A job without failures has nothing to export.
-        app.job_tree.go_to(app.job_tree.job_node(keys["ok"]))  # type: ignore[arg-type]
+        app.dashboard.job_tree.go_to(JobRow(keys["ok"]))
         await pilot.press("x")
         assert not isinstance(app.screen, ExportScreen)
 
@@ -259,7 +275,7 @@ async def test_j_toggles_raw_json(dash: SimDashboard) -> None:
     app = dash.app()
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app)
-        body = app.details.query_one("#details-body", Static)
+        body = app.dashboard.details.query_one("#details-body", Static)
         assert "begin_time " in shown(body)
         await pilot.press("j")
         assert f'"job_id": "{keys["failed"].job_id}"' in shown(body)
@@ -272,14 +288,17 @@ async def test_z_folds_finished_successful_jobs_and_enter_toggles(dash: SimDashb
     app = dash.app()
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app)
-        ok, failed = app.job_tree.job_node(keys["ok"]), app.job_tree.job_node(keys["failed"])
+        ok, failed = (
+            app.dashboard.job_tree.job_node(keys["ok"]),
+            app.dashboard.job_tree.job_node(keys["failed"]),
+        )
         assert ok is not None and failed is not None
         assert not ok.is_expanded and failed.is_expanded
         await pilot.press("z")
         assert ok.is_expanded
         await pilot.press("z")
         assert not ok.is_expanded and failed.is_expanded
-        assert app.job_tree.cursor_node is failed
+        assert app.dashboard.job_tree.cursor_node is failed
         await pilot.press("enter")
         assert not failed.is_expanded
         await pilot.press("enter")
@@ -305,9 +324,9 @@ async def test_every_binding_has_a_description_and_a_palette_entry(
 ) -> None:
     app = dash.app()
     async with app.run_test(size=SIZE) as pilot:
-        bound = {binding.action for binding in app.BINDINGS}  # type: ignore[union-attr]
+        bound = {binding.action for binding in app.dashboard.BINDINGS}  # type: ignore[union-attr]
         assert bound == {command.action for command in COMMANDS}
-        assert all(binding.description for binding in app.BINDINGS)  # type: ignore[union-attr]
+        assert all(binding.description for binding in app.dashboard.BINDINGS)  # type: ignore[union-attr]
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"failed")
@@ -317,7 +336,7 @@ async def test_every_binding_has_a_description_and_a_palette_entry(
             "the palette to list the command",
         )
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.state.filter.failed_only, "the command to run")
+        await wait_until(pilot, lambda: app.dashboard.filter.failed_only, "the command to run")
 
 
 async def test_q_quits_and_closes_the_poller(dash: SimDashboard) -> None:

@@ -37,10 +37,10 @@ class Seen:
                 pilot,
                 lambda: (
                     (
-                        bool(app.state.entries)
+                        bool(app.watchlist.entries)
                         and all(
-                            (s := app.state.snapshots.get(k)) is not None and s.job is not None
-                            for k in app.state.entries
+                            (s := app.watchlist.snapshots.get(k)) is not None and s.job is not None
+                            for k in app.watchlist.entries
                         )
                     )
                     or app.poller is None
@@ -48,9 +48,9 @@ class Seen:
                 "the first snapshots",
             )
             await pilot.pause()
-            self.entries = list(app.state.entries.values())
-            self.header = shown(app.header)
-            self.tree_labels = [node.label.plain for node in app.job_tree.root.children]
+            self.entries = list(app.watchlist.entries.values())
+            self.header = shown(app.dashboard.header)
+            self.tree_labels = [node.label.plain for node in app.dashboard.job_tree.root.children]
             await pilot.press("q")
         return app.return_code or 0
 
@@ -126,7 +126,7 @@ def test_demo_runs_on_its_own_simulator_and_leaves_nothing(
     labels = [entry.label for entry in seen.entries]
     assert labels == ["web tier x20", "stop workers", "delete old workers", "bastion", "db restore"]
     assert "demo · simulator http://127.0.0.1:" in seen.header
-    port = int(seen.app.endpoint.rsplit(":", 1)[1])  # type: ignore[union-attr]
+    port = int(seen.app.context.endpoint.rsplit(":", 1)[1])  # type: ignore[union-attr]
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), 2):
         pass
     assert made and not made[0].exists() and not made[0].parent.exists()

@@ -16,7 +16,7 @@ from jobdash.tui.app import JobDashApp
 from jobdash.tui.keys import COMMANDS
 from jobdash.tui.render import counts_text
 from jobdash.tui.render_details import job_details, sub_job_details
-from jobdash.tui.state import SubJobNodeData
+from jobdash.tui.view import SubJobRow
 from jobdash.watch import Snapshot, WatchEntry, WatchKey
 
 KEY = WatchKey(ENDPOINT, PROJECT, BATCH_ID)
@@ -86,7 +86,7 @@ def test_without_a_width_the_fields_are_a_folding_grid() -> None:
 
 
 def panel_lines(app: JobDashApp) -> list[str]:
-    body = app.details.body
+    body = app.dashboard.details.body
     assert isinstance(body, Static)
     return lines(body.content, body.size.width)  # type: ignore[arg-type]
 
@@ -98,13 +98,14 @@ async def test_failed_sub_job_ids_are_whole_in_the_panel(
     async with still_app.run_test(size=size) as pilot:
         await pilot.press("n")
         await pilot.pause()
-        selected = still_app.job_tree.selected
-        assert isinstance(selected, SubJobNodeData)
+        selected = still_app.dashboard.job_tree.selected
+        sub = still_app.dashboard.job_tree.sub_job(selected)
+        assert isinstance(selected, SubJobRow)
         shown = panel_lines(still_app)
-        assert whole_on_a_line(selected.sub.job_id, shown), "\n".join(shown)
+        assert whole_on_a_line(sub.job_id, shown), "\n".join(shown)
         assert whole_on_a_line(BATCH_ID, shown), "\n".join(shown)
         if size[0] >= 100:
-            assert whole_on_a_line(selected.sub.server_id, shown), "\n".join(shown)  # type: ignore[arg-type]
+            assert whole_on_a_line(sub.server_id, shown), "\n".join(shown)  # type: ignore[arg-type]
 
 
 async def test_the_panel_relays_its_fields_when_the_terminal_is_resized(
@@ -113,18 +114,19 @@ async def test_the_panel_relays_its_fields_when_the_terminal_is_resized(
     async with still_app.run_test(size=(200, 40)) as pilot:
         await pilot.press("n")
         await pilot.pause()
-        selected = still_app.job_tree.selected
-        assert isinstance(selected, SubJobNodeData)
+        selected = still_app.dashboard.job_tree.selected
+        sub = still_app.dashboard.job_tree.sub_job(selected)
+        assert isinstance(selected, SubJobRow)
         await pilot.resize_terminal(100, 40)
         await pilot.pause()
         shown = panel_lines(still_app)
-        assert whole_on_a_line(selected.sub.server_id, shown), "\n".join(shown)  # type: ignore[arg-type]
+        assert whole_on_a_line(sub.server_id, shown), "\n".join(shown)  # type: ignore[arg-type]
 
 
 async def test_header_counts_keep_their_words_when_they_fit(still_app: JobDashApp) -> None:
     async with still_app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        header = lines(still_app.header.content, still_app.header.size.width)  # type: ignore[arg-type]
+        header = lines(still_app.dashboard.header.content, still_app.dashboard.header.size.width)  # type: ignore[arg-type]
         assert "running" in header[1], header
 
 
@@ -141,9 +143,10 @@ async def test_the_dashboard_explains_error_codes_from_the_catalogue(
     async with still_app.run_test(size=(120, 40)) as pilot:
         await pilot.press("n")
         await pilot.pause()
-        selected = still_app.job_tree.selected
-        assert isinstance(selected, SubJobNodeData)
-        info = lookup(selected.sub.error_code)
+        selected = still_app.dashboard.job_tree.selected
+        sub = still_app.dashboard.job_tree.sub_job(selected)
+        assert isinstance(selected, SubJobRow)
+        info = lookup(sub.error_code)
         assert info is not None
         shown = " ".join(" ".join(panel_lines(still_app)).split())
         assert f"Error code {info.code}" in shown
@@ -157,7 +160,7 @@ async def test_the_footer_fits_every_shown_key(
     shown_keys = [c for c in COMMANDS if c.show]
     async with still_app.run_test(size=(width, 24)) as pilot:
         await pilot.pause()
-        footer = still_app.footer
+        footer = still_app.dashboard.footer
         assert footer.show_command_palette is palette_hint
         assert len(footer.children) == len(shown_keys) + palette_hint
         assert footer.virtual_size.width <= footer.size.width

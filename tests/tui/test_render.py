@@ -22,7 +22,7 @@ from tui_sample import (
 
 from jobdash.api.model import parse_job
 from jobdash.catalog import lookup
-from jobdash.tui.palette import DEFAULT_PALETTE, Palette, Role, status_role
+from jobdash.statuses import DEFAULT_PALETTE, Palette, Role, status_role
 from jobdash.tui.render import (
     counts_text,
     job_label,

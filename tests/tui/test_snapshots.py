@@ -36,8 +36,8 @@ def test_failed_sub_job_details(still_app: JobDashApp, snap_compare: Any) -> Non
 async def _select_stop_job(pilot: Pilot[Any]) -> None:
     app = pilot.app
     assert isinstance(app, JobDashApp)
-    node = next(n for n in app.job_tree.root.children if n.data.key.job_id == STOP_ID)  # type: ignore[union-attr]
-    app.job_tree.go_to(node)
+    node = next(n for n in app.dashboard.job_tree.root.children if n.data.key.job_id == STOP_ID)  # type: ignore[union-attr]
+    app.dashboard.job_tree.go_to(node.data)  # type: ignore[arg-type]
     await pilot.pause()
 
 

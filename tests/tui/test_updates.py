@@ -19,14 +19,15 @@ from tui_sample import BATCH_ID, FROZEN, MARKUP_REASON, STOP_ID
 from jobdash.simulator import Simulator, SimulatorConfig
 from jobdash.store import Store
 from jobdash.tui.app import JobDashApp
-from jobdash.tui.state import SubJobNodeData
+from jobdash.tui.context import DashboardContext
 from jobdash.tui.still import StillPoller
+from jobdash.tui.view import SubJobRow
 from jobdash.tui.widgets.job_tree import JobTree
 from jobdash.watch import WatchKey
 
 
 def snapshot_job(app: JobDashApp, key: WatchKey) -> Any:
-    snapshot = app.state.snapshots.get(key)
+    snapshot = app.watchlist.snapshots.get(key)
     return snapshot.job if snapshot is not None else None
 
 
@@ -60,7 +61,7 @@ async def test_updates_keep_cursor_scroll_and_expansion(
     sim.advance(5)
     app = dash.app()
     async with app.run_test(size=(100, 16)) as pilot:
-        tree = app.job_tree
+        tree = app.dashboard.job_tree
 
         def both_shown() -> bool:
             nodes = [tree.job_node(batch), tree.job_node(slow)]
@@ -73,7 +74,7 @@ async def test_updates_keep_cursor_scroll_and_expansion(
         slow_node.collapse()
         await pilot.press(*["down"] * 14)
         cursor = tree.cursor_node
-        assert isinstance(cursor.data, SubJobNodeData)  # type: ignore[union-attr]
+        assert isinstance(cursor.data, SubJobRow)  # type: ignore[union-attr]
         cursor_sub = cursor.data.sub_key  # type: ignore[union-attr]
         scroll_y = tree.scroll_offset.y
         assert scroll_y > 0
@@ -169,11 +170,11 @@ async def test_markup_and_escapes_from_the_api_are_shown_literally(dash: SimDash
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: snapshot_job(app, key) is not None, "the snapshot")
         await pilot.press("n")
-        details = shown(app.details.body)
+        details = shown(app.dashboard.details.body)
         assert "[bold red]boom[/] \\x1b[2J" in details
         assert "[red]createSingleServer[/red]" in details
         assert "[link=x]srv[/link]" in details and "\\x07" in details
-        node = app.job_tree.cursor_node
+        node = app.dashboard.job_tree.cursor_node
         assert node is not None and "[red]createSingleServer[/red]" in node.label.plain
         assert all(span.style != "red" for span in node.label.spans)
         screen = html.unescape(app.export_screenshot()).replace("\xa0", " ")
@@ -190,14 +191,14 @@ async def test_fetch_errors_show_in_the_node_and_keep_the_snapshot(dash: SimDash
         dash.sim.inject("server_error", job_id=key.job_id, status=503, count=1)
         await pilot.press("r")
         await wait_until(
-            pilot, lambda: app.state.snapshots[key].error_kind == "server", "the failed fetch"
+            pilot, lambda: app.watchlist.snapshots[key].error_kind == "server", "the failed fetch"
         )
-        node = app.job_tree.job_node(key)
+        node = app.dashboard.job_tree.job_node(key)
         assert node is not None
         assert node.label.plain.startswith("✓ createServer")
         assert "! server: server error (HTTP 503)" in node.label.plain
-        assert "Last fetch failed (server)" in shown(app.details.body)
-        assert "1 unreachable" not in shown(app.header)  # it still has a job to show
+        assert "Last fetch failed (server)" in shown(app.dashboard.details.body)
+        assert "1 unreachable" not in shown(app.dashboard.header)  # it still has a job to show
 
 
 @pytest.fixture
@@ -218,12 +219,12 @@ async def test_a_purged_job_says_expired_not_error(purging_sim: Simulator, store
             await wait_until(pilot, lambda: is_finished(app, key), "the final snapshot")
             purging_sim.advance(600)
             await pilot.press("r")
-            await wait_until(pilot, lambda: app.state.snapshots[key].expired, "expiry")
-            label = app.job_tree.job_node(key).label.plain  # type: ignore[union-attr]
+            await wait_until(pilot, lambda: app.watchlist.snapshots[key].expired, "expiry")
+            label = app.dashboard.job_tree.job_node(key).label.plain  # type: ignore[union-attr]
             assert label.startswith("✓ createServer") and label.endswith("expired")
             assert "error" not in label and "not_found" not in label
-            assert "1 expired" in shown(app.header)
-            assert "Expired" in shown(app.details.body)
+            assert "1 expired" in shown(app.dashboard.header)
+            assert "Expired" in shown(app.dashboard.details.body)
 
 
 async def test_bad_credentials_are_reported_once_in_the_header(
@@ -239,14 +240,14 @@ async def test_bad_credentials_are_reported_once_in_the_header(
             await wait_until(
                 pilot,
                 lambda: all(
-                    k in app.state.snapshots and app.state.snapshots[k].error_kind
+                    k in app.watchlist.snapshots and app.watchlist.snapshots[k].error_kind
                     for k in (first, second)
                 ),
                 "both fetches to fail",
             )
             await pilot.press("R")
             await pilot.pause(0.2)
-            header = shown(app.header)
+            header = shown(app.dashboard.header)
             assert "⚠ not authorized" in header
             alerts = [n for n in toasts if n.title == "Check the credentials"]
             assert len(alerts) == 1
@@ -254,7 +255,7 @@ async def test_bad_credentials_are_reported_once_in_the_header(
 
 def header_words(app: JobDashApp) -> str:
     """The header's text with line wrapping undone."""
-    return " ".join(shown(app.header).split())
+    return " ".join(shown(app.dashboard.header).split())
 
 
 async def test_a_locked_store_shows_in_the_header_and_polling_goes_on(
@@ -299,7 +300,11 @@ class BrokenPoller(StillPoller):
 
 
 async def test_a_failing_worker_is_reported_and_the_app_keeps_going(sample_store: Store) -> None:
-    app = JobDashApp(sample_store, poller_factory=lambda _u: BrokenPoller(), clock=lambda: FROZEN)
+    app = JobDashApp(
+        DashboardContext(
+            store=sample_store, poller_factory=lambda _u: BrokenPoller(), clock=lambda: FROZEN
+        )
+    )
     toasts = record_toasts(app)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(
@@ -308,8 +313,11 @@ async def test_a_failing_worker_is_reported_and_the_app_keeps_going(sample_store
             "the worker error to be reported",
         )
         await pilot.press("f")
-        assert app.is_running and app.state.filter.failed_only
-        assert [n.data.key.job_id for n in app.job_tree.root.children][:2] == [BATCH_ID, STOP_ID]  # type: ignore[union-attr]
+        assert app.is_running and app.dashboard.filter.failed_only
+        assert [n.data.key.job_id for n in app.dashboard.job_tree.root.children][:2] == [
+            BATCH_ID,
+            STOP_ID,
+        ]  # type: ignore[union-attr]
 
 
 async def test_stored_snapshots_show_at_once_and_times_tick_without_fetching(
@@ -317,22 +325,24 @@ async def test_stored_snapshots_show_at_once_and_times_tick_without_fetching(
 ) -> None:
     now = [FROZEN]
     poller = StillPoller()
-    app = JobDashApp(sample_store, poller_factory=lambda _u: poller, clock=lambda: now[0])
+    app = JobDashApp(
+        DashboardContext(store=sample_store, poller_factory=lambda _u: poller, clock=lambda: now[0])
+    )
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        batch = app.job_tree.root.children[0]
+        batch = app.dashboard.job_tree.root.children[0]
         assert "14/20  ✓12 ✗2 12m00s «web tier»" in batch.label.plain
-        assert "refreshed 4s ago" in shown(app.header)
+        assert "refreshed 4s ago" in shown(app.dashboard.header)
         now[0] = FROZEN.replace(second=5)
         await wait_until(pilot, lambda: "12m05s" in batch.label.plain, "the clock tick")
-        assert "refreshed 9s ago" in shown(app.header)
+        assert "refreshed 9s ago" in shown(app.dashboard.header)
         assert poller.refreshed == []
 
 
 async def test_theme_change_recolours_statuses(still_app: JobDashApp) -> None:
     async with still_app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        stop = still_app.job_tree.root.children[1]
+        stop = still_app.dashboard.job_tree.root.children[1]
 
         def icon_colour() -> str | None:
             style = next(span.style for span in stop.label.spans if span.start == 0)
@@ -354,7 +364,7 @@ async def test_entries_from_another_process_appear_and_disappear(
         app = dash.app()
         toasts = record_toasts(app)
         async with app.run_test(size=SIZE) as pilot:
-            assert not app.job_tree.root.children
+            assert not app.dashboard.job_tree.root.children
 
             async def jobdash(*args: str) -> None:
                 process = await asyncio.create_subprocess_exec(
@@ -374,11 +384,13 @@ async def test_entries_from_another_process_appear_and_disappear(
             await wait_until(
                 pilot, lambda: snapshot_job(app, key) is not None, "the added job to be fetched"
             )
-            node = app.job_tree.job_node(key)
+            node = app.dashboard.job_tree.job_node(key)
             assert node is not None and "«from elsewhere»" in node.label.plain
             await jobdash("rm", job_id)
-            await wait_until(pilot, lambda: app.job_tree.job_node(key) is None, "the removal")
-            assert key not in app.state.entries
+            await wait_until(
+                pilot, lambda: app.dashboard.job_tree.job_node(key) is None, "the removal"
+            )
+            assert key not in app.watchlist.entries
             told = [t.message for t in toasts if t.title == "Watchlist"]
             assert told == [
                 "Changed by another jobdash: 1 added.",
@@ -419,9 +431,11 @@ async def test_throttling_shows_in_the_header_with_its_back_off(dash: SimDashboa
         await wait_until(pilot, lambda: snapshot_job(app, key) is not None, "the snapshot")
         dash.sim.inject("throttle", count=None, retry_after=120)
         await pilot.press("r")
-        await wait_until(pilot, lambda: "throttled" in shown(app.header), "the throttled state")
+        await wait_until(
+            pilot, lambda: "throttled" in shown(app.dashboard.header), "the throttled state"
+        )
         assert re.search(
-            r"⚠ throttled ×\d+ since \d\d:\d\d:\d\d, backing off 1m", shown(app.header)
+            r"⚠ throttled ×\d+ since \d\d:\d\d:\d\d, backing off 1m", shown(app.dashboard.header)
         )
         assert snapshot_job(app, key) is not None  # the last snapshot stays
         dash.sim.clear_faults()

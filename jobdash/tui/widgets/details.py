@@ -11,9 +11,11 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from jobdash.api.model import SubJob
 from jobdash.tui.render_details import Lookup, job_details, raw_json, sub_job_details
-from jobdash.tui.state import DashboardState, JobNodeData, NodeData, SubJobNodeData
+from jobdash.tui.view import Row, SubJobRow
 from jobdash.tui.widgets.themed import STATUS_COMPONENTS, theme_palette
+from jobdash.watchlist import Watchlist
 
 EMPTY_HINT = "Select a job on the left.\n\nPress a to add job ids, ? for help."
 NO_JOBS_HINT = (
@@ -32,16 +34,22 @@ SCROLLBAR_WIDTH = 1
 
 
 class DetailsPanel(VerticalScroll):
-    """Shows what `show` is given; it never fetches anything."""
+    """Shows the row it is given, read from the watchlist; it never fetches anything."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = set(STATUS_COMPONENTS)
 
-    def __init__(self, *, lookup: Lookup | None = None, id: str | None = None) -> None:
+    def __init__(
+        self, watchlist: Watchlist, *, lookup: Lookup | None = None, id: str | None = None
+    ) -> None:
         super().__init__(id=id)
+        self.watchlist = watchlist
         self.lookup = lookup
         self.raw = False
-        self._shown: NodeData | None = None
-        self._last: tuple[DashboardState, datetime] | None = None
+        self._shown: Row | None = None
+        self._sub: SubJob | None = None
+        #: Why nothing is selected, when nothing is.
+        self._empty_hint = EMPTY_HINT
+        self._now: datetime | None = None
         self._width: int | None = None
         self.body = Static(Text(EMPTY_HINT), id="details-body")
 
@@ -49,17 +57,30 @@ class DetailsPanel(VerticalScroll):
         yield self.body
 
     @property
-    def shown(self) -> NodeData | None:
+    def shown(self) -> Row | None:
         return self._shown
 
-    def show(self, data: NodeData | None, state: DashboardState, now: datetime) -> None:
-        """Render `data` (a job or sub-job node's data); None shows a hint."""
-        self._shown = data
-        self._last = (state, now)
+    def show(
+        self,
+        row: Row | None,
+        now: datetime,
+        *,
+        sub: SubJob | None = None,
+        filtered_out: bool = False,
+    ) -> None:
+        """Render `row` (`sub` is the sub-job of a sub-job row); None shows a hint."""
+        self._shown = row
+        self._sub = sub
+        self._now = now
+        if row is None:
+            if not self.watchlist.entries:
+                self._empty_hint = NO_JOBS_HINT
+            else:
+                self._empty_hint = FILTERED_OUT_HINT if filtered_out else EMPTY_HINT
         # Raw JSON stays on for every selection until j again: the title says so.
         self.border_title = RAW_TITLE if self.raw else TITLE
         self._width = self._text_width()
-        self.body.update(self._content_for(data, state, now))
+        self.body.update(self._content())
 
     def _text_width(self) -> int | None:
         """Columns the content may use; None before the first layout."""
@@ -67,31 +88,27 @@ class DetailsPanel(VerticalScroll):
         return width if width > 0 else None
 
     def on_resize(self) -> None:
-        if self._last is not None and self._text_width() != self._width:
-            self.show(self._shown, *self._last)
+        if self._now is not None and self._text_width() != self._width:
+            self._width = self._text_width()
+            self.body.update(self._content())
 
-    def _content_for(
-        self, data: NodeData | None, state: DashboardState, now: datetime
-    ) -> RenderableType:
+    def _content(self) -> RenderableType:
         palette = theme_palette(self)
-        if data is None:
-            if not state.entries:
-                hint = NO_JOBS_HINT
-            elif state.filter.active and not state.visible():
-                hint = FILTERED_OUT_HINT
-            else:
-                hint = EMPTY_HINT
-            return Text(hint, style=palette.muted)
-        # The entry may have been relabelled since the node was drawn: use the current one.
-        entry = state.entries.get(data.key, data.entry)
-        if isinstance(data, SubJobNodeData):
+        row, now = self._shown, self._now
+        if row is None or now is None:
+            return Text(self._empty_hint, style=palette.muted)
+        entry = self.watchlist.entries.get(row.key)
+        if entry is None:
+            return Text(EMPTY_HINT, style=palette.muted)
+        if isinstance(row, SubJobRow):
+            if self._sub is None:
+                return Text(EMPTY_HINT, style=palette.muted)
             if self.raw:
-                return raw_json(data.sub.raw)
+                return raw_json(self._sub.raw)
             return sub_job_details(
-                entry, data.sub, now, lookup=self.lookup, palette=palette, width=self._width
+                entry, self._sub, now, lookup=self.lookup, palette=palette, width=self._width
             )
-        assert isinstance(data, JobNodeData)
-        snapshot = state.snapshots.get(data.key, data.snapshot)
+        snapshot = self.watchlist.snapshots.get(row.key)
         if self.raw:
             return raw_json(snapshot.job.raw if snapshot and snapshot.job else None)
         return job_details(

@@ -12,9 +12,9 @@ from textual.widgets import Static
 
 from jobdash.textsafe import one_line
 from jobdash.tui.render import connection_text, counts_text, poller_text
-from jobdash.tui.state import DashboardState
 from jobdash.tui.widgets.themed import STATUS_COMPONENTS, theme_palette
 from jobdash.watch import EndpointState
+from jobdash.watchlist import Watchlist
 
 
 class DashHeader(Static):
@@ -28,7 +28,7 @@ class DashHeader(Static):
 
     def show(
         self,
-        state: DashboardState,
+        watchlist: Watchlist,
         *,
         polling: bool = True,
         paused: bool,
@@ -46,14 +46,14 @@ class DashHeader(Static):
                 polling=polling,
                 paused=paused,
                 endpoints=endpoints,
-                last_refresh=state.last_refresh,
+                last_refresh=watchlist.last_refresh,
                 now=now,
                 palette=palette,
             ),
         )
-        counts = counts_text(state.counts(), palette, width=self.size.width or None)
+        counts = counts_text(watchlist.counts, palette, width=self.size.width or None)
         lines: list[Table | Text] = [top, counts]
-        problem = self.alert or state.config_problem()
+        problem = self.alert or watchlist.config_problem()
         if not problem and store_problem:
             problem = f"updates kept in memory, the store will be retried: {store_problem}"
         if problem:

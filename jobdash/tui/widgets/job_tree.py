@@ -1,13 +1,21 @@
-"""The job tree: one node per watched job, its sub-jobs as children.
+"""The job tree: one row per watched job, its sub-jobs as children.
 
-`sync` reconciles the tree with the dashboard state in place, keyed by job id and
-sub-job id: labels and data change, nodes are added and removed, nothing is rebuilt,
-so the cursor, the scroll position and what is expanded all stay where they were.
+Rows hold keys only (`JobRow`, `SubJobRow`); labels are drawn from the watchlist. The
+tree changes in place, keyed by job and sub-job key, so the cursor, the scroll position
+and what is expanded all stay where they were, and the cost of a change is the rows it
+touches:
+
+- `show_jobs` reconciles the job rows with the filter's result (filter, sort or the set of
+  entries changed);
+- `update_job` relabels one job's row and, when it is expanded, the sub-job rows whose
+  sub-job changed;
+- sub-job rows exist only while their job is expanded;
+- `tick` relabels the running rows that are on screen.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import ClassVar
 
@@ -16,45 +24,78 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from jobdash.tui.palette import Palette
+from jobdash.api.ids import keyed_sub_jobs
+from jobdash.api.model import SubJob
+from jobdash.statuses import Palette
 from jobdash.tui.render import job_label, sub_job_label
-from jobdash.tui.state import (
-    DashboardState,
-    JobNodeData,
-    NodeData,
-    SubJobNodeData,
-    VisibleJob,
+from jobdash.tui.view import (
+    Filter,
+    JobRow,
+    Row,
+    SubJobRow,
     finished_ok,
     has_failures,
-    keyed_sub_jobs,
+    visible_sub_jobs,
 )
 from jobdash.tui.widgets.themed import STATUS_COMPONENTS, theme_palette
 from jobdash.watch import WatchKey
+from jobdash.watchlist import Watchlist
 
-JobTreeNode = TreeNode[NodeData]
+JobTreeNode = TreeNode[Row]
+
+#: Jobs expand by themselves (when added, when they first fail) only while the sub-job
+#: rows expanded in all stay below this; a 500-server batch is opened by hand (enter, n).
+AUTO_EXPAND_ROWS = 300
 
 
-class JobTree(Tree[NodeData]):
-    """Watched jobs and their sub-jobs. Renders only; the app feeds it state."""
+def _sub_signature(sub: SubJob) -> tuple[object, ...]:
+    """What a sub-job's label shows, apart from the running time (the tick moves that)."""
+    return (sub.status, sub.begin_time, sub.end_time, sub.error_code, sub.resource_id, sub.job_type)
+
+
+class JobTree(Tree[Row]):
+    """Watched jobs and their sub-jobs. Renders from the watchlist; never fetches."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = set(STATUS_COMPONENTS)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Expand/collapse", show=False),
     ]
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        watchlist: Watchlist,
+        current_filter: Callable[[], Filter],
+        clock: Callable[[], datetime],
+        *,
+        id: str | None = None,
+    ) -> None:
         super().__init__("jobs", id=id)
         self.show_root = False
         self.guide_depth = 3
+        self.watchlist = watchlist
+        self._filter = current_filter
+        self._clock = clock
         self._job_nodes: dict[WatchKey, JobTreeNode] = {}
+        #: Sub-job rows of expanded jobs, and the signature each was drawn from.
         self._sub_nodes: dict[WatchKey, dict[str, JobTreeNode]] = {}
+        self._sub_drawn: dict[WatchKey, dict[str, tuple[object, ...]]] = {}
         #: Expansion of jobs hidden by a filter, restored when they come back.
         self._remembered: dict[WatchKey, bool] = {}
         #: Jobs already auto-expanded because they had failures (done once per job).
         self._failure_seen: set[WatchKey] = set()
+        #: Jobs whose first expansion has been decided (when they first had sub-jobs).
+        self._expansion_decided: set[WatchKey] = set()
+        #: Jobs opened only because a filter narrowed their sub-jobs.
+        self._filter_expanded: set[WatchKey] = set()
         #: Jobs already seen finished successfully (collapsed once when `collapse_done`).
         self._done_seen: set[WatchKey] = set()
         self.collapse_done = True
+        #: Where the cursor goes once the tree has laid out rows just added.
+        self._cursor_target: JobTreeNode | None = None
+        #: Rows relabelled since the tree was made: what an update cost.
+        self.relabelled = 0
+        #: The sub-jobs of the job last looked up, by key (the tick asks for many in a row).
+        self._sub_index: tuple[object, dict[str, SubJob]] | None = None
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -65,164 +106,313 @@ class JobTree(Tree[NodeData]):
         return self._sub_nodes.get(key, {}).get(sub_key)
 
     @property
-    def selected(self) -> NodeData | None:
-        node = self.cursor_node
+    def selected(self) -> Row | None:
+        node = self._cursor_target or self.cursor_node
         return node.data if node is not None else None
 
     def iter_nodes(self) -> Iterator[JobTreeNode]:
-        """Every job and sub-job node in display order, collapsed ones included."""
+        """Every job row and sub-job row in display order, collapsed jobs included."""
         for job_node in self.root.children:
             yield job_node
             yield from job_node.children
 
-    def next_failed(self, *, forward: bool = True) -> JobTreeNode | None:
-        """The next (or previous) failed sub-job after the cursor, wrapping around.
+    @property
+    def shown_jobs(self) -> list[WatchKey]:
+        return [node.data.key for node in self.root.children if node.data is not None]
 
-        A failed job without sub-jobs counts as a failure of its own.
-        """
-        nodes = list(self.iter_nodes())
-        failed = [i for i, node in enumerate(nodes) if _is_failure(node)]
+    def rows_in_order(self) -> Iterator[tuple[Row, SubJob | None]]:
+        """Every row the filter shows, in display order, as if every job were expanded,
+        with the sub-job of each sub-job row."""
+        flt = self._filter()
+        for key in self.shown_jobs:
+            yield JobRow(key), None
+            entry = self.watchlist.entries.get(key)
+            if entry is None:
+                continue
+            subs = visible_sub_jobs(flt, entry, self.watchlist.snapshots.get(key)) or []
+            for sub_key, sub in subs:
+                yield SubJobRow(key, sub_key), sub
+
+    def sub_job(self, row: Row | None) -> SubJob | None:
+        """The sub-job a row stands for (None for a job row or one that has gone)."""
+        if not isinstance(row, SubJobRow):
+            return None
+        job = self.watchlist.job(row.key)
+        if job is None:
+            return None
+        cached = self._sub_index
+        if cached is None or cached[0] is not job:
+            cached = self._sub_index = (job, dict(keyed_sub_jobs(job)))
+        return cached[1].get(row.sub_key)
+
+    def next_failed(self, *, forward: bool = True) -> Row | None:
+        """The next (or previous) failure after the cursor, wrapping around: a failed
+        sub-job, or a failed job without sub-jobs."""
+        listed = list(self.rows_in_order())
+        rows = [row for row, _sub in listed]
+        failed = [i for i, (row, sub) in enumerate(listed) if self._is_failure(row, sub)]
         if not failed:
             return None
-        cursor = self.cursor_node
-        here = next((i for i, node in enumerate(nodes) if node is cursor), -1)
+        selected = self.selected
+        here = next((i for i, row in enumerate(rows) if row == selected), -1)
         if forward:
             after = [i for i in failed if i > here]
-            return nodes[after[0] if after else failed[0]]
+            return rows[after[0] if after else failed[0]]
         before = [i for i in failed if i < here] if here >= 0 else []
-        return nodes[before[-1] if before else failed[-1]]
+        return rows[before[-1] if before else failed[-1]]
 
-    def go_to(self, node: JobTreeNode) -> None:
-        """Put the cursor on `node`, expanding its job if needed, and scroll to it."""
-        parent = node.parent
-        if parent is not None and not parent.is_root and not parent.is_expanded:
-            parent.expand()
-        self._move_cursor_now(node)
+    def _is_failure(self, row: Row, sub: SubJob | None) -> bool:
+        if isinstance(row, SubJobRow):
+            return sub is not None and sub.failed
+        job = self.watchlist.job(row.key)
+        return job is not None and job.failed and not job.sub_jobs
+
+    def go_to(self, row: Row) -> None:
+        """Put the cursor on `row`, expanding its job if needed, and scroll to it."""
+        node = self._job_nodes.get(row.key)
+        if node is None:
+            return
+        if isinstance(row, SubJobRow):
+            if not node.is_expanded:
+                self._expand(node)
+            node = self._sub_nodes.get(row.key, {}).get(row.sub_key, node)
+        self._move_cursor_soon(node)
 
     # -- writing ---------------------------------------------------------------------------
 
-    def sync(self, state: DashboardState, now: datetime) -> None:
-        """Make the tree show `state.visible()`, changing only what differs."""
-        palette = theme_palette(self)
-        visible = state.visible()
-        wanted = {item.key for item in visible}
-        for key in [k for k in self._job_nodes if k not in wanted]:
+    def show_jobs(self, wanted: list[WatchKey]) -> None:
+        """Show exactly `wanted`, in that order: the filter, sort or entries changed."""
+        wanted_set = set(wanted)
+        for key in [k for k in self._job_nodes if k not in wanted_set]:
             self._remove_job(key)
-        for index, item in enumerate(visible):
-            self._sync_job(index, item, state, now, palette)
-        if self.cursor_line < 0 and self.root.children:
-            self.move_cursor(self.root.children[0])
-
-    def relabel(self, state: DashboardState, now: datetime, *, running_only: bool = False) -> None:
-        """Redraw labels (times tick, the theme changed) without touching the structure."""
         palette = theme_palette(self)
-        for node in self.iter_nodes():
-            data = node.data
-            if isinstance(data, JobNodeData):
-                job = data.snapshot.job if data.snapshot else None
-                if running_only and (job is None or job.end_time is not None):
-                    continue
-                entry = state.entries.get(data.entry.key, data.entry)
-                label = job_label(
-                    entry, data.snapshot, now, palette, short_id=state.short_id(data.key)
-                )
-                self._set_label(node, label)
-            elif isinstance(data, SubJobNodeData):
-                if running_only and data.sub.end_time is not None:
-                    continue
-                self._set_label(node, sub_job_label(data.sub, now, palette))
+        now = self._clock()
+        existing = [node.data.key for node in self.root.children if node.data is not None]
+        if existing == wanted:
+            for key in wanted:  # the filter may show other sub-jobs of the same jobs
+                self._sync_subs(self._job_nodes[key], palette, now)
+        else:
+            for index, key in enumerate(wanted):
+                node = self._job_nodes.get(key)
+                if node is None:
+                    self._add_job(index, key, palette, now)
+                else:
+                    self._sync_subs(node, palette, now)
+        self._follow_filter(wanted)
+        if self.cursor_line < 0 and self.root.children and self._cursor_target is None:
+            self._move_cursor_soon(self.root.children[0])
+
+    def _follow_filter(self, shown: list[WatchKey]) -> None:
+        """Open the jobs whose sub-jobs the filter narrows, so the matches show; close them
+        again once no filter is active."""
+        flt = self._filter()
+        if not flt.active:
+            for key in self._filter_expanded:
+                node = self._job_nodes.get(key)
+                if node is not None and node.is_expanded:
+                    self._collapse_job(node)
+            self._filter_expanded.clear()
+            return
+        for key in shown:
+            node = self._job_nodes[key]
+            job = self.watchlist.job(key)
+            if node.is_expanded or job is None or not job.sub_jobs:
+                continue
+            subs = visible_sub_jobs(
+                flt, self.watchlist.entries[key], self.watchlist.snapshots.get(key)
+            )
+            if subs and len(subs) < len(job.sub_jobs):
+                self._expand(node)
+                self._filter_expanded.add(key)
+
+    def update_job(self, key: WatchKey) -> None:
+        """Redraw one job after an update: its row, and its changed sub-job rows."""
+        node = self._job_nodes.get(key)
+        if node is None:
+            return
+        palette = theme_palette(self)
+        now = self._clock()
+        self._set_label(node, self._job_label(key, palette, now))
+        job = self.watchlist.job(key)
+        node.allow_expand = bool(job is not None and job.sub_jobs)
+        if key not in self._expansion_decided:
+            self._first_expansion(node, key)
+        else:
+            self._sync_subs(node, palette, now)
+            self._apply_policy(node, key)
+
+    def relabel_all(self) -> None:
+        """Every row again (the theme changed)."""
+        palette = theme_palette(self)
+        now = self._clock()
+        for key, node in self._job_nodes.items():
+            self._set_label(node, self._job_label(key, palette, now))
+            self._sub_drawn[key] = {}
+            self._sync_subs(node, palette, now)
+
+    def tick(self) -> None:
+        """Move the running times of the rows on screen (once a second)."""
+        palette = theme_palette(self)
+        now = self._clock()
+        top = self.scroll_offset.y
+        for line in range(top, top + self.size.height):
+            node = self.get_node_at_line(line)
+            if node is None:
+                break
+            row = node.data
+            if isinstance(row, JobRow):
+                job = self.watchlist.job(row.key)
+                if job is not None and job.end_time is None:
+                    self._set_label(node, self._job_label(row.key, palette, now))
+            elif isinstance(row, SubJobRow):
+                sub = self.sub_job(row)
+                if sub is not None and sub.end_time is None:
+                    self._set_label(node, sub_job_label(sub, now, palette))
 
     def set_collapse_done(self, collapse: bool) -> None:
         """Collapse (or expand again) every job that finished without failures."""
         self.collapse_done = collapse
         for key, node in self._job_nodes.items():
-            data = node.data
-            if isinstance(data, JobNodeData) and finished_ok(data.job) and node.allow_expand:
+            if finished_ok(self.watchlist.job(key)) and node.allow_expand:
                 if collapse:
                     self._collapse_job(node)
                 else:
-                    node.expand()
+                    self._expand(node)
                 self._done_seen.add(key)
+
+    def expanded(self, node: JobTreeNode) -> None:
+        """The user expanded a job: make its sub-job rows."""
+        if isinstance(node.data, JobRow):
+            self._sync_subs(node, theme_palette(self), self._clock())
+
+    def collapsed(self, node: JobTreeNode) -> None:
+        """The user collapsed a job: its sub-job rows go until it is expanded again."""
+        if isinstance(node.data, JobRow) and not node.is_expanded:
+            self._drop_subs(node)
+
+    def _move_to_target(self, attempts: int = 20) -> None:
+        """Move the cursor to the row waiting for it once the tree has given that row a line
+        number, which happens when the tree is next drawn."""
+        target = self._cursor_target
+        if target is None:
+            return
+        if not self._is_attached(target):
+            self._cursor_target = None
+        elif target.line >= 0 or attempts <= 0:
+            self._cursor_target = None
+            self.move_cursor(target)
+        else:
+            self.call_after_refresh(self._move_to_target, attempts - 1)
 
     # -- internals -------------------------------------------------------------------------
 
-    def _sync_job(
-        self,
-        index: int,
-        item: VisibleJob,
-        state: DashboardState,
-        now: datetime,
-        palette: Palette,
-    ) -> None:
-        key = item.key
-        entry = state.entries[key]
-        snapshot = state.snapshots.get(key)
-        data = JobNodeData(entry, snapshot)
-        label = job_label(entry, snapshot, now, palette, short_id=state.short_id(key))
-        node = self._job_nodes.get(key)
-        if node is None:
-            node = self.root.add(label, data, before=index, expand=self._initial_expand(data))
-            self._job_nodes[key] = node
-            self._sub_nodes[key] = {}
-        else:
-            node.data = data
-            self._set_label(node, label)
-        self._sync_subs(node, item, data, now, palette)
-        node.allow_expand = bool(node.children)
-        self._apply_policy(node, data)
+    def _job_label(self, key: WatchKey, palette: Palette, now: datetime) -> Text:
+        return job_label(
+            self.watchlist.entries[key],
+            self.watchlist.snapshots.get(key),
+            now,
+            palette,
+            short_id=self.watchlist.short_id(key),
+        )
+
+    def _add_job(self, index: int, key: WatchKey, palette: Palette, now: datetime) -> None:
+        job = self.watchlist.job(key)
+        node = self.root.add(
+            self._job_label(key, palette, now), JobRow(key), before=index, expand=False
+        )
+        self._job_nodes[key] = node
+        node.allow_expand = bool(job is not None and job.sub_jobs)
+        self._first_expansion(node, key)
+
+    def _first_expansion(self, node: JobTreeNode, key: WatchKey) -> None:
+        """Open or leave closed a job once it first has sub-jobs to show."""
+        if not node.allow_expand or key in self._expansion_decided:
+            return
+        self._expansion_decided.add(key)
+        if self._initial_expand(key):
+            self._expand(node)
+
+    def _expand(self, node: JobTreeNode) -> None:
+        self._sync_subs(node, theme_palette(self), self._clock(), force=True)
+        node.expand()
 
     def _sync_subs(
-        self,
-        node: JobTreeNode,
-        item: VisibleJob,
-        data: JobNodeData,
-        now: datetime,
-        palette: Palette,
+        self, node: JobTreeNode, palette: Palette, now: datetime, *, force: bool = False
     ) -> None:
-        subs = dict(keyed_sub_jobs(data.job))
-        known = self._sub_nodes[item.key]
-        wanted = [sub_key for sub_key in item.sub_keys if sub_key in subs]
-        wanted_set = set(wanted)
-        for sub_key in [k for k in known if k not in wanted_set]:
+        """Make an expanded job's sub-job rows match the filter, relabelling changed ones."""
+        if not (node.is_expanded or force) or not isinstance(node.data, JobRow):
+            return
+        key = node.data.key
+        entry = self.watchlist.entries.get(key)
+        if entry is None:
+            return
+        subs = visible_sub_jobs(self._filter(), entry, self.watchlist.snapshots.get(key)) or []
+        known = self._sub_nodes.setdefault(key, {})
+        drawn = self._sub_drawn.setdefault(key, {})
+        wanted = {sub_key for sub_key, _ in subs}
+        for sub_key in [k for k in known if k not in wanted]:
+            drawn.pop(sub_key, None)
             self._remove_node(known.pop(sub_key))
-        for index, sub_key in enumerate(wanted):
-            sub = subs[sub_key]
-            sub_data = SubJobNodeData(data.entry, sub_key, sub)
-            label = sub_job_label(sub, now, palette)
+        for index, (sub_key, sub) in enumerate(subs):
+            signature = _sub_signature(sub)
             child = known.get(sub_key)
             if child is None:
-                known[sub_key] = node.add_leaf(label, sub_data, before=index)
-            else:
-                child.data = sub_data
-                self._set_label(child, label)
+                known[sub_key] = node.add_leaf(
+                    sub_job_label(sub, now, palette), SubJobRow(key, sub_key), before=index
+                )
+                drawn[sub_key] = signature
+            elif drawn.get(sub_key) != signature:
+                drawn[sub_key] = signature
+                self._set_label(child, sub_job_label(sub, now, palette))
 
-    def _initial_expand(self, data: JobNodeData) -> bool:
-        remembered = self._remembered.pop(data.key, None)
+    def _drop_subs(self, node: JobTreeNode) -> None:
+        if not isinstance(node.data, JobRow):
+            return
+        key = node.data.key
+        if self._sub_nodes.pop(key, None):
+            node.remove_children()
+        self._sub_drawn.pop(key, None)
+
+    def _expanded_rows(self) -> int:
+        return sum(len(nodes) for nodes in self._sub_nodes.values())
+
+    def _fits_budget(self, key: WatchKey) -> bool:
+        job = self.watchlist.job(key)
+        size = len(job.sub_jobs) if job is not None else 0
+        return self._expanded_rows() + size <= AUTO_EXPAND_ROWS
+
+    def _initial_expand(self, key: WatchKey) -> bool:
+        remembered = self._remembered.pop(key, None)
         if remembered is not None:
             return remembered
-        if has_failures(data.job):
-            self._failure_seen.add(data.key)
-            return True
-        if finished_ok(data.job):
-            self._done_seen.add(data.key)
-            return not self.collapse_done
-        return True
+        job = self.watchlist.job(key)
+        if has_failures(job):
+            self._failure_seen.add(key)
+            return self._fits_budget(key)
+        if finished_ok(job):
+            self._done_seen.add(key)
+            return not self.collapse_done and self._fits_budget(key)
+        return self._fits_budget(key)
 
-    def _apply_policy(self, node: JobTreeNode, data: JobNodeData) -> None:
+    def _apply_policy(self, node: JobTreeNode, key: WatchKey) -> None:
         """Expand a job when it first shows failures; collapse it when it first ends well."""
         if not node.allow_expand:
             return
-        if has_failures(data.job) and data.key not in self._failure_seen:
-            self._failure_seen.add(data.key)
-            node.expand()
-        elif finished_ok(data.job) and data.key not in self._done_seen:
-            self._done_seen.add(data.key)
+        job = self.watchlist.job(key)
+        if has_failures(job) and key not in self._failure_seen:
+            self._failure_seen.add(key)
+            if not node.is_expanded and self._fits_budget(key):
+                self._expand(node)
+        elif finished_ok(job) and key not in self._done_seen:
+            self._done_seen.add(key)
             if self.collapse_done:
                 self._collapse_job(node)
 
     def _remove_job(self, key: WatchKey) -> None:
         node = self._job_nodes.pop(key)
+        self._expansion_decided.discard(key)
         self._sub_nodes.pop(key, None)
+        self._sub_drawn.pop(key, None)
         self._remembered[key] = node.is_expanded
         self._remove_node(node)
 
@@ -231,39 +421,46 @@ class JobTree(Tree[NodeData]):
         target = None
         if self._cursor_within(node):
             target = node.next_sibling or node.previous_sibling or node.parent
+        if self._cursor_target is not None and self._is_within(self._cursor_target, node):
+            self._cursor_target = None
         node.remove()
         if target is not None and not target.is_root:
-            self._move_cursor_now(target)
+            self._move_cursor_soon(target)
 
     def _collapse_job(self, node: JobTreeNode) -> None:
         cursor_inside = self._cursor_within(node) and self.cursor_node is not node
         node.collapse()
+        self._drop_subs(node)
         if cursor_inside:
-            self._move_cursor_now(node)
+            self._move_cursor_soon(node)
 
     def _cursor_within(self, node: JobTreeNode) -> bool:
         cursor = self.cursor_node
-        while cursor is not None:
-            if cursor is node:
-                return True
-            cursor = cursor.parent
-        return False
-
-    def _move_cursor_now(self, node: JobTreeNode) -> None:
-        _ = self.last_line  # rebuilds the line index so `node.line` is current
-        self.move_cursor(node)
+        return cursor is not None and self._is_within(cursor, node)
 
     @staticmethod
-    def _set_label(node: JobTreeNode, label: Text) -> None:
+    def _is_within(inner: JobTreeNode, outer: JobTreeNode) -> bool:
+        current: JobTreeNode | None = inner
+        while current is not None:
+            if current is outer:
+                return True
+            current = current.parent
+        return False
+
+    def _is_attached(self, node: JobTreeNode) -> bool:
+        """Still in the tree: its job row is still shown, and it is still among its siblings."""
+        parent = node.parent
+        if parent is None:
+            return False
+        return node in parent.children and (parent.is_root or self._is_attached(parent))
+
+    def _move_cursor_soon(self, node: JobTreeNode) -> None:
+        """Move the cursor to `node` after the next refresh: rows just added (or shown by
+        an expansion) get their line numbers when the tree is drawn."""
+        self._cursor_target = node
+        self.call_after_refresh(self._move_to_target)
+
+    def _set_label(self, node: JobTreeNode, label: Text) -> None:
         if node.label != label:
+            self.relabelled += 1
             node.set_label(label)
-
-
-def _is_failure(node: JobTreeNode) -> bool:
-    data = node.data
-    if isinstance(data, SubJobNodeData):
-        return data.sub.failed
-    if isinstance(data, JobNodeData):
-        job = data.job
-        return job is not None and job.failed and not node.children
-    return False

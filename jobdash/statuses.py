@@ -1,18 +1,28 @@
-"""Colour roles for statuses, independent of Textual so the renderers stay pure.
+"""The status vocabulary shared by the headless output and the dashboard: the states a
+watched job is counted under, and the colour role of each status.
 
-The app fills a `Palette` from the theme (TCSS component classes that use `$success`,
+The dashboard fills a `Palette` from the theme (TCSS component classes that use `$success`,
 `$warning`, `$error`, `$text-muted`, `$accent`), so switching themes recolours everything.
-`DEFAULT_PALETTE` is only for rendering outside an app (tests, headless use).
+`DEFAULT_PALETTE` is for rendering outside an app: the headless commands and tests.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from rich.style import Style
 
 from jobdash.api.model import JobStatus
+
+if TYPE_CHECKING:
+    from jobdash.watch import Snapshot
+
+#: States a watched job is counted under besides its job status.
+WAITING = "waiting"
+EXPIRED = "expired"
+UNREACHABLE = "error"
 
 
 class Role(StrEnum):
@@ -38,7 +48,7 @@ class Palette:
 DEFAULT_PALETTE = Palette(
     success=Style(color="green"),
     warning=Style(color="yellow"),
-    error=Style(color="red"),
+    error=Style(color="red", bold=True),
     muted=Style(dim=True),
     accent=Style(color="cyan"),
 )
@@ -55,3 +65,14 @@ _STATUS_ROLES: dict[str, Role] = {
 def status_role(status: str | None) -> Role:
     """Undocumented statuses get the warning colour: something to look at, not an error."""
     return _STATUS_ROLES.get(status or "", Role.WARNING)
+
+
+def display_status(snapshot: Snapshot | None) -> str:
+    """The word a job is counted under: its status, or waiting / expired / error."""
+    if snapshot is None:
+        return WAITING
+    if snapshot.expired:
+        return EXPIRED
+    if snapshot.job is None:
+        return UNREACHABLE if snapshot.error_kind else WAITING
+    return snapshot.job.status

@@ -1,0 +1,440 @@
+"""The main screen: header, filter, job tree and details, and the keys that act on them.
+
+It draws from the watchlist and changes it only through the watchlist's methods (run as
+workers, so the store's thread is awaited, never the loop). Updates are coalesced per
+job: however many arrive before the screen draws, each job is redrawn once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import ClassVar
+
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Tree
+
+from jobdash.export import FORMATS, default_path, failed_items, write_export
+from jobdash.textsafe import one_line
+from jobdash.tui.context import DashboardContext
+from jobdash.tui.deps import PollerLike
+from jobdash.tui.keys import bindings
+from jobdash.tui.screens.add import AddJobsScreen, AddRequest
+from jobdash.tui.screens.confirm import ConfirmScreen
+from jobdash.tui.screens.export import ExportScreen
+from jobdash.tui.screens.help import HelpScreen
+from jobdash.tui.screens.label import LabelScreen
+from jobdash.tui.view import Filter, JobRow, SubJobRow, visible_jobs, visible_sub_jobs
+from jobdash.tui.widgets.details import DetailsPanel
+from jobdash.tui.widgets.filter_bar import FilterBar
+from jobdash.tui.widgets.header import DashHeader
+from jobdash.tui.widgets.job_tree import JobTree
+from jobdash.watch import WatchEntry, WatchKey
+from jobdash.watchlist import Watchlist
+
+
+class DashboardScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = bindings()
+    #: Narrower than this the footer drops the spaces around its keys to show more of them,
+    COMPACT_FOOTER_WIDTH = 110
+    #: and narrower than this it leaves out the palette hint (help lists ctrl+p) to fit them all.
+    PALETTE_HINT_WIDTH = 100
+
+    def __init__(self, watchlist: Watchlist, context: DashboardContext) -> None:
+        super().__init__()
+        self.watchlist = watchlist
+        self.context = context
+        self.clock = context.clock
+        self.poller: PollerLike | None = None
+        self.filter = Filter()
+        #: Jobs updated since the screen last drew them.
+        self._dirty: set[WatchKey] = set()
+        #: Where the last export was written (shown in a toast; kept for tests).
+        self.last_export = None
+        self.header = DashHeader(context.connection_description, id="header")
+        self.filter_input = FilterBar(id="filter")
+        self.job_tree = JobTree(watchlist, lambda: self.filter, self.clock, id="jobs")
+        self.details = DetailsPanel(watchlist, lookup=context.lookup, id="details")
+        self.footer = Footer(compact=True)
+
+    # -- layout ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield self.header
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield self.filter_input
+                yield self.job_tree
+            yield self.details
+        yield self.footer
+
+    def on_mount(self) -> None:
+        self.header.alert = self.context.alert
+        self.entries_changed()
+        self.job_tree.focus()
+        # Styles reach the widgets with the first frame: draw the labels again in the
+        # theme's colours then, and whenever the theme changes.
+        self.call_after_refresh(self.restyle)
+        self.app.theme_changed_signal.subscribe(
+            self, lambda _theme: self.call_after_refresh(self.restyle)
+        )
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.footer.compact = event.size.width < self.COMPACT_FOOTER_WIDTH
+        palette_hint = event.size.width >= self.PALETTE_HINT_WIDTH
+        if palette_hint != self.footer.show_command_palette:
+            self.footer.show_command_palette = palette_hint
+            self.footer.refresh(recompose=True)  # the footer does not redraw for this by itself
+
+    # -- drawing -------------------------------------------------------------------------
+
+    def entries_changed(self) -> None:
+        """The filter or the set of entries changed: reconcile every job row."""
+        self.job_tree.show_jobs(visible_jobs(self.filter, self.watchlist))
+        self.job_tree.border_title = self._tree_title()
+        self.refresh_details()
+        self.refresh_header()
+
+    def restyle(self) -> None:
+        self.job_tree.relabel_all()
+        self.refresh_details()
+        self.refresh_header()
+
+    def job_changed(self, key: WatchKey) -> None:
+        """One job has a new snapshot: redraw it with the next batch of updates."""
+        if not self._dirty:
+            self.call_later(self._draw_changes)
+        self._dirty.add(key)
+
+    def _draw_changes(self) -> None:
+        dirty, self._dirty = self._dirty, set()
+        if not dirty:
+            return
+        try:
+            self._draw_jobs(dirty)
+        except Exception as exc:  # one odd job must not take the dashboard down
+            self._report("Could not show an update", exc)
+
+    def _draw_jobs(self, dirty: set[WatchKey]) -> None:
+        if self.filter.active and any(
+            (self.job_tree.job_node(key) is not None) != self._passes(key) for key in dirty
+        ):
+            self.entries_changed()  # a job came into the filter's result or left it
+        for key in dirty:
+            self.job_tree.update_job(key)
+        self.refresh_header()
+        selected = self.job_tree.selected
+        if selected is not None and selected.key in dirty:
+            self.refresh_details()
+
+    def _passes(self, key: WatchKey) -> bool:
+        entry = self.watchlist.entries.get(key)
+        snapshot = self.watchlist.snapshots.get(key)
+        return entry is not None and visible_sub_jobs(self.filter, entry, snapshot) is not None
+
+    def _tree_title(self) -> str:
+        parts = []
+        if self.filter.failed_only:
+            parts.append("failed only")
+        if self.filter.text.strip():
+            parts.append(f"matching {one_line(self.filter.text.strip(), 30)!r}")
+        count = len(self.watchlist.entries)
+        if self.filter.active:
+            # How much the filter hides, so an empty tree is not mistaken for an empty list.
+            title = f"Jobs ({len(self.job_tree.shown_jobs)} of {count})"
+        else:
+            title = f"Jobs ({count})"
+        return f"{title} · {' · '.join(parts)}" if parts else title
+
+    def refresh_header(self) -> None:
+        poller = self.poller
+        self.header.show(
+            self.watchlist,
+            polling=poller is not None,
+            paused=poller.paused if poller is not None else False,
+            endpoints=poller.endpoint_states() if poller is not None else [],
+            store_problem=self.watchlist.store_problem,
+            now=self.clock(),
+        )
+
+    def refresh_details(self) -> None:
+        row = self.job_tree.selected
+        self.details.show(
+            row,
+            self.clock(),
+            sub=self.job_tree.sub_job(row),
+            filtered_out=self.filter.active and not self.job_tree.shown_jobs,
+        )
+
+    def tick(self) -> None:
+        """Once a second: running times and refresh ages move without any fetch."""
+        try:
+            self.job_tree.tick()
+            self.refresh_header()
+            row = self.details.shown
+            if isinstance(row, SubJobRow):
+                sub = self.job_tree.sub_job(row)
+                running = sub is not None and sub.end_time is None
+            else:
+                job = self.watchlist.job(row.key) if row is not None else None
+                running = job is not None and job.end_time is None
+            if running:
+                self.refresh_details()
+        except Exception as exc:  # a drawing bug must not take the dashboard down
+            self.app.report_error("Could not redraw", exc)  # type: ignore[attr-defined]
+
+    # -- tree and filter events ----------------------------------------------------------
+
+    @on(Tree.NodeHighlighted)
+    def _highlighted(self) -> None:
+        self.refresh_details()
+
+    @on(Tree.NodeExpanded)
+    def _expanded(self, event: Tree.NodeExpanded) -> None:
+        self.job_tree.expanded(event.node)  # type: ignore[arg-type]
+
+    @on(Tree.NodeCollapsed)
+    def _collapsed(self, event: Tree.NodeCollapsed) -> None:
+        self.job_tree.collapsed(event.node)  # type: ignore[arg-type]
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter = replace(self.filter, text=event.value)
+        self.entries_changed()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            self.filter_input.remove_class("-visible")
+        self.job_tree.focus()
+
+    @on(FilterBar.Cleared)
+    def _filter_cleared(self) -> None:
+        self.filter = replace(self.filter, text="")
+        self.entries_changed()
+        self.job_tree.focus()
+
+    # -- selection helpers ---------------------------------------------------------------
+
+    def _selected_key(self) -> WatchKey | None:
+        selected = self.job_tree.selected
+        if selected is None:
+            self._nothing_selected()
+            return None
+        return selected.key
+
+    def _nothing_selected(self) -> None:
+        if not self.watchlist.entries:
+            self.notify("No jobs watched yet: press a to add job ids.", severity="warning")
+        elif self.filter.active:
+            self.notify("No job matches the filter: f or / changes it.", severity="warning")
+        else:
+            self.notify("Select a job first.", severity="warning")
+
+    def _report(self, what: str, exc: BaseException) -> None:
+        self.app.report_error(what, exc)  # type: ignore[attr-defined]
+
+    # -- watchlist -----------------------------------------------------------------------
+
+    def action_add_jobs(self) -> None:
+        if not self.context.endpoint or not self.context.project_id:
+            self.notify(
+                "No endpoint and project are configured, so new ids cannot be resolved.",
+                severity="error",
+            )
+            return
+        watched = frozenset(key.job_id for key in self.watchlist.entries)
+        self.app.push_screen(AddJobsScreen(watched), self._add_requested)
+
+    def _add_requested(self, request: AddRequest | None) -> None:
+        if request is None or not request.ids:
+            return
+        endpoint, project = self.context.endpoint, self.context.project_id
+        assert endpoint and project
+        entries = [
+            WatchEntry(WatchKey(endpoint, project, job_id), request.label, self.context.profile)
+            for job_id in request.ids
+        ]
+        self.run_worker(self._add(entries, request), name="Adding to the watchlist")
+
+    async def _add(self, entries: list[WatchEntry], request: AddRequest) -> None:
+        added = await self.watchlist.add(entries)
+        self.entries_changed()
+        count = len(added.entries)
+        message = f"Added {count} job{'s' if count != 1 else ''}."
+        if added.duplicates:
+            message += f" {len(added.duplicates)} already watched."
+        if request.skipped:
+            message += f" Skipped {len(request.skipped)} invalid: " + "; ".join(
+                one_line(value, 24) for value, _reason in request.skipped[:3]
+            )
+        self.notify(message, title="Watchlist", markup=False)
+        if added.entries:
+            self.job_tree.go_to(JobRow(added.entries[0].key))
+
+    def action_remove_job(self) -> None:
+        key = self._selected_key()
+        if key is None:
+            return
+        entry = self.watchlist.entries.get(key)
+        question = Text("Stop watching job ")
+        question.append(key.job_id, style="bold")
+        if entry is not None and entry.label:
+            question.append(f" «{one_line(entry.label, 40)}»")
+        question.append("?\nIts last snapshot is removed from the watchlist too.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(self._remove(key), name="Removing from the watchlist")
+
+        self.app.push_screen(ConfirmScreen(question, yes="Remove"), answered)
+
+    async def _remove(self, key: WatchKey) -> None:
+        short = self.watchlist.short_id(key)
+        await self.watchlist.remove([key])
+        self.entries_changed()
+        self.notify(f"Removed {short} from the watchlist.", markup=False)
+
+    def action_set_label(self) -> None:
+        key = self._selected_key()
+        if key is None:
+            return
+        entry = self.watchlist.entries.get(key)
+
+        def chosen(label: str | None) -> None:
+            if label is not None:
+                self.run_worker(self._set_label(key, label), name="Saving the label")
+
+        self.app.push_screen(LabelScreen(key.job_id, entry.label if entry else None), chosen)
+
+    async def _set_label(self, key: WatchKey, label: str) -> None:
+        await self.watchlist.set_label(key, label or None)
+        self.job_tree.update_job(key)
+        self.refresh_details()
+
+    # -- polling -------------------------------------------------------------------------
+
+    def action_refresh_selected(self) -> None:
+        key = self._selected_key()
+        if key is None or self.poller is None:
+            return
+        self.poller.refresh(key)
+        self.notify(f"Refreshing {self.watchlist.short_id(key)}…", timeout=2, markup=False)
+
+    def action_refresh_all(self) -> None:
+        if self.poller is None:
+            return
+        self.poller.refresh(None)
+        count = len(self.watchlist.entries)
+        self.notify(f"Refreshing all {count} jobs…", timeout=2, markup=False)
+
+    def action_toggle_pause(self) -> None:
+        if self.poller is None:
+            return
+        if self.poller.paused:
+            self.poller.resume()
+            self.notify("Polling resumed.", timeout=2)
+        else:
+            self.poller.pause()
+            self.notify("Polling paused; r still refreshes.", timeout=3)
+        self.refresh_header()
+
+    # -- view ----------------------------------------------------------------------------
+
+    def action_toggle_failed_only(self) -> None:
+        self.filter = replace(self.filter, failed_only=not self.filter.failed_only)
+        self.entries_changed()
+
+    def action_filter(self) -> None:
+        self.filter_input.add_class("-visible")
+        self.filter_input.focus()
+
+    def action_toggle_raw(self) -> None:
+        self.details.raw = not self.details.raw
+        self.refresh_details()
+
+    def action_toggle_collapse_done(self) -> None:
+        collapse = not self.job_tree.collapse_done
+        self.job_tree.set_collapse_done(collapse)
+        self.notify(
+            "Finished jobs collapsed." if collapse else "Finished jobs expanded.", timeout=2
+        )
+
+    def action_next_failed(self) -> None:
+        self._go_failed(forward=True)
+
+    def action_previous_failed(self) -> None:
+        self._go_failed(forward=False)
+
+    def _go_failed(self, *, forward: bool) -> None:
+        row = self.job_tree.next_failed(forward=forward)
+        if row is None:
+            self.notify("No failed sub-jobs.", timeout=2)
+            return
+        self.job_tree.go_to(row)
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen())
+
+    # -- output --------------------------------------------------------------------------
+
+    def action_copy_id(self) -> None:
+        selected = self.job_tree.selected
+        if selected is None:
+            self._nothing_selected()
+            return
+        sub = self.job_tree.sub_job(selected)
+        if isinstance(selected, SubJobRow):
+            value = (sub.job_id or sub.resource_id) if sub is not None else None
+        else:
+            value = selected.key.job_id
+        if not value:
+            self.notify("This sub-job has no id.", severity="warning")
+            return
+        self.app.copy_to_clipboard(value)
+        # The copy travels as an OSC 52 sequence; whether it lands depends on the terminal,
+        # so the toast also shows the value to select by hand.
+        self.notify(
+            f"Sent to the clipboard: {one_line(value, 70)}\n"
+            "(terminals without OSC 52 support ignore this)",
+            title="Copy",
+            timeout=5,
+            markup=False,
+        )
+
+    def action_export_failed(self) -> None:
+        selected = self.job_tree.selected
+        if selected is None:
+            self._nothing_selected()
+            return
+        job = self.watchlist.job(selected.key)
+        if job is None or not failed_items(job):
+            self.notify("The selected job has no failed sub-jobs to export.", severity="warning")
+            return
+        now = self.clock()
+        paths = {fmt: default_path(job, fmt, now, self.context.export_dir) for fmt in FORMATS}
+        summary = Text(f"{len(failed_items(job))} failed sub-jobs of job ")
+        summary.append(selected.key.job_id, style="bold")
+
+        def chosen(choice: tuple | None) -> None:
+            if choice is None:
+                return
+            fmt, path = choice
+            try:
+                written = write_export(job, fmt, path)
+            except FileExistsError:
+                self.notify(
+                    f"{path} exists already; choose another name.", severity="error", markup=False
+                )
+                return
+            except (OSError, ValueError) as exc:
+                self._report("Could not write the export", exc)
+                return
+            self.last_export = written
+            self.notify(f"Wrote {written}", title="Exported", timeout=10, markup=False)
+
+        self.app.push_screen(ExportScreen(summary, paths), chosen)

@@ -1,0 +1,103 @@
+"""What the tree shows, without any UI: the filter, which jobs and sub-jobs pass it, and
+the keys that tree rows hold. Pure functions of the watchlist, testable without Textual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from jobdash.api.ids import keyed_sub_jobs
+from jobdash.api.model import Job, JobStatus, SubJob
+from jobdash.watch import Snapshot, WatchEntry, WatchKey
+from jobdash.watchlist import Watchlist
+
+
+def has_failures(job: Job | None) -> bool:
+    return job is not None and (job.failed or any(sub.failed for sub in job.sub_jobs))
+
+
+def finished_ok(job: Job | None) -> bool:
+    return job is not None and job.status == JobStatus.SUCCESS and not has_failures(job)
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    failed_only: bool = False
+    text: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.failed_only or bool(self.text.strip())
+
+    @property
+    def needle(self) -> str:
+        return self.text.strip().casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class JobRow:
+    """A job's row in the tree: only its key; the watchlist has the rest."""
+
+    key: WatchKey
+
+
+@dataclass(frozen=True, slots=True)
+class SubJobRow:
+    """A sub-job's row: the watched job's key and the sub-job's key within it."""
+
+    key: WatchKey
+    sub_key: str
+
+
+Row = JobRow | SubJobRow
+
+
+def _needle_in(needle: str, values: Iterable[str | None]) -> bool:
+    return any(needle in value.casefold() for value in values if value)
+
+
+def _job_matches_text(entry: WatchEntry, job: Job | None, needle: str) -> bool:
+    values = [entry.key.job_id, entry.label]
+    if job is not None:
+        values += [job.job_type, job.error_code, job.server_id, job.nic_id]
+    return _needle_in(needle, values)
+
+
+def _sub_matches_text(sub: SubJob, needle: str) -> bool:
+    return _needle_in(
+        needle, [sub.job_id, sub.job_type, sub.error_code, sub.resource_id, sub.server_id]
+    )
+
+
+def visible_sub_jobs(
+    flt: Filter, entry: WatchEntry, snapshot: Snapshot | None
+) -> list[tuple[str, SubJob]] | None:
+    """The sub-jobs of one job that pass the filter, in API order; None hides the job."""
+    job = snapshot.job if snapshot else None
+    subs = keyed_sub_jobs(job)
+    if flt.failed_only:
+        fetch_failed = snapshot is not None and snapshot.error_kind is not None
+        if not has_failures(job) and not fetch_failed:
+            return None
+        subs = [(k, s) for k, s in subs if s.failed]
+    needle = flt.needle
+    if needle:
+        # Matching sub-jobs narrow the list; a job matching by itself shows them all.
+        matching = [(k, s) for k, s in subs if _sub_matches_text(s, needle)]
+        if matching:
+            subs = matching
+        elif not _job_matches_text(entry, job, needle):
+            return None
+    return subs
+
+
+def visible_jobs(flt: Filter, watchlist: Watchlist) -> list[WatchKey]:
+    """Jobs that pass the filter, in watchlist order."""
+    if not flt.active:
+        return list(watchlist.entries)
+    return [
+        key
+        for key, entry in watchlist.entries.items()
+        if visible_sub_jobs(flt, entry, watchlist.snapshots.get(key)) is not None
+    ]

@@ -1,0 +1,277 @@
+"""The one owner of what is watched: entries, their latest snapshots, and the store.
+
+Views read a `Watchlist`; nothing else keeps a copy of a job. Adding, removing,
+labelling, folding in a poll update and picking up changes another jobdash made all go
+through here, which keeps the store, the in-memory state and the poller consistent.
+Every SQLite call runs on the store's own thread (`jobdash.store.thread`), so a locked
+database delays writes, never the caller's event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Protocol
+
+from jobdash.api.errors import ErrorKind
+from jobdash.api.ids import short_ids
+from jobdash.api.model import Job
+from jobdash.poll.store_writer import StoreWriter
+from jobdash.statuses import display_status
+from jobdash.store.thread import StoreThread
+from jobdash.textsafe import one_line
+from jobdash.watch import PollUpdate, Snapshot, WatchEntry, WatchKey, merge_update
+
+log = logging.getLogger(__name__)
+
+#: Kinds of fetch error that mean the user must fix credentials or settings.
+CONFIG_ERROR_KINDS = frozenset({ErrorKind.UNAUTHORIZED, ErrorKind.FORBIDDEN})
+#: A store call running longer than this is reported: the file is probably locked.
+SLOW_STORE_SECONDS = 1.0
+#: How soon a failed write is tried again. It runs on the store's thread, so a short
+#: period costs the event loop nothing.
+WRITE_RETRY_AFTER = 2.0
+
+
+class WatchStore(Protocol):
+    """What the watchlist needs from `jobdash.store.Store`."""
+
+    def entries(self) -> list[WatchEntry]: ...
+    def snapshots(self) -> dict[WatchKey, Snapshot]: ...
+    def add(self, entries: Iterable[WatchEntry]) -> Any: ...
+    def remove(self, keys: Iterable[WatchKey]) -> list[WatchKey]: ...
+    def set_label(self, key: WatchKey, label: str | None) -> bool: ...
+    def has_changed(self) -> bool: ...
+    def record(self, update: PollUpdate) -> Any: ...
+
+
+class PollerControl(Protocol):
+    """What the watchlist keeps in step with itself (`jobdash.poll.poller.Poller`)."""
+
+    def add(
+        self, keys: Iterable[WatchKey], snapshots: Mapping[WatchKey, Snapshot] | None = None
+    ) -> None: ...
+    def remove(self, keys: Iterable[WatchKey]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Added:
+    entries: list[WatchEntry]
+    duplicates: list[WatchKey]
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalChange:
+    """What another process added or removed since the last look."""
+
+    added: list[WatchKey]
+    removed: list[WatchKey]
+
+
+class Watchlist:
+    """Entries and snapshots in memory, persisted through the store on its own thread."""
+
+    def __init__(
+        self,
+        store: WatchStore,
+        entries: Iterable[WatchEntry],
+        snapshots: Mapping[WatchKey, Snapshot],
+        *,
+        thread: StoreThread | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self._thread = thread or StoreThread()
+        self._monotonic = monotonic
+        self._writer = StoreWriter(store, monotonic, retry_after=WRITE_RETRY_AFTER)
+        self._poller: PollerControl | None = None
+        self.entries: dict[WatchKey, WatchEntry] = {}
+        self.snapshots: dict[WatchKey, Snapshot] = {}
+        self.last_refresh: datetime | None = None
+        #: How many jobs are counted under each display status (kept as updates arrive).
+        self.counts: Counter[str] = Counter()
+        self._config_errors: dict[WatchKey, str] = {}
+        self._short_ids: dict[str, str] = {}
+        self._set_entries(entries, snapshots)
+
+    @classmethod
+    def load(cls, store: WatchStore, **options: Any) -> Watchlist:
+        """Read entries and snapshots once, before any loop runs (reads never wait on a lock)."""
+        return cls(store, store.entries(), store.snapshots(), **options)
+
+    def attach(self, poller: PollerControl | None) -> None:
+        """The poller to keep in step: it learns every entry added or removed from now on."""
+        self._poller = poller
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def job(self, key: WatchKey) -> Job | None:
+        snapshot = self.snapshots.get(key)
+        return snapshot.job if snapshot else None
+
+    def short_id(self, key: WatchKey) -> str:
+        """The id shown for `key`: short, and unambiguous among the watched ids."""
+        return self._short_ids.get(key.job_id) or key.short_id
+
+    def config_problem(self) -> str | None:
+        """A credentials / permission error, worded once for the header."""
+        for message in self._config_errors.values():
+            return message
+        return None
+
+    def config_problem_count(self) -> int:
+        return len(self._config_errors)
+
+    @property
+    def store_problem(self) -> str | None:
+        """Why updates are waiting in memory (a locked or failing store); None when fine."""
+        busy = self._thread.busy_for()
+        if busy >= SLOW_STORE_SECONDS:
+            return f"the store is locked or busy: a write has waited {busy:.0f}s"
+        return self._writer.error
+
+    # -- poll updates ----------------------------------------------------------------------
+
+    def apply(self, update: PollUpdate) -> Snapshot | None:
+        """Fold an update in and queue its write; None when the entry is no longer watched."""
+        key = update.key
+        if key not in self.entries:
+            return None
+        snapshot = merge_update(self.snapshots.get(key), update)
+        self._put_snapshot(key, snapshot)
+        if update.error is None:
+            self._saw_fetch(update.fetched_at)
+        self._thread.submit(lambda: self._writer.record(update))
+        return snapshot
+
+    def retry_writes(self) -> None:
+        """Try the updates kept in memory again (a timer calls this while the store fails)."""
+        if self._writer.waiting and not self._thread.pending:
+            self._thread.submit(self._writer.flush)
+
+    # -- changes by the user ---------------------------------------------------------------
+
+    async def add(self, entries: Iterable[WatchEntry]) -> Added:
+        wanted = list(entries)
+        result = await self._thread.run(lambda: self._store.add(wanted))
+        added_keys = set(result.added)
+        new = [
+            entry for entry in wanted if entry.key in added_keys and entry.key not in self.entries
+        ]
+        for entry in new:
+            self._add_entry(entry, None)
+        self._entries_changed()
+        if self._poller is not None and new:
+            self._poller.add([entry.key for entry in new], {})
+        return Added(new, list(result.duplicates))
+
+    async def remove(self, keys: Iterable[WatchKey]) -> None:
+        wanted = list(keys)
+        await self._thread.run(lambda: self._store.remove(wanted))
+        self._drop(wanted)
+
+    async def set_label(self, key: WatchKey, label: str | None) -> None:
+        await self._thread.run(lambda: self._store.set_label(key, label or None))
+        entry = self.entries.get(key)
+        if entry is not None:
+            self.entries[key] = replace(entry, label=label or None)
+
+    # -- changes by other processes --------------------------------------------------------
+
+    async def pick_up_changes(self) -> ExternalChange:
+        """Entries another jobdash added or removed (`jobdash add` in another pane)."""
+
+        def read() -> tuple[list[WatchEntry], dict[WatchKey, Snapshot]] | None:
+            if not self._store.has_changed():
+                return None
+            entries = self._store.entries()
+            new = {entry.key for entry in entries} - set(self.entries)
+            return entries, (self._store.snapshots() if new else {})
+
+        found = await self._thread.run(read)
+        if found is None:
+            return ExternalChange([], [])
+        entries, snapshots = found
+        wanted = {entry.key: entry for entry in entries}
+        removed = [key for key in self.entries if key not in wanted]
+        self._drop(removed)
+        added = [key for key in wanted if key not in self.entries]
+        for key in added:
+            self._add_entry(wanted[key], snapshots.get(key))
+        # In the store's order, with labels set elsewhere.
+        self.entries = dict(wanted)
+        self._entries_changed()
+        if self._poller is not None and added:
+            self._poller.add(added, {k: snapshots[k] for k in added if k in snapshots})
+        return ExternalChange(added, removed)
+
+    def close(self) -> None:
+        """`aclose` for callers without a loop: waits for the store's thread."""
+        try:
+            self._thread.submit(self._writer.flush).result()
+        finally:
+            self._thread.close()
+
+    async def aclose(self) -> None:
+        """Write what waits (as far as the store lets us) and stop the store's thread."""
+        try:
+            await self._thread.run(self._writer.flush)
+        finally:
+            self._thread.close()
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _set_entries(
+        self, entries: Iterable[WatchEntry], snapshots: Mapping[WatchKey, Snapshot]
+    ) -> None:
+        for entry in entries:
+            self._add_entry(entry, snapshots.get(entry.key))
+            snapshot = snapshots.get(entry.key)
+            if snapshot is not None and snapshot.error_kind is None and not snapshot.expired:
+                self._saw_fetch(snapshot.fetched_at)
+        self._entries_changed()
+
+    def _add_entry(self, entry: WatchEntry, snapshot: Snapshot | None) -> None:
+        self.entries[entry.key] = entry
+        self.counts[display_status(None)] += 1
+        if snapshot is not None:
+            self._put_snapshot(entry.key, snapshot)
+
+    def _put_snapshot(self, key: WatchKey, snapshot: Snapshot) -> None:
+        """Keep `snapshot` for a watched `key`, with the counts and config errors it implies."""
+        self._count(display_status(self.snapshots.get(key)), -1)
+        self.snapshots[key] = snapshot
+        self._count(display_status(snapshot), +1)
+        if snapshot.error_kind in CONFIG_ERROR_KINDS:
+            self._config_errors[key] = one_line(snapshot.error_message or snapshot.error_kind, 200)
+        else:
+            self._config_errors.pop(key, None)
+
+    def _count(self, status: str, delta: int) -> None:
+        number = self.counts[status] + delta
+        if number > 0:
+            self.counts[status] = number
+        else:
+            del self.counts[status]
+
+    def _drop(self, keys: Iterable[WatchKey]) -> None:
+        gone = [key for key in keys if key in self.entries]
+        for key in gone:
+            self._count(display_status(self.snapshots.pop(key, None)), -1)
+            self._config_errors.pop(key, None)
+            del self.entries[key]
+        if gone:
+            self._entries_changed()
+            if self._poller is not None:
+                self._poller.remove(gone)
+
+    def _entries_changed(self) -> None:
+        self._short_ids = short_ids(key.job_id for key in self.entries)
+
+    def _saw_fetch(self, fetched_at: datetime | None) -> None:
+        if fetched_at is not None and (self.last_refresh is None or fetched_at > self.last_refresh):
+            self.last_refresh = fetched_at
