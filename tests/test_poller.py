@@ -608,7 +608,7 @@ async def test_endpoint_state_tells_the_rate_and_the_throttled_spell(api, clock,
     poller.set_watchlist([key(j) for j in "abc"])
     await poller.poll_due()
     (state,) = poller.endpoint_states()
-    assert state.request_rate == pytest.approx(1.5)  # 3 requests in the 2 s window
+    assert state.request_rate == pytest.approx(0.6)  # 3 requests in the 5 s shown
     assert (state.allowed_rate, state.throttle_count, state.throttled_since) == (50.0, 0, None)
 
     api.then("a", throttled(retry_after="4"))

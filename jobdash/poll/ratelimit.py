@@ -16,6 +16,7 @@ as an argument, so tests drive it with numbers.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import math
 import random
 from collections import deque
@@ -33,8 +34,10 @@ CUT_FACTOR = 0.7
 CUBIC_SCALE = 0.4
 #: The rate is never cut below this (requests/s); harder pushback pauses instead.
 MIN_RATE = 0.5
-#: The rate really sent is measured over this many seconds.
+#: The rate really sent is measured over this many seconds for the decisions, and over
+#: the longer window for showing it (steadier to read).
 MEASURE_WINDOW = 2.0
+SHOWN_WINDOW = 5.0
 #: Growth past what was really sent is capped at this multiple of it.
 GROWTH_CAP = 2.0
 #: Endpoint-wide pause after a throttled answer without Retry-After: doubles per throttle
@@ -148,19 +151,19 @@ class AdaptiveRate:
             self._tokens = 1.0 - (self.paused_until - now) * self.rate
 
     # -------------------------------------------------------------- views
-    def sent_rate(self, now: float) -> float:
-        """Requests sent per second over the last `MEASURE_WINDOW` seconds."""
+    def sent_rate(self, now: float, window: float = MEASURE_WINDOW) -> float:
+        """Requests sent per second over the last `window` seconds (at most `SHOWN_WINDOW`)."""
         sent = self._sent
-        while sent and sent[0] <= now - MEASURE_WINDOW:
+        while sent and sent[0] <= now - SHOWN_WINDOW:
             sent.popleft()
-        if not sent:
-            return 0.0
-        return len(sent) / MEASURE_WINDOW
+        horizon = now - window
+        recent = len(sent) - bisect.bisect_right(sent, horizon)
+        return recent / window
 
     def view(self, now: float) -> RateView:
         in_spell = self._spell_start is not None and now - self._last_throttle <= QUIET_AFTER
         return RateView(
-            sent_rate=self.sent_rate(now),
+            sent_rate=self.sent_rate(now, SHOWN_WINDOW),
             allowed_rate=self.rate,
             pause_left=max(0.0, self.paused_until - now),
             throttled_since=self._spell_start if in_spell else None,
