@@ -79,7 +79,8 @@ class Entry:
 
 @dataclass(slots=True, eq=False)
 class Endpoint:
-    """One service endpoint (and account): its adaptive request rate, state and counters."""
+    """One service endpoint: its adaptive request rate (shared by every job watched there),
+    state and counters."""
 
     name: str
     rate: AdaptiveRate
