@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+from cli_helpers import connection_flags, run_cli
 
 from jobdash.api.client import JobsClient
 from jobdash.poll.poller import Poller
@@ -122,3 +123,24 @@ async def test_poller_settles_under_a_server_limit_without_a_flood_of_throttled_
     assert state.extra["throttled_total"] == limited
     assert state.allowed_rate < 1000.0
     assert state.throttle_count >= 1 and state.throttled_since is not None
+
+
+@pytest.mark.parametrize("answer", ["429", "202"])
+def test_one_shot_status_gets_every_job_through_a_server_limit(
+    simulator_factory: Callable[..., Simulator],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    answer: str,
+) -> None:
+    sim = simulator_factory(rate_limit=15.0, rate_limit_answer=answer)
+    ids = [sim.create_servers(1, duration=(1e6, 1e6)) for _ in range(45)]
+    sim.advance(20)
+    result = run_cli(
+        ["status", "--json", *connection_flags(sim), *ids], capsys, monkeypatch, sim=sim
+    )
+    assert result.code == 0, result.err
+    assert [job["job_id"] for job in result.json()] == ids
+    assert all(job["status"] == "RUNNING" for job in result.json())
+    flow = sim.stats()["rate_limit"]
+    # The start burst meets the limit once; the cut keeps the rest under it.
+    assert flow["served"] == len(ids) and flow["limited"] <= 32 + 0.1 * len(ids)
