@@ -3,12 +3,15 @@
 Search order (the first file that exists wins, per kind): OS_CLIENT_CONFIG_FILE
 (OS_CLIENT_SECURE_FILE for secure.yaml), then clouds.{yaml,yml,json} in the
 working directory, the user's openstack config dir (XDG_CONFIG_HOME/openstack,
-~/.config/openstack) and /etc/openstack. secure.yaml is merged into clouds.yaml
-cloud by cloud.
+~/.config/openstack), the site config dir (the first of XDG_CONFIG_DIRS, else
+/etc/xdg, + /openstack) and /etc/openstack. secure.yaml is merged into clouds.yaml
+cloud by cloud. `.json` files are read as JSON (which, unlike YAML, allows tabs).
+How one cloud entry becomes settings is jobdash.cloud_entry's job.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -45,8 +48,10 @@ def search_dirs(env: Mapping[str, str]) -> list[Path]:
     if home:
         user_dirs.append(Path(home) / ".config" / "openstack")
     user_dirs.append(Path(platformdirs.user_config_dir("openstack", appauthor=False)))
+    xdg_dirs = (_lookup(env, "XDG_CONFIG_DIRS") or "").split(os.pathsep)
+    site_dir = Path(next((d for d in xdg_dirs if d.strip()), "/etc/xdg")) / "openstack"
     dirs: list[Path] = []
-    for directory in [Path.cwd(), *user_dirs, Path("/etc/openstack")]:
+    for directory in [Path.cwd(), *user_dirs, site_dir, Path("/etc/openstack")]:
         if directory not in dirs:
             dirs.append(directory)
     return dirs
@@ -68,8 +73,23 @@ def _parse(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
+    data = _parse_json(path, text) if path.suffix == ".json" else _parse_yaml(path, text)
+    return _clouds_of(path, data)
+
+
+def _parse_json(path: Path, text: str) -> Any:
     try:
-        data = yaml.safe_load(text)
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        # exc.msg names the problem only; the text around it could hold a password.
+        raise ConfigError(
+            f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+
+
+def _parse_yaml(path: Path, text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
         # Only the problem and position: the YAML snippet could hold a password.
         where = ""
@@ -80,6 +100,9 @@ def _parse(path: Path) -> dict[str, Any]:
         ) from None
     except yaml.YAMLError:
         raise ConfigError(f"{path} is not valid YAML") from None
+
+
+def _clouds_of(path: Path, data: Any) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -119,61 +142,3 @@ def load_clouds(env: Mapping[str, str]) -> CloudsFile:
         clouds = _merge(clouds, _parse(secure_path))
         files.append(secure_path)
     return CloudsFile(clouds, tuple(files), tuple(clouds_candidates + secure_candidates))
-
-
-def _scalar(value: Any) -> str | None:
-    """Numbers are fine where text is expected (a numeric password in YAML is an int)."""
-    if value is None or isinstance(value, (dict, list)):
-        return None
-    if isinstance(value, bool):
-        return str(value).lower()
-    text = str(value).strip()
-    return text or None
-
-
-def _first(*values: Any) -> str | None:
-    for value in values:
-        text = _scalar(value)
-        if text is not None:
-            return text
-    return None
-
-
-def _region(cloud: Mapping[str, Any]) -> str | None:
-    region = _scalar(cloud.get("region_name"))
-    if region:
-        return region
-    regions = cloud.get("regions")
-    if isinstance(regions, list) and regions:
-        first = regions[0]
-        return _scalar(first.get("name")) if isinstance(first, dict) else _scalar(first)
-    return None
-
-
-def cloud_fields(cloud: Mapping[str, Any]) -> dict[str, Any]:
-    """Settings field -> value for one cloud entry (secure.yaml already merged in)."""
-    auth = cloud.get("auth") if isinstance(cloud.get("auth"), dict) else {}
-    fields: dict[str, Any] = {
-        "auth_url": _first(auth.get("auth_url")),
-        "username": _first(auth.get("username"), auth.get("user_name")),
-        "password": _first(auth.get("password")),
-        "user_domain_name": _first(
-            auth.get("user_domain_name"), auth.get("domain_name"), cloud.get("user_domain_name")
-        ),
-        "project_id": _first(auth.get("project_id"), auth.get("tenant_id")),
-        "project_name": _first(auth.get("project_name"), auth.get("tenant_name")),
-        "token": _first(auth.get("token")),
-        # otcextensions keeps ak/sk next to auth; other tools put them inside it.
-        "access_key": _first(
-            cloud.get("ak"), cloud.get("access_key"), auth.get("ak"), auth.get("access_key")
-        ),
-        "secret_key": _first(
-            cloud.get("sk"), cloud.get("secret_key"), auth.get("sk"), auth.get("secret_key")
-        ),
-        "region": _region(cloud),
-        "endpoint": _first(cloud.get("ecs_endpoint_override"), cloud.get("endpoint")),
-        "ca_file": _first(cloud.get("cacert")),
-    }
-    if cloud.get("verify") is False or cloud.get("insecure") is True:
-        fields["insecure"] = True
-    return {key: value for key, value in fields.items() if value is not None}

@@ -6,6 +6,7 @@ import ipaddress
 import logging
 import ssl
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -59,21 +60,28 @@ def build_auth(settings: Settings) -> httpx.Auth:
         and settings.auth_url
         and settings.username
         and settings.password
-        and settings.user_domain_name
+        and (settings.user_domain_name or settings.user_domain_id)
     ):
         return PasswordAuth(
             settings.auth_url,
             settings.username,
             settings.password,
-            settings.user_domain_name,
+            settings.user_domain_name or "",
             project_id=settings.project_id,
             project_name=settings.project_name,
+            user_domain_id=settings.user_domain_id,
         )
     require_complete(settings)
     raise ConfigError("the connection settings are incomplete")
 
 
 def _verify(settings: Settings) -> ssl.SSLContext | bool:
+    if settings.ca_file and not Path(settings.ca_file).is_file():
+        # Also with --insecure: a CA file given but missing is a mistake to point out.
+        also = (
+            " (--insecure does not make a missing CA file acceptable)" if settings.insecure else ""
+        )
+        raise ConfigError(f"the CA file {settings.ca_file} does not exist{also}")
     if settings.insecure:
         return False
     if settings.ca_file:
@@ -148,7 +156,7 @@ async def open_connection(
     try:
         project_id = settings.project_id
         project_name = settings.project_name
-        endpoint = check_endpoint(service_origin(settings.endpoint)) if settings.endpoint else None
+        endpoint = service_origin(check_endpoint(settings.endpoint)) if settings.endpoint else None
         if isinstance(auth, PasswordAuth):
             info = await auth.ensure_token(http)
             project_id = project_id or info.project_id
@@ -168,7 +176,7 @@ async def open_connection(
         except InvalidIdError as exc:
             raise ConfigError(str(exc)) from None
         urls = [endpoint] + ([settings.auth_url] if isinstance(auth, PasswordAuth) else [])
-        notes = _security_warnings(settings, [u for u in urls if u])
+        notes = [*settings.notes, *_security_warnings(settings, [u for u in urls if u])]
         for note in notes:
             # Shown to the user through Connection.warnings (CLI and dashboard); a
             # WARNING record here would print it twice on a terminal without log setup.
@@ -199,7 +207,7 @@ def target_without_login(settings: Settings) -> tuple[str, str] | None:
     if not settings.project_id:
         return None
     if settings.endpoint:
-        endpoint = check_endpoint(service_origin(settings.endpoint))
+        endpoint = service_origin(check_endpoint(settings.endpoint))
     elif settings.region and settings.auth_method != "password":
         endpoint = default_endpoint(settings.region)
     else:

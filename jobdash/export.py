@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from jobdash.api.model import Job, SubJob
-from jobdash.textsafe import printable
+from jobdash.textsafe import printable, without_surrogates
 
 FORMATS: dict[str, str] = {"csv": "csv", "json": "json", "markdown": "md"}
 COLUMNS = (
@@ -151,10 +151,11 @@ def default_path(job: Job, fmt: str, now: datetime, directory: Path | None = Non
 
 def write_export(job: Job, fmt: str, path: Path) -> Path:
     """Write the export; refuses to overwrite an existing file. Returns the absolute path."""
-    content = render(job, fmt)
+    # Encoded before the file exists: text that cannot be written must not leave an empty file.
+    content = without_surrogates(render(job, fmt)).encode("utf-8")
     path = path.expanduser()
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
     fd = os.open(path, flags, 0o644)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+    with os.fdopen(fd, "wb") as handle:
         handle.write(content)
     return path.resolve()

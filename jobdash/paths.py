@@ -1,5 +1,6 @@
 """Where jobdash keeps its files. Everything goes through platformdirs (app `jobdash`),
-so XDG_CONFIG_HOME, XDG_STATE_HOME and XDG_CACHE_HOME relocate them."""
+so XDG_CONFIG_HOME, XDG_STATE_HOME and XDG_CACHE_HOME relocate them (the log lives in
+the state directory's `log` folder on Linux)."""
 
 from __future__ import annotations
 
@@ -32,3 +33,11 @@ def database_file() -> Path:
 
 def token_cache_dir() -> Path:
     return cache_dir() / "tokens"
+
+
+def log_dir() -> Path:
+    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+def log_file() -> Path:
+    return log_dir() / "jobdash.log"

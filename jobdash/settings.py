@@ -4,29 +4,39 @@ Precedence, per field: command-line flags > environment > clouds.yaml (+ secure.
 > the [connection] table of jobdash's config.toml. The highest source that gives
 any credential decides the method: credentials of another kind from lower sources
 are dropped, so an OS_AUTH_TOKEN in the shell is not mixed with a clouds.yaml password.
+A project (id and name) and a user domain (name and id) come whole from one source.
+
+A named cloud (--os-cloud, OS_CLOUD, `cloud` in config.toml, or the only cloud of
+clouds.yaml when nothing else names a login) keeps its own login: the environment's
+and config.toml's login settings are ignored, and a note says which; flags still win.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
 
 from jobdash import paths
 from jobdash.api.errors import ConfigError
-from jobdash.clouds_yaml import CloudsFile, cloud_fields, load_clouds
+from jobdash.checks import check_auth_url, check_endpoint, check_secret_values
+from jobdash.cloud_entry import resolve_cloud
+from jobdash.cloud_login import choose_cloud, has_login, keep_own_login
+from jobdash.cloud_profiles import ecs_endpoint, fill_region
+
+if TYPE_CHECKING:
+    from jobdash.config import Config
 
 ENV_FIELDS: dict[str, str] = {
     "OS_AUTH_URL": "auth_url",
     "OS_USERNAME": "username",
     "OS_PASSWORD": "password",
     "OS_USER_DOMAIN_NAME": "user_domain_name",
+    "OS_USER_DOMAIN_ID": "user_domain_id",
     "OS_PROJECT_ID": "project_id",
     "OS_PROJECT_NAME": "project_name",
     "OS_REGION_NAME": "region",
@@ -47,7 +57,9 @@ CREDENTIAL_KINDS: dict[str, tuple[str, ...]] = {
     "password": ("username", "password"),
     "aksk": ("access_key", "secret_key"),
 }
-_REGION = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+# Fields that only make sense together: each group comes whole from one source.
+FIELD_GROUPS = (("project_id", "project_name"), ("user_domain_name", "user_domain_id"))
+_ENV_FALLBACKS = {"OS_DOMAIN_NAME": "user_domain_name", "OS_DOMAIN_ID": "user_domain_id"}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -59,6 +71,7 @@ class Settings:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     user_domain_name: str | None = None
+    user_domain_id: str | None = None
     project_id: str | None = None
     project_name: str | None = None
     region: str | None = None
@@ -70,6 +83,8 @@ class Settings:
     insecure: bool = False
     #: Configuration files that were read, for messages.
     files: tuple[str, ...] = field(default=(), compare=False)
+    #: One-line remarks for the user: which cloud was picked, what was ignored.
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def auth_method(self) -> str | None:
@@ -82,43 +97,23 @@ class Settings:
             return "aksk"
         return None
 
+    def __post_init__(self) -> None:
+        # Whatever the source, a token or key that would break (or leak into) an HTTP
+        # header is refused here, before anything is sent or stored.
+        check_secret_values(self)
+
     @property
     def profile(self) -> str | None:
         """The clouds.yaml cloud these settings came from (watch entries remember it)."""
         return self.cloud
 
 
-SETTING_NAMES = tuple(f.name for f in fields(Settings) if f.name != "files")
+SETTING_NAMES = tuple(f.name for f in fields(Settings) if f.name not in ("files", "notes"))
 
 
 def default_endpoint(region: str) -> str:
     """The ECS endpoint of an Open Telekom Cloud region."""
-    if not _REGION.match(region):
-        raise ConfigError(f"the region {region!r} is not a region name like 'eu-de'")
-    return f"https://ecs.{region}.otc.t-systems.com"
-
-
-def reject_userinfo(url: str, what: str) -> None:
-    """Refuse `user:password@` in a URL: it would end up in messages and the watchlist.
-
-    The message does not repeat the URL, since what it carries may be a password.
-    """
-    if "@" in urlsplit(url.strip()).netloc:
-        raise ConfigError(
-            f"the {what} must not contain a user name or password ('user:password@host'); "
-            "give credentials with OS_USERNAME / OS_PASSWORD, a token or an access key"
-        )
-
-
-def check_endpoint(url: str) -> str:
-    """An endpoint must be an http(s) URL with a host; returns it without a trailing slash."""
-    reject_userinfo(url, "endpoint URL")
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
-        raise ConfigError(
-            f"the endpoint {url!r} is not a URL like https://ecs.eu-de.otc.t-systems.com"
-        )
-    return url.strip().rstrip("/")
+    return ecs_endpoint(region)
 
 
 def add_connection_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
@@ -149,7 +144,7 @@ def add_connection_arguments(parser: argparse.ArgumentParser | argparse._Argumen
 
 
 def load_config_toml(path: Path | None = None) -> dict[str, Any]:
-    """jobdash's config.toml as a dict ({} when absent). Other modules read their tables here."""
+    """config.toml parsed, unchecked ({} when absent); `jobdash.config.load_config` checks it."""
     path = path or paths.config_file()
     try:
         raw = path.read_bytes()
@@ -163,7 +158,8 @@ def load_config_toml(path: Path | None = None) -> dict[str, Any]:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
 
 
-def _config_layer(config: Mapping[str, Any], path: Path) -> dict[str, Any]:
+def connection_layer(config: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """The checked [connection] table of a parsed config.toml, as Settings fields."""
     table = config.get("connection", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [connection] must be a table")
@@ -212,36 +208,23 @@ def _flag_layer(flags: Flags) -> dict[str, Any]:
     return layer
 
 
-def _env_layer(env: Mapping[str, str]) -> dict[str, Any]:
+def _env_layer(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The environment's settings, and for each field the variable that gave it."""
     layer: dict[str, Any] = {}
-    for variable, name in ENV_FIELDS.items():
-        value = (env.get(variable) or "").strip()
-        if value:
+    sources: dict[str, str] = {}
+    for variable, name in [*ENV_FIELDS.items(), *_ENV_FALLBACKS.items()]:
+        raw = env.get(variable) or ""
+        # A password is taken as it is: leading or trailing spaces can be part of it.
+        value = raw if name == "password" else raw.strip()
+        if value and name not in layer:
             layer[name] = value
-    if "user_domain_name" not in layer and (env.get("OS_DOMAIN_NAME") or "").strip():
-        layer["user_domain_name"] = env["OS_DOMAIN_NAME"].strip()
+            sources[name] = variable
     insecure = (env.get("OS_INSECURE") or "").strip().lower()
     if insecure in _TRUE:
         layer["insecure"] = True
     elif insecure not in _FALSE:
         raise ConfigError(f"OS_INSECURE must be true or false, not {insecure!r}")
-    return layer
-
-
-def _cloud_layer(name: str, clouds: CloudsFile) -> dict[str, Any]:
-    if name not in clouds.clouds:
-        if clouds.files:
-            found = ", ".join(sorted(clouds.clouds)) or "none"
-            read = ", ".join(str(p) for p in clouds.files)
-            raise ConfigError(
-                f"cloud {name!r} is not defined. Clouds found: {found} (in {read}). "
-                f"Files searched: {', '.join(str(p) for p in clouds.searched)}"
-            )
-        raise ConfigError(
-            f"cloud {name!r} was asked for (--os-cloud / OS_CLOUD) but no clouds.yaml exists. "
-            f"Files searched: {', '.join(str(p) for p in clouds.searched)}"
-        )
-    return cloud_fields(clouds.clouds[name])
+    return layer, sources
 
 
 def _chosen_kind(layers: list[dict[str, Any]]) -> str | None:
@@ -252,41 +235,69 @@ def _chosen_kind(layers: list[dict[str, Any]]) -> str | None:
     return None
 
 
-def load_settings(
-    flags: Flags = None,
-    env: Mapping[str, str] | None = None,
-) -> Settings:
-    """Merge flags, environment, clouds.yaml and config.toml. Raises ConfigError on bad files."""
-    env = os.environ if env is None else env
-    config_path = paths.config_file()
-    config = load_config_toml(config_path)
-    config_layer = _config_layer(config, config_path)
-    flag_layer = _flag_layer(flags)
-    env_layer = _env_layer(env)
-
-    cloud = (_flag(flags, "os_cloud") or "").strip() or (env.get("OS_CLOUD") or "").strip()
-    cloud = cloud or config_layer.get("cloud") or ""
-    files = [str(config_path)] if config else []
-    cloud_layer: dict[str, Any] = {}
-    if cloud:
-        clouds = load_clouds(env)
-        cloud_layer = _cloud_layer(cloud, clouds)
-        files = [str(p) for p in clouds.files] + files
-
-    layers = [flag_layer, env_layer, cloud_layer, config_layer]
+def _merge_layers(layers: list[dict[str, Any]]) -> dict[str, Any]:
     merged: dict[str, Any] = {}
+    grouped = {name for group in FIELD_GROUPS for name in group}
     for name in SETTING_NAMES:
-        for layer in layers:
-            if layer.get(name) is not None:
-                merged[name] = layer[name]
-                break
+        if name in grouped:
+            continue
+        value = next((layer[name] for layer in layers if layer.get(name) is not None), None)
+        if value is not None:
+            merged[name] = value
+    for group in FIELD_GROUPS:
+        source = next((layer for layer in layers if any(layer.get(n) for n in group)), {})
+        merged.update({name: source[name] for name in group if source.get(name) is not None})
     kind = _chosen_kind(layers)
     for other, names in CREDENTIAL_KINDS.items():
         if other != kind:
             for name in names:
                 merged.pop(name, None)
+    return merged
+
+
+def load_settings(
+    flags: Flags = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    loaded_config: Config | None = None,
+) -> Settings:
+    """Merge flags, environment, clouds.yaml and config.toml (`loaded_config`, loaded when
+    not given). Raises ConfigError on bad files."""
+    env = os.environ if env is None else env
+    if loaded_config is None:
+        from jobdash.config import load_config  # config.py builds on this module
+
+        loaded_config = load_config()
+    config_path, config = loaded_config.path, loaded_config.raw
+    config_layer = loaded_config.connection_layer()
+    flag_layer = _flag_layer(flags)
+    env_layer, env_sources = _env_layer(env)
+
+    named = (_flag(flags, "os_cloud") or "").strip() or (env.get("OS_CLOUD") or "").strip()
+    named = named or config_layer.get("cloud") or ""
+    other_login = has_login(env_layer) or has_login(config_layer)
+    cloud, clouds, notes = choose_cloud(named, env, other_login=other_login)
+    files = [str(config_path)] if config else []
+    cloud_layer: dict[str, Any] = {}
+    if cloud and clouds is not None:
+        requested_region = flag_layer.get("region") or env_layer.get("region")
+        try:
+            entry = resolve_cloud(cloud, clouds.clouds[cloud], requested_region)
+        except ConfigError as exc:
+            if named:
+                raise
+            # The user did not pick this cloud: say why it is the one being read.
+            raise ConfigError(f"{exc} ({notes[0]})") from None
+        cloud_layer, login_notes = keep_own_login(entry, env_layer, env_sources, config_layer)
+        notes.extend([*entry.notes, *login_notes])
+        files = [str(p) for p in clouds.files] + files
+
+    merged = _merge_layers([flag_layer, env_layer, cloud_layer, config_layer])
+    if merged.get("auth_url"):
+        where = f"cloud {cloud!r}" if cloud else "OS_AUTH_URL / config.toml"
+        merged["auth_url"] = fill_region(merged["auth_url"], merged.get("region"), where)
     merged["cloud"] = cloud or None
-    return Settings(**merged, files=tuple(files))
+    return Settings(**merged, files=tuple(files), notes=tuple(notes))
 
 
 # -- completeness ------------------------------------------------------------------------
@@ -296,7 +307,8 @@ _WAYS: dict[str, str] = {
     "username": "the user name: OS_USERNAME, or auth.username in clouds.yaml",
     "password": "the password: OS_PASSWORD, or auth.password in clouds.yaml / secure.yaml",
     "user_domain_name": (
-        "the user's domain: OS_USER_DOMAIN_NAME, or auth.user_domain_name in clouds.yaml"
+        "the user's domain: OS_USER_DOMAIN_NAME or OS_USER_DOMAIN_ID, or "
+        "auth.user_domain_name / user_domain_id (or domain_name) in clouds.yaml"
     ),
     "project": (
         "the project: --project-id ID, OS_PROJECT_ID or OS_PROJECT_NAME, "
@@ -335,9 +347,11 @@ def missing_settings(settings: Settings) -> list[str]:
         if not settings.project_id:
             missing.append("project_id")
     elif method == "password":
-        for name in ("auth_url", "username", "password", "user_domain_name"):
+        for name in ("auth_url", "username", "password"):
             if not getattr(settings, name):
                 missing.append(name)
+        if not (settings.user_domain_name or settings.user_domain_id):
+            missing.append("user_domain_name")
         if not (settings.project_id or settings.project_name):
             missing.append("project")
         has_place = True  # the token's catalog names the endpoint
@@ -353,7 +367,7 @@ def missing_settings(settings: Settings) -> list[str]:
 def require_complete(settings: Settings) -> None:
     """Raise one ConfigError saying everything that is missing and how to give it."""
     if settings.auth_url:
-        reject_userinfo(settings.auth_url, "auth URL")
+        check_auth_url(settings.auth_url)
     if settings.endpoint:
         check_endpoint(settings.endpoint)
     elif settings.region:
@@ -361,8 +375,9 @@ def require_complete(settings: Settings) -> None:
     method = settings.auth_method
     if method is None:
         cloud = f" (cloud {settings.cloud!r} has none)" if settings.cloud else ""
+        remarks = "".join(f"{note}\n" for note in settings.notes)
         raise ConfigError(
-            f"no credentials found{cloud}. Give one of:\n"
+            f"no credentials found{cloud}. {remarks}Give one of:\n"
             "  - a token: OS_AUTH_TOKEN, with --project-id / OS_PROJECT_ID and --region\n"
             "  - an IAM password login: OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, "
             "OS_USER_DOMAIN_NAME and OS_PROJECT_NAME or OS_PROJECT_ID\n"

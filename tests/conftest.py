@@ -28,6 +28,11 @@ CREDENTIAL_ENV = (
 )
 
 
+def _is_credential_variable(name: str) -> bool:
+    # Every OS_* variable: openstacksdk (the parity tests) reads them all.
+    return name in CREDENTIAL_ENV or name.startswith("OS_")
+
+
 @pytest.fixture(autouse=True)
 def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Point XDG dirs and HOME at a temporary folder and drop any real credentials."""
@@ -37,12 +42,13 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
         ("XDG_STATE_HOME", "state"),
         ("XDG_CACHE_HOME", "cache"),
         ("XDG_DATA_HOME", "data"),
+        ("XDG_CONFIG_DIRS", "etc-xdg"),
     ):
         path = home / sub
         path.mkdir(parents=True, exist_ok=True)
         monkeypatch.setenv(name, str(path))
     monkeypatch.setenv("HOME", str(home))
-    for name in CREDENTIAL_ENV:
+    for name in [n for n in os.environ if _is_credential_variable(n)]:
         monkeypatch.delenv(name, raising=False)
     # openstacksdk's search path includes the working directory: run from an empty one.
     workdir = tmp_path / "cwd"
@@ -54,7 +60,7 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
 @pytest.fixture
 def subprocess_env(isolated_dirs: Path) -> dict[str, str]:
     """Environment for child processes: the isolated dirs, no credentials."""
-    return {k: v for k, v in os.environ.items() if k not in CREDENTIAL_ENV}
+    return {k: v for k, v in os.environ.items() if not _is_credential_variable(k)}
 
 
 # -- simulator ---------------------------------------------------------------------------

@@ -92,7 +92,11 @@ def test_invalid_ids_are_listed_and_valid_ones_still_added(
 ) -> None:
     lines = f"{A}\n../etc/passwd\n{'x' * 70}\nfine-id\n"
     result = run_cli(
-        ["add", *connection_flags(sim), "-"], capsys, monkeypatch, sim=sim, stdin=lines
+        ["add", *connection_flags(sim), "--any-id", "-"],
+        capsys,
+        monkeypatch,
+        sim=sim,
+        stdin=lines,
     )
     assert result.code == 2
     assert result.out.split() == [A, "fine-id"]
@@ -100,6 +104,21 @@ def test_invalid_ids_are_listed_and_valid_ones_still_added(
     assert "'../etc/passwd': contains a slash" in result.err
     assert "is 70 characters long" in result.err
     assert [e["job_id"] for e in listed(capsys, monkeypatch)] == [A, "fine-id"]
+
+
+@pytest.mark.parametrize("value", ["12345", "deadbeef", "bogus-id-42", "g" * 32, "a" * 33])
+def test_ids_that_are_not_32_hex_are_refused_unless_any_id(
+    sim: Simulator, capsys, monkeypatch, value: str
+) -> None:
+    flags = connection_flags(sim)
+    refused = run_cli(["add", *flags, value, A], capsys, monkeypatch, sim=sim)
+    assert refused.code == 2
+    assert f"'{value}': is not 32 hexadecimal characters" in refused.err
+    assert "--any-id" in refused.err
+    assert [e["job_id"] for e in listed(capsys, monkeypatch)] == [A]
+    accepted = run_cli(["add", *flags, "--any-id", value], capsys, monkeypatch, sim=sim)
+    assert accepted.code == 0, accepted.err
+    assert [e["job_id"] for e in listed(capsys, monkeypatch)] == [A, value]
 
 
 def test_add_without_ids_is_a_usage_error(sim: Simulator, capsys, monkeypatch) -> None:

@@ -12,6 +12,7 @@ import yaml
 
 from jobdash import paths
 from jobdash.api.errors import ConfigError
+from jobdash.cloud_login import LOGIN_FIELDS
 from jobdash.settings import (
     Settings,
     add_connection_arguments,
@@ -57,6 +58,7 @@ FIELDS: dict[str, tuple[str | None, str, tuple[str, ...]]] = {
     "username": (None, "OS_USERNAME", ("auth", "username")),
     "password": (None, "OS_PASSWORD", ("auth", "password")),
     "user_domain_name": (None, "OS_USER_DOMAIN_NAME", ("auth", "user_domain_name")),
+    "user_domain_id": (None, "OS_USER_DOMAIN_ID", ("auth", "user_domain_id")),
     "project_id": ("project_id", "OS_PROJECT_ID", ("auth", "project_id")),
     "project_name": (None, "OS_PROJECT_NAME", ("auth", "project_name")),
     "region": ("region", "OS_REGION_NAME", ("region_name",)),
@@ -67,41 +69,77 @@ FIELDS: dict[str, tuple[str | None, str, tuple[str, ...]]] = {
     "ca_file": ("ca_file", "OS_CACERT", ("cacert",)),
 }
 LAYERS = ("flag", "env", "cloud", "toml")
+AMBIENT_LAYERS = ("flag", "env", "toml")
 
 
-def precedence_cases() -> list[tuple[str, str]]:
+def precedence_cases(layers: tuple[str, ...]) -> list[tuple[str, str]]:
     cases = []
     for name, (flag, _, _) in FIELDS.items():
-        for top in LAYERS:
+        for top in layers:
             if top == "flag" and flag is None:
                 continue
             cases.append((name, top))
     return cases
 
 
-@pytest.mark.parametrize(("name", "top"), precedence_cases())
-def test_each_field_takes_the_highest_source(name: str, top: str) -> None:
+def layered_sources(
+    name: str, present: tuple[str, ...]
+) -> tuple[argparse.Namespace, dict[str, str]]:
+    """Give field `name` a distinct value in each layer of `present`; returns flags and env."""
     flag, env_var, cloud_path = FIELDS[name]
-    present = LAYERS[LAYERS.index(top) :]
-    value = {layer: f"{layer}-{name}-value" for layer in LAYERS}
-    namespace = flags(os_cloud=CLOUD)
+    namespace = flags(os_cloud=CLOUD) if "cloud" in LAYERS and "cloud" in present else flags()
     env: dict[str, str] = {}
-    cloud: dict[str, Any] = {}
     if "flag" in present and flag:
-        setattr(namespace, flag, value["flag"])
+        setattr(namespace, flag, f"flag-{name}-value")
     if "env" in present:
-        env[env_var] = value["env"]
+        env[env_var] = f"env-{name}-value"
     if "cloud" in present:
+        cloud: dict[str, Any] = {}
         target = cloud
         for key in cloud_path[:-1]:
             target = target.setdefault(key, {})
-        target[cloud_path[-1]] = value["cloud"]
-    write_clouds({CLOUD: cloud})
-    write_toml(f'[connection]\n{name} = "{value["toml"]}"\n')
+        if name == "region":
+            # The cloud's regions must allow every region asked for by a higher layer.
+            cloud["regions"] = [f"{layer}-region-value" for layer in ("cloud", "env", "flag")]
+        else:
+            target[cloud_path[-1]] = f"cloud-{name}-value"
+        write_clouds({CLOUD: cloud})
+    if "toml" in present:
+        write_toml(f'[connection]\n{name} = "toml-{name}-value"\n')
+    return namespace, env
+
+
+@pytest.mark.parametrize(("name", "top"), precedence_cases(AMBIENT_LAYERS))
+def test_without_a_cloud_each_field_takes_the_highest_source(name: str, top: str) -> None:
+    present = AMBIENT_LAYERS[AMBIENT_LAYERS.index(top) :]
+    namespace, env = layered_sources(name, present)
 
     settings = load_settings(namespace, env)
 
-    assert getattr(settings, name) == value[top]
+    assert getattr(settings, name) == f"{top}-{name}-value"
+    assert settings.cloud is None
+
+
+@pytest.mark.parametrize(("name", "top"), precedence_cases(LAYERS))
+def test_with_a_named_cloud_login_fields_come_from_the_cloud_or_flags(name: str, top: str) -> None:
+    present = (*LAYERS[LAYERS.index(top) :], "cloud")
+    namespace, env = layered_sources(name, present)
+
+    settings = load_settings(namespace, env)
+
+    if name in LOGIN_FIELDS:
+        # The environment and config.toml never replace a named cloud's login.
+        expected = "flag" if top == "flag" else "cloud"
+    else:
+        expected = top if top != "toml" else "cloud"
+    assert getattr(settings, name) == f"{expected}-{name}-value"
+
+
+@pytest.mark.parametrize("name", [n for n in FIELDS if n not in LOGIN_FIELDS])
+def test_a_named_cloud_without_a_setting_takes_it_from_config_toml(name: str) -> None:
+    write_clouds({CLOUD: {}})
+    write_toml(f'[connection]\n{name} = "toml-{name}-value"\n')
+    assert getattr(load_settings(flags(os_cloud=CLOUD), {}), name) == f"toml-{name}-value"
 
 
 def test_insecure_from_each_source() -> None:
@@ -127,10 +165,31 @@ def test_os_cloud_env_and_flag_select_the_cloud() -> None:
     assert load_settings(None, {"OS_CLOUD": "a"}).profile == "a"
 
 
-def test_without_a_cloud_name_clouds_yaml_is_not_read() -> None:
-    write_clouds({"only": {"auth": {"username": "u"}, "region_name": "eu-de"}})
+def test_the_only_cloud_is_used_without_a_name_and_the_user_is_told() -> None:
+    path = write_clouds({"only": {"auth": {"username": "u"}, "region_name": "eu-de"}})
     settings = load_settings(None, {})
-    assert settings.username is None and settings.region is None and settings.cloud is None
+    assert (settings.cloud, settings.username, settings.region) == ("only", "u", "eu-de")
+    assert settings.notes == (
+        f"using cloud 'only', the only one in {path} (--os-cloud NAME or OS_CLOUD picks one)",
+    )
+
+
+def test_a_lone_cloud_is_not_used_when_the_environment_or_config_toml_has_a_login() -> None:
+    write_clouds({"only": {"auth": {"username": "u"}, "region_name": "eu-de"}})
+    from_env = load_settings(None, {"OS_AUTH_TOKEN": "tok", "OS_REGION_NAME": "eu-nl"})
+    assert (from_env.cloud, from_env.username, from_env.region) == (None, None, "eu-nl")
+    assert from_env.notes == ()
+    write_toml('[connection]\nproject_id = "p1"\n')
+    assert load_settings(None, {}).cloud is None
+
+
+def test_several_clouds_without_a_name_are_not_read_but_named_in_the_error() -> None:
+    write_clouds({"prod": {"auth": {"username": "u"}}, "staging": {}})
+    settings = load_settings(None, {})
+    assert settings.username is None and settings.cloud is None
+    with pytest.raises(ConfigError) as caught:
+        require_complete(settings)
+    assert "has several clouds (prod, staging): pick one with --os-cloud NAME" in str(caught.value)
 
 
 def test_secure_yaml_is_merged_into_the_cloud() -> None:
@@ -185,19 +244,75 @@ def test_yaml_numbers_and_domain_name_fallback() -> None:
     assert settings.user_domain_name == "D1"
 
 
-def test_highest_source_with_a_credential_decides_the_method() -> None:
+def test_a_named_cloud_keeps_its_own_credentials_and_says_what_was_ignored() -> None:
     write_clouds({CLOUD: {"auth": {"username": "alice", "password": "pw"}, "ak": "A", "sk": "S"}})
     from_cloud = load_settings(flags(os_cloud=CLOUD), {})
-    assert from_cloud.auth_method == "password"
-    with_token = load_settings(flags(os_cloud=CLOUD), {"OS_AUTH_TOKEN": "tok"})
+    assert from_cloud.auth_method == "password" and from_cloud.notes == ()
+    stray = {"OS_AUTH_TOKEN": "old-token", "OS_ACCESS_KEY": "A2", "OS_PROJECT_NAME": "other"}
+    settings = load_settings(flags(os_cloud=CLOUD), stray)
+    assert settings.auth_method == "password"
+    assert (settings.username, settings.password, settings.token) == ("alice", "pw", None)
+    assert settings.project_name is None
+    assert settings.notes == (
+        "ignored OS_ACCESS_KEY, OS_AUTH_TOKEN, OS_PROJECT_NAME: cloud 'mycloud' logs in with "
+        "its own credentials (flags still apply)",
+    )
+    assert "old-token" not in repr(settings.notes)
+    # Picked through OS_CLOUD the same holds.
+    assert load_settings(None, {**stray, "OS_CLOUD": CLOUD}).token is None
+
+
+def test_a_named_cloud_ignores_login_keys_of_config_toml() -> None:
+    write_clouds({CLOUD: {"auth": {"token": "cloud-token", "project_id": "p1"}}})
+    write_toml('[connection]\ncloud = "mycloud"\nusername = "bob"\nregion = "eu-nl"\n')
+    settings = load_settings(None, {})
+    assert (settings.token, settings.username, settings.region) == ("cloud-token", None, "eu-nl")
+    assert settings.notes == (
+        f"ignored username in {paths.config_file()}: cloud 'mycloud' logs in with its own "
+        "credentials (flags still apply)",
+    )
+
+
+def test_os_password_completes_a_cloud_that_names_its_user_without_one() -> None:
+    write_clouds({CLOUD: {"auth": {"username": "alice", "project_name": "eu-de"}}})
+    settings = load_settings(flags(os_cloud=CLOUD), {"OS_PASSWORD": " pw with spaces "})
+    assert (settings.username, settings.password) == ("alice", " pw with spaces ")
+    assert settings.notes == ("cloud 'mycloud' has no password: using OS_PASSWORD",)
+    # Not when the cloud logs in another way.
+    write_clouds({CLOUD: {"auth": {"username": "alice", "token": "tok"}}})
+    settings = load_settings(flags(os_cloud=CLOUD), {"OS_PASSWORD": "pw"})
+    assert (settings.auth_method, settings.password) == ("token", None)
+    assert settings.notes == (
+        "ignored OS_PASSWORD: cloud 'mycloud' logs in with its own credentials (flags still apply)",
+    )
+
+
+def test_without_a_cloud_the_highest_source_with_a_credential_decides_the_method() -> None:
+    write_toml('[connection]\nusername = "alice"\npassword = "pw"\n')
+    assert load_settings(None, {}).auth_method == "password"
+    with_token = load_settings(None, {"OS_AUTH_TOKEN": "tok"})
     assert with_token.auth_method == "token"
-    assert with_token.password is None and with_token.secret_key is None
-    with_keys = load_settings(flags(os_cloud=CLOUD), {"OS_ACCESS_KEY": "A2", "OS_SECRET_KEY": "S2"})
+    assert with_token.password is None and with_token.username is None
+    with_keys = load_settings(None, {"OS_ACCESS_KEY": "A2", "OS_SECRET_KEY": "S2"})
     assert with_keys.auth_method == "aksk"
     assert (with_keys.access_key, with_keys.username) == ("A2", None)
-    # Same kind: a password from the environment completes the cloud's user.
-    with_password = load_settings(flags(os_cloud=CLOUD), {"OS_PASSWORD": "pw2"})
+    # Same kind: a password from the environment completes the configured user.
+    with_password = load_settings(None, {"OS_PASSWORD": "pw2"})
     assert (with_password.username, with_password.password) == ("alice", "pw2")
+
+
+def test_a_project_comes_whole_from_one_source() -> None:
+    write_clouds({CLOUD: {"auth": {"project_id": "file-id", "project_name": "file-name"}}})
+    from_flag = load_settings(flags(os_cloud=CLOUD, project_id="flag-id"), {})
+    assert (from_flag.project_id, from_flag.project_name) == ("flag-id", None)
+    write_toml('[connection]\nproject_id = "toml-id"\n')
+    ambient = load_settings(None, {"OS_PROJECT_NAME": "env-name"})
+    assert (ambient.project_id, ambient.project_name) == (None, "env-name")
+    domains = load_settings(None, {"OS_USER_DOMAIN_ID": "d-id", "OS_DOMAIN_NAME": "D"})
+    assert (domains.user_domain_id, domains.user_domain_name) == ("d-id", "D")
+    write_toml('[connection]\nuser_domain_name = "toml-domain"\n')
+    mixed = load_settings(None, {"OS_USER_DOMAIN_ID": "d-id"})
+    assert (mixed.user_domain_id, mixed.user_domain_name) == ("d-id", None)
 
 
 def test_empty_environment_values_count_as_unset() -> None:
@@ -401,7 +516,7 @@ def test_connection_flags_have_the_documented_destinations() -> None:
 
 
 def test_flags_may_be_a_mapping_or_a_namespace_without_connection_flags() -> None:
-    write_clouds({CLOUD: {"region_name": "eu-de"}})
+    write_clouds({CLOUD: {"region_name": "eu-de"}, "other": {}})
     from_mapping = load_settings({"os_cloud": CLOUD, "project_id": "p1"}, {})
     assert (from_mapping.region, from_mapping.project_id) == ("eu-de", "p1")
     bare = load_settings(argparse.Namespace(command="ls"), {"OS_REGION_NAME": "eu-nl"})

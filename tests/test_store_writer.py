@@ -115,3 +115,41 @@ def test_forget_drops_an_update_waiting_for_a_locked_store(
     writer.flush()
     assert stored_status(store, "a") is None and stored_status(store, "b") == "RUNNING"
     assert writer.error is None
+
+
+def test_an_update_the_store_cannot_write_is_skipped_and_the_others_saved(
+    store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from jobdash.store import core
+
+    real_job_json = core.job_json
+
+    def refuses_a(job):  # type: ignore[no-untyped-def]
+        if job.job_id == "a":
+            raise ValueError("a value SQLite cannot take")
+        return real_job_json(job)
+
+    monkeypatch.setattr(core, "job_json", refuses_a)
+    clock = Clock()
+    writer = StoreWriter(store, clock)
+    writer.record(update("a", "RUNNING"))
+    writer.record(update("b", "SUCCESS"))
+    assert stored_status(store, "b") == "SUCCESS"
+    assert stored_status(store, "a") is None
+    assert writer.skipped == 1
+    assert "skipped an update" in caplog.text and "job a" in caplog.text
+    # Nothing waits behind it: later updates of both are written at once.
+    monkeypatch.setattr(core, "job_json", real_job_json)
+    writer.record(update("a", "SUCCESS"))
+    assert stored_status(store, "a") == "SUCCESS"
+    assert writer.error is None
+
+
+def test_store_record_names_the_job_it_cannot_save(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jobdash.store import RecordError, core
+
+    monkeypatch.setattr(core, "job_json", lambda job: (_ for _ in ()).throw(OverflowError("big")))
+    with pytest.raises(RecordError, match="cannot save the update of job a"):
+        store.record(update("a", "RUNNING"))

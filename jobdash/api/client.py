@@ -22,6 +22,7 @@ from jobdash.api.errors import (
 )
 from jobdash.api.ids import validate_id
 from jobdash.api.model import Job, ResponseShapeError, parse_job
+from jobdash.textsafe import without_surrogates
 
 #: Codes the cloud uses for "no such job" and for flow control, whatever the HTTP status.
 NOT_FOUND_CODES = frozenset({"Common.0011", "Ecs.0114"})
@@ -63,8 +64,8 @@ def parse_error_body(data: Any) -> ErrorBody:
             inner = only
     code = inner.get("code", inner.get("error_code"))
     message = inner.get("message", inner.get("error_msg"))
-    code_text = None if code is None else str(code)
-    message_text = None if message is None else str(message)
+    code_text = None if code is None else without_surrogates(str(code))
+    message_text = None if message is None else without_surrogates(str(message))
     if (
         code_text is not None
         and message_text is not None
@@ -113,7 +114,7 @@ def error_from_response(response: httpx.Response, job_id: str) -> ApiError | Non
     status = response.status_code
     try:
         data = response.json()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         data = None
     if status < 300 and _is_job_body(data):
         # A failed job's own `error_code` (e.g. Ecs.0114 from a delete) is not a request error.
@@ -210,7 +211,7 @@ class JobsClient:
             raise error
         try:
             job = parse_job(response.json())
-        except (ValueError, UnicodeDecodeError, ResponseShapeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError, ResponseShapeError) as exc:
             content_type = response.headers.get("Content-Type", "no content type")
             raise BadResponseError(
                 f"unreadable response for job {job_id} (HTTP {response.status_code}, "
@@ -230,6 +231,8 @@ class JobsClient:
 def _describe_decode_error(exc: Exception) -> str:
     if isinstance(exc, ResponseShapeError):
         return str(exc)
+    if isinstance(exc, RecursionError):
+        return "body is nested too deeply to read"
     return "body is not valid JSON"
 
 

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 MAX_ID_LENGTH = 64
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_JOB_ID = re.compile(r"[0-9a-fA-F]{32}")
+#: How a job id looks, for messages.
+JOB_ID_FORM = "32 hexadecimal characters like 0123456789abcdef0123456789abcdef"
 _HEX32 = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{32}(?![0-9A-Za-z])")
 
 
@@ -43,6 +46,25 @@ def id_problem(value: object) -> str | None:
     if not _SAFE_ID.fullmatch(value):
         return "may only contain letters, digits, '-', '_' and '.'"
     return None
+
+
+def job_id_problem(value: object, *, any_id: bool = False) -> str | None:
+    """Why `value` is not a job id, or None. ECS job ids are 32 hex characters; `any_id`
+    accepts any id that is safe in a URL (for services with other id forms)."""
+    problem = id_problem(value)
+    if problem is None and not any_id and not _JOB_ID.fullmatch(str(value)):
+        return f"is not {JOB_ID_FORM}"
+    return problem
+
+
+def validate_job_id(value: object, *, any_id: bool = False) -> str:
+    """Return `value` if it is a job id (see `job_id_problem`); else raise `InvalidIdError`."""
+    problem = job_id_problem(value, any_id=any_id)
+    if problem is not None:
+        shown = _shown(value) if isinstance(value, str) else repr(type(value).__name__)
+        raise InvalidIdError(f"invalid job id {shown}: {problem}")
+    assert isinstance(value, str)
+    return value
 
 
 def validate_id(value: object, what: str = "job id") -> str:

@@ -12,7 +12,6 @@ from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -34,7 +33,7 @@ from jobdash.auth.aksk import (
 from jobdash.auth.iam_errors import login_error
 from jobdash.auth.service_catalog import endpoint_from_catalog, service_origin
 from jobdash.auth.token_cache import TokenCache, TokenInfo, identity_key, parse_iam_time
-from jobdash.settings import reject_userinfo
+from jobdash.checks import check_auth_url
 
 __all__ = [
     "AkSkAuth",
@@ -51,7 +50,8 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
-#: A cached token is replaced this long before IAM says it expires.
+#: A cached token is replaced this long before IAM says it expires (at most a tenth of
+#: its lifetime: `TokenInfo.refresh_margin`).
 REFRESH_MARGIN_SECONDS = 300.0
 #: Assumed lifetime when IAM does not say (it normally does: 24 h).
 FALLBACK_LIFETIME = timedelta(hours=1)
@@ -135,12 +135,8 @@ class AkSkAuth(httpx.Auth):
 
 def _normalise_auth_url(auth_url: str) -> str:
     """IAM's base URL ends with /v3; a bare host gets it added."""
-    reject_userinfo(auth_url, "auth URL")
     url = auth_url.strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"the auth URL {url!r} is not an http(s) URL")
-    if not parts.path:
+    if not check_auth_url(url).path:
         url += "/v3"
     return url
 
@@ -148,7 +144,8 @@ def _normalise_auth_url(auth_url: str) -> str:
 class PasswordAuth(httpx.Auth):
     """Logs in to IAM with a password, caches the token and refreshes it when needed.
 
-    The token is reused until REFRESH_MARGIN_SECONDS before it expires; a 401 from
+    The token is reused until REFRESH_MARGIN_SECONDS (or a tenth of its lifetime, when
+    that is shorter) before it expires; a 401 from
     the API makes it log in again once and retry the request once.
     Works with httpx.AsyncClient only.
     """
@@ -162,16 +159,21 @@ class PasswordAuth(httpx.Auth):
         project_id: str | None = None,
         project_name: str | None = None,
         *,
+        user_domain_id: str | None = None,
         cache_dir: Path | None = None,
         clock: Clock = utc_now,
         use_cache: bool = True,
     ) -> None:
         if not project_id and not project_name:
             raise ConfigError("IAM password login needs a project id or a project name")
+        if not user_domain_name and not user_domain_id:
+            raise ConfigError("IAM password login needs the user's domain name or id")
         self.auth_url = _normalise_auth_url(auth_url)
         self.username = username
         self._password = password
         self.user_domain_name = user_domain_name
+        # The domain id, when given, is what IAM is sent (it names the domain exactly).
+        self.user_domain_id = user_domain_id
         self.project_id = project_id
         self.project_name = project_name
         self._cache_dir = cache_dir
@@ -185,8 +187,16 @@ class PasswordAuth(httpx.Auth):
     def __repr__(self) -> str:
         return (
             f"PasswordAuth(auth_url={self.auth_url!r}, username={self.username!r}, "
-            f"user_domain_name={self.user_domain_name!r}, project={self._scope_label()!r}, "
+            f"user_domain={self._domain_label()!r}, project={self._scope_label()!r}, "
             "password=<hidden>)"
+        )
+
+    def _domain_label(self) -> str:
+        return self.user_domain_id or self.user_domain_name
+
+    def _domain(self) -> dict[str, str]:
+        return (
+            {"id": self.user_domain_id} if self.user_domain_id else {"name": self.user_domain_name}
         )
 
     def _scope_label(self) -> str:
@@ -206,8 +216,9 @@ class PasswordAuth(httpx.Auth):
             self.user_domain_name,
             self.project_id,
             self.project_name,
+            user_domain_id=self.user_domain_id,
         )
-        return TokenCache(directory, key)
+        return TokenCache(directory, key, secret=self._password)
 
     def _lock_for_loop(self) -> asyncio.Lock:
         # One lock per event loop: a lock that waited once is bound to its loop.
@@ -224,7 +235,7 @@ class PasswordAuth(httpx.Auth):
         if self.project_id:
             project = {"id": self.project_id}
         else:
-            project = {"name": self.project_name, "domain": {"name": self.user_domain_name}}
+            project = {"name": self.project_name, "domain": self._domain()}
         return {
             "auth": {
                 "identity": {
@@ -233,7 +244,7 @@ class PasswordAuth(httpx.Auth):
                         "user": {
                             "name": self.username,
                             "password": self._password,
-                            "domain": {"name": self.user_domain_name},
+                            "domain": self._domain(),
                         }
                     },
                 },
@@ -251,7 +262,7 @@ class PasswordAuth(httpx.Auth):
         )
 
     def _who(self) -> str:
-        return f"user {self.username!r} (domain {self.user_domain_name!r})"
+        return f"user {self.username!r} (domain {self._domain_label()!r})"
 
     def _accept(self, response: httpx.Response) -> TokenInfo:
         if response.status_code not in (200, 201):
@@ -269,9 +280,11 @@ class PasswordAuth(httpx.Auth):
             )
         project = body.get("project") if isinstance(body.get("project"), dict) else {}
         catalog = body.get("catalog")
+        now = self._clock()
         info = TokenInfo(
             token=token,
-            expires_at=parse_iam_time(body.get("expires_at")) or self._clock() + FALLBACK_LIFETIME,
+            expires_at=parse_iam_time(body.get("expires_at")) or now + FALLBACK_LIFETIME,
+            issued_at=parse_iam_time(body.get("issued_at")) or now,
             project_id=_text(project.get("id")) or self.project_id,
             project_name=_text(project.get("name")) or self.project_name,
             catalog=[entry for entry in catalog if isinstance(entry, dict)]
@@ -290,11 +303,11 @@ class PasswordAuth(httpx.Auth):
     def _usable_token(self) -> TokenInfo | None:
         """The in-memory or cached token when it is far enough from expiry; no network."""
         now = self._clock()
-        if self._info is not None and self._info.valid_at(now, REFRESH_MARGIN_SECONDS):
+        if self._info is not None and self._info.usable_at(now, REFRESH_MARGIN_SECONDS):
             return self._info
         if self._use_cache:
             cached = self.cache.load()
-            if cached is not None and cached.valid_at(now, REFRESH_MARGIN_SECONDS):
+            if cached is not None and cached.usable_at(now, REFRESH_MARGIN_SECONDS):
                 self._info = cached
                 return cached
         return None

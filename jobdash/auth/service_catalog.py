@@ -32,5 +32,8 @@ def endpoint_from_catalog(
                 continue
             url = endpoint.get("url")
             if isinstance(url, str) and url.startswith(("http://", "https://")):
-                return service_origin(url)
+                try:
+                    return service_origin(url)
+                except ValueError:
+                    continue  # unparseable (e.g. an unclosed IPv6 bracket): not usable
     return None

@@ -1,7 +1,10 @@
 """IAM tokens kept between runs: one 0600 JSON file per identity in a 0700 directory.
 
 The file name is a hash of auth URL, user, domain and project scope (never the
-password). Anything odd about a file (unreadable, not JSON, another identity's,
+password). The file also holds a salted, slow hash of the password the token was
+obtained with: a token is only reused by the same credentials, so a changed (or
+mistyped) password logs in again instead of riding on the old token. Anything odd
+about a file (unreadable, not JSON, another identity's or other credentials',
 owned by someone else, readable by others) makes it count as absent; the next
 successful login overwrites it.
 """
@@ -9,7 +12,9 @@ successful login overwrites it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
+import hmac
 import json
 import logging
 import os
@@ -21,7 +26,12 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: PBKDF2 rounds for the credential hash: slow enough to make guessing the password from
+#: a leaked cache file costly, fast enough for one check per start (about 25 ms).
+CREDENTIAL_HASH_ROUNDS = 50_000
+#: The refresh margin is at most this share of a token's lifetime (see `refresh_margin`).
+MARGIN_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -34,8 +44,22 @@ class TokenInfo:
     project_name: str | None = None
     catalog: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
+    #: When IAM issued it (or, when IAM does not say, when it arrived).
+    issued_at: datetime | None = None
+
     def valid_at(self, now: datetime, margin_seconds: float) -> bool:
         return (self.expires_at - now).total_seconds() > margin_seconds
+
+    def refresh_margin(self, most: float) -> float:
+        """How long before expiry to replace the token: `most`, but never more than a
+        tenth of its lifetime, so a token living 120 s is used for 108 s, not never."""
+        if self.issued_at is None:
+            return most
+        lifetime = (self.expires_at - self.issued_at).total_seconds()
+        return max(0.0, min(most, lifetime * MARGIN_SHARE))
+
+    def usable_at(self, now: datetime, most_margin: float) -> bool:
+        return self.valid_at(now, self.refresh_margin(most_margin))
 
 
 def identity_key(
@@ -44,8 +68,18 @@ def identity_key(
     user_domain_name: str,
     project_id: str | None,
     project_name: str | None,
+    *,
+    user_domain_id: str | None = None,
 ) -> str:
-    parts = (auth_url.rstrip("/"), username, user_domain_name, project_id or "", project_name or "")
+    parts: tuple[str, ...] = (
+        auth_url.rstrip("/"),
+        username,
+        user_domain_name,
+        project_id or "",
+        project_name or "",
+    )
+    if user_domain_id:  # appended only when set, so keys of name-only logins stay as they were
+        parts += (f"domain-id:{user_domain_id}",)
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
@@ -60,12 +94,31 @@ def parse_iam_time(value: object) -> datetime | None:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
-class TokenCache:
-    """Reads and writes the cached token of one identity."""
+@functools.lru_cache(maxsize=8)
+def credential_hash(secret: str, salt: bytes) -> str:
+    """A salted, slow hash of a password: what the cache keeps instead of the secret.
 
-    def __init__(self, directory: Path, key: str) -> None:
+    Remembered per (secret, salt) for the process: each check would otherwise cost
+    the whole hash again.
+    """
+    digest = hashlib.pbkdf2_hmac("sha256", secret.encode("utf-8"), salt, CREDENTIAL_HASH_ROUNDS)
+    return digest.hex()
+
+
+class TokenCache:
+    """Reads and writes the cached token of one identity, for one set of credentials."""
+
+    def __init__(self, directory: Path, key: str, *, secret: str = "") -> None:
         self.directory = directory
         self.key = key
+        #: The password the token goes with; it only ever enters `credential_hash`.
+        self._secret = secret
+
+    def __repr__(self) -> str:
+        return f"TokenCache({str(self.directory)!r}, {self.key[:12]!r}...)"
+
+    def _hash(self, salt: bytes) -> str:
+        return credential_hash(self._secret, salt)
 
     @property
     def path(self) -> Path:
@@ -90,6 +143,16 @@ class TokenCache:
             return None
         if data.get("key") != self.key:
             return None
+        try:
+            salt = bytes.fromhex(str(data.get("salt")))
+        except ValueError:
+            return None
+        stored = data.get("credential_hash")
+        if not salt or not isinstance(stored, str):
+            return None
+        if not hmac.compare_digest(stored, self._hash(salt)):
+            log.info("ignoring a cached token obtained with other credentials")
+            return None
         token = data.get("token")
         expires_at = parse_iam_time(data.get("expires_at"))
         catalog = data.get("catalog")
@@ -102,6 +165,7 @@ class TokenCache:
         return TokenInfo(
             token=token,
             expires_at=expires_at,
+            issued_at=parse_iam_time(data.get("issued_at")),
             project_id=project_id if isinstance(project_id, str) else None,
             project_name=project_name if isinstance(project_name, str) else None,
             catalog=[entry for entry in catalog if isinstance(entry, dict)],
@@ -109,11 +173,15 @@ class TokenCache:
 
     def save(self, info: TokenInfo) -> None:
         """Write atomically with mode 0600; a cache that cannot be written is only logged."""
+        salt = os.urandom(16)
         payload = {
             "version": FORMAT_VERSION,
             "key": self.key,
+            "salt": salt.hex(),
+            "credential_hash": self._hash(salt),
             "token": info.token,
             "expires_at": info.expires_at.isoformat(),
+            "issued_at": info.issued_at.isoformat() if info.issued_at else None,
             "project_id": info.project_id,
             "project_name": info.project_name,
             "catalog": info.catalog,

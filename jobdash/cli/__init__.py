@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -18,6 +19,8 @@ from jobdash.cli.common import (
 )
 
 EXIT_STORE = 4
+#: 128 + SIGPIPE, what a shell reports for a program that wrote into a closed pipe.
+EXIT_PIPE = 141
 
 DESCRIPTION = """\
 Watch the asynchronous jobs of Open Telekom Cloud and Huawei Cloud.
@@ -26,9 +29,17 @@ Without a command, opens the dashboard on the saved watchlist."""
 EPILOG = """\
 exit codes: 0 ok; 1 a job failed (--exit-status); 2 usage or configuration error;
 3 a job could not be fetched; 4 the watchlist database cannot be used;
-8 a job has not finished (--exit-status, or --watch timed out); 130 interrupted."""
+8 a job has not finished (--exit-status, or --watch timed out); 130 interrupted;
+141 the output pipe was closed (e.g. `| head`)."""
 
-COMMANDS = ("ui", "demo", "status", "add", "rm", "ls", "simulate")
+
+def _epilog() -> str:
+    from jobdash import paths
+
+    return f"{EPILOG}\nlog file: {paths.log_file()}\nconfig file: {paths.config_file()}"
+
+
+COMMANDS = ("ui", "demo", "serve", "status", "add", "rm", "ls", "simulate")
 
 
 def _connection_parent() -> argparse.ArgumentParser:
@@ -49,11 +60,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jobdash",
         description=DESCRIPTION,
-        epilog=EPILOG,
+        epilog=_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"jobdash {__version__}")
     connection = _connection_parent()
+    epilog = _epilog()
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(
@@ -64,7 +76,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             help=help_text,
             description=help_text,
             parents=[connection] if with_connection else [],
-            epilog=EPILOG,
+            epilog=epilog,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
 
@@ -78,6 +90,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parsers = {
         "ui": ui,
         "demo": demo,
+        "serve": command("serve", "serve the dashboard to web browsers (needs the `web` extra)"),
         "status": command(
             "status", "show jobs (default: the watchlist); --watch follows them to the end"
         ),
@@ -103,6 +116,10 @@ def _add_command_arguments(name: str, parser: argparse.ArgumentParser) -> None:
         from jobdash.cli.status import add_status_arguments
 
         add_status_arguments(parser)
+    elif name == "serve":
+        from jobdash.cli.serve import add_serve_arguments
+
+        add_serve_arguments(parser)
     elif name == "simulate":
         from jobdash.simulator.cli import add_simulate_arguments
 
@@ -145,6 +162,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.command == "demo":
             return launch.run_demo(args)
         return launch.run_dashboard(args, list(args.job_ids))
+    if args.command == "serve":
+        from jobdash.cli.serve import run_serve
+
+        route_core_warnings(to_stderr=True)
+        return run_serve(args)
     if args.command == "simulate":
         from jobdash.simulator.cli import run_simulate
 
@@ -168,13 +190,28 @@ def _async_command(name: str) -> Callable[[argparse.Namespace], object]:
     }[name]  # type: ignore[return-value]
 
 
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit cannot fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # not a real file (a test's capture): nothing is flushed at exit
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     words = _normalise_argv(sys.argv[1:] if argv is None else argv)
     command = next((word for word in words if not word.startswith("-")), None)
     parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(words)
     try:
-        return _dispatch(args)
+        code = _dispatch(args)
+        sys.stdout.flush()  # a closed pipe shows here rather than at interpreter exit
+        return code
+    except BrokenPipeError:
+        # The reader (`| head -1`) took what it wanted: end quietly, as SIGPIPE would.
+        _discard_stdout()
+        return EXIT_PIPE
     except KeyboardInterrupt:
         print_error("interrupted")
         return EXIT_INTERRUPTED

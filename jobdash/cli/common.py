@@ -7,13 +7,16 @@ import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from rich.console import Console
 from rich.text import Text
 
 from jobdash.api.errors import ConfigError
 from jobdash.textsafe import printable
+
+if TYPE_CHECKING:
+    from jobdash.config import Config
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -73,27 +76,39 @@ class WarningPrinter(logging.Handler):
 
 
 def route_core_warnings(*, to_stderr: bool) -> None:
-    """Send jobdash's log warnings to stderr, or nowhere when a dashboard owns the screen."""
+    """Send jobdash's log records to the log file, and warnings also to stderr unless a
+    dashboard owns the screen (it shows what it can; the rest is in the file)."""
+    from jobdash.logfile import is_log_handler, open_log_handler
+
     logger = logging.getLogger("jobdash")
     for handler in list(logger.handlers):
-        if isinstance(handler, (WarningPrinter, logging.NullHandler)):
+        if isinstance(handler, (WarningPrinter, logging.NullHandler)) or is_log_handler(handler):
             logger.removeHandler(handler)
+            handler.close()
+    logger.setLevel(logging.INFO)
+    log_handler = open_log_handler()
+    if log_handler is not None:
+        logger.addHandler(log_handler)
     logger.addHandler(WarningPrinter() if to_stderr else logging.NullHandler())
 
 
 @asynccontextmanager
-async def open_connection_from_args(args: argparse.Namespace) -> AsyncIterator[object]:
+async def open_connection_from_args(
+    args: argparse.Namespace, config: Config | None = None
+) -> AsyncIterator[object]:
     """Load settings from flags/env/files, check them, connect; close the pool afterwards.
 
+    `config`: config.toml as the command already loaded it (else it is loaded here).
     Raises ConfigError (exit 2) when something is missing.
     """
+    from jobdash.config import load_config
     from jobdash.connection import open_connection
-    from jobdash.poll.options import poller_options
-    from jobdash.settings import load_config_toml, load_settings, require_complete
+    from jobdash.settings import load_settings, require_complete
 
-    settings = load_settings(args)
+    config = config or load_config()
+    settings = load_settings(args, loaded_config=config)
     require_complete(settings)
-    in_flight = poller_options(load_config_toml()).max_in_flight
+    in_flight = config.poller.max_in_flight
     connection = await open_connection(settings, max_connections=max(20, in_flight))
     for warning in getattr(connection, "warnings", []) or []:
         print_warning(warning)

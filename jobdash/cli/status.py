@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import math
 import sys
 import time
@@ -16,21 +15,23 @@ from jobdash.api.client import JobsClient
 from jobdash.cli.common import (
     EXIT_OK,
     EXIT_UNFINISHED,
+    EXIT_USAGE,
     console,
     open_connection_from_args,
     print_error,
 )
 from jobdash.cli.status_view import (
+    ChangeLog,
     Results,
     Target,
     progress_line,
     render_results,
     result_json,
     summary_line,
-    transition_line,
 )
-from jobdash.poll.options import poller_options
-from jobdash.settings import load_config_toml
+from jobdash.config import load_config
+from jobdash.jsontext import json_text
+from jobdash.poll.options import PollerOptions
 from jobdash.watch import PollUpdate, WatchEntry, WatchKey
 
 
@@ -81,17 +82,20 @@ def add_status_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-async def _targets(args: argparse.Namespace, connection: Any) -> tuple[list[Target], Any]:
-    """The jobs to show: the ids given, else the whole watchlist (with the store to record into)."""
-    if args.job_ids:
-        return [
-            Target(WatchKey(connection.endpoint, connection.project_id, job_id))
-            for job_id in args.job_ids
-        ], None
+#: The width printed into a pipe or file: wide enough that no line is cut or wrapped.
+WHOLE_LINE_WIDTH = 10_000
+
+
+def _watchlist_targets() -> tuple[list[Target], Any]:
+    """The whole watchlist as targets, with the store to record into."""
     from jobdash.store import Store
 
     store = Store()
-    entries: list[WatchEntry] = store.entries()
+    try:
+        entries: list[WatchEntry] = store.entries()
+    except BaseException:
+        store.close()
+        raise
     return [Target(entry.key, entry.label) for entry in entries], store
 
 
@@ -111,35 +115,39 @@ def _client_factory(connection: Any) -> Callable[[WatchKey], JobsClient]:
 
 
 async def run_status(args: argparse.Namespace) -> int:
-    async with open_connection_from_args(args) as connection:
-        targets, store = await _targets(args, connection)
-        try:
-            if not targets:
-                print_error(
-                    "the watchlist is empty", hint="add jobs with `jobdash add JOB_ID` or pass ids"
-                )
-                if args.json:
-                    print("[]")
-                return EXIT_OK
+    config = load_config()
+    options = config.poller_with(args.interval)
+    targets: list[Target] = []
+    store: Any = None
+    if not args.job_ids:
+        targets, store = _watchlist_targets()
+        if not targets:
+            store.close()
+            return _nothing_to_show(args)
+    try:
+        async with open_connection_from_args(args, config) as connection:
+            if args.job_ids:
+                targets = [
+                    Target(WatchKey(connection.endpoint, connection.project_id, job_id))
+                    for job_id in args.job_ids
+                ]
             results = Results(targets)
             if args.watch:
-                finished = await _watch(args, connection, results, store)
+                finished = await _watch(args, options, connection, results, store)
             else:
-                await _fetch_once(args, connection, results, store)
+                await _fetch_once(options, connection, results, store)
                 finished = True
-        finally:
-            if store is not None:
-                store.close()
-    out = console()
+    finally:
+        if store is not None:
+            store.close()
     if args.json:
-        print(
-            json.dumps(
-                [result_json(t, results.updates.get(t.key)) for t in targets],
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
+        print(json_text([result_json(t, results.updates.get(t.key)) for t in targets], indent=2))
     else:
+        out = console()
+        if not sys.stdout.isatty():
+            # Into a pipe or file, lines stay whole for grep and logs; a terminal wraps them.
+            out.soft_wrap = True
+            out.width = WHOLE_LINE_WIDTH
         out.print(render_results(results, datetime.now(UTC)))
         if len(targets) > 1:
             out.print(summary_line(results))
@@ -149,21 +157,36 @@ async def run_status(args: argparse.Namespace) -> int:
     return results.exit_code(exit_status=args.exit_status)
 
 
+def _nothing_to_show(args: argparse.Namespace) -> int:
+    """An empty watchlist: fine to look at, but nothing a watch or a status check can pass on."""
+    hint = "add jobs with `jobdash add JOB_ID` or pass ids"
+    if args.json:
+        print("[]")
+    if args.watch or args.exit_status:
+        # Exit 0 here would tell a CI step that every job succeeded.
+        print_error("nothing to watch: the watchlist is empty", hint=hint)
+        return EXIT_USAGE
+    print_error("the watchlist is empty", hint=hint)
+    return EXIT_OK
+
+
 def _make_poller(
-    args: argparse.Namespace, connection: Any, store: Any, on_update: Callable[[PollUpdate], None]
+    options: PollerOptions,
+    connection: Any,
+    store: Any,
+    on_update: Callable[[PollUpdate], None] | None = None,
 ) -> Any:
     from jobdash.poll.poller import Poller
 
-    options = poller_options(load_config_toml(), interval=args.interval)
     return Poller(
         _client_factory(connection), store=store, on_update=on_update, **options.as_kwargs()
     )
 
 
 async def _fetch_once(
-    args: argparse.Namespace, connection: Any, results: Results, store: Any
+    options: PollerOptions, connection: Any, results: Results, store: Any
 ) -> None:
-    poller = _make_poller(args, connection, store, lambda update: None)
+    poller = _make_poller(options, connection, store)
     try:
         updates = await poller.refresh_all_once([t.key for t in results.targets])
     finally:
@@ -172,37 +195,39 @@ async def _fetch_once(
         results.updates[update.key] = update
 
 
-async def _watch(args: argparse.Namespace, connection: Any, results: Results, store: Any) -> bool:
+async def _watch(
+    args: argparse.Namespace,
+    options: PollerOptions,
+    connection: Any,
+    results: Results,
+    store: Any,
+) -> bool:
     """Follow the targets until all have settled; False when the timeout passed first."""
-    labels = {t.key: t.label for t in results.targets}
     settled = asyncio.Event()
     interactive_stream = sys.stderr if args.json else sys.stdout
     interactive = interactive_stream.isatty()
-    log = console(sys.stdout if not args.json else sys.stderr)
+    changes = ChangeLog(console(sys.stdout), {t.key: t.label for t in results.targets})
+    changes.console.soft_wrap = True  # a line per change, whole, whatever the width
 
     def on_update(update: PollUpdate) -> None:
         results.updates[update.key] = update
         if not interactive and not args.json:
-            line = transition_line(update, labels.get(update.key))
-            if line is not None:
-                log.print(line)
+            changes.note(update)
         if results.done():
             settled.set()
 
-    poller = _make_poller(args, connection, store, on_update)
+    poller = _make_poller(options, connection, store, on_update)
     snapshots = store.snapshots() if store is not None else None
     poller.set_watchlist([t.key for t in results.targets], snapshots)
     for key, snapshot in (snapshots or {}).items():
-        if key in labels and snapshot.job is not None:
-            results.updates.setdefault(
+        if key in changes.labels and snapshot.job is not None:
+            seen = PollUpdate(
                 key,
-                PollUpdate(
-                    key,
-                    snapshot.fetched_at or datetime.now(UTC),
-                    job=snapshot.job,
-                    expired=snapshot.expired,
-                ),
+                snapshot.fetched_at or datetime.now(UTC),
+                job=snapshot.job,
+                expired=snapshot.expired,
             )
+            results.updates.setdefault(key, seen)
     poller.refresh()
     started = time.monotonic()
     runner = asyncio.create_task(poller.run())

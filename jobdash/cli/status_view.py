@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from rich.console import Group
+from rich.console import Console, Group
 from rich.text import Text
 
 from jobdash.api.errors import ErrorKind
@@ -24,6 +24,8 @@ from jobdash.watch import (
     throttle_text,
 )
 
+#: Errors about the credentials rather than the job: every job gets the same one.
+CREDENTIAL_ERRORS = frozenset({ErrorKind.UNAUTHORIZED, ErrorKind.FORBIDDEN})
 #: Errors that will not go away by asking again; `--watch` stops waiting for such entries.
 PERMANENT_ERRORS = frozenset(
     {ErrorKind.NOT_FOUND, ErrorKind.INVALID_ID, ErrorKind.FORBIDDEN, ErrorKind.UNAUTHORIZED}
@@ -92,10 +94,33 @@ def result_json(target: Target, update: PollUpdate | None) -> dict[str, Any]:
     return {"job_id": key.job_id, "project_id": key.project_id, "status": None, "error": error}
 
 
+def shared_errors(results: Results) -> dict[tuple[str, str], int]:
+    """Errors that are about the credentials, not the job, with how many jobs got each.
+
+    A rejected token fails every job with the same words; they are said once, counted.
+    """
+    counts: dict[tuple[str, str], int] = {}
+    for target in results.targets:
+        update = results.updates.get(target.key)
+        error = update.error if update is not None and not update.expired else None
+        if error is not None and error.kind in CREDENTIAL_ERRORS:
+            shared = (str(error.kind), error.message)
+            counts[shared] = counts.get(shared, 0) + 1
+    return counts
+
+
+def shared_error_line(kind: str, message: str, count: int) -> Text:
+    line = Text(f"! {kind} for {count} job{'s' if count != 1 else ''}: ", style="bold red")
+    line.append(one_line(message, 400))
+    return line
+
+
 def render_results(results: Results, now: datetime, *, in_progress: bool = False) -> Group:
     """The tree of every target. `in_progress`: a watch is still running, so passing errors
-    are being retried and the last known job stays in view."""
+    are being retried and the last known job stays in view. A credential error shared by
+    several jobs is said once, after them, with the count."""
     parts: list[Any] = []
+    shared = {key: n for key, n in shared_errors(results).items() if n > 1}
     for target in results.targets:
         update = results.updates.get(target.key)
         if update is None:
@@ -106,7 +131,16 @@ def render_results(results: Results, now: datetime, *, in_progress: bool = False
             continue
         error = None if update.expired else update.error
         permanent = error is not None and error.kind in PERMANENT_ERRORS
-        if update.job is None:
+        if error is not None and (str(error.kind), error.message) in shared:
+            line = Text(f"! {one_line(target.key.job_id, 64)}  ", style="bold red")
+            line.append(f"{error.kind} (below)", style="red")
+            if update.job is not None:
+                parts.append(
+                    Group(line, job_tree(update.job, now, label=target.label, note="last known"))
+                )
+            else:
+                parts.append(line)
+        elif update.job is None:
             assert error is not None
             parts.append(
                 error_label(target.key.job_id, error, retrying=in_progress and not permanent)
@@ -121,6 +155,8 @@ def render_results(results: Results, now: datetime, *, in_progress: bool = False
             # A passing hiccup: keep showing the job, say that its refresh is being retried.
             note = f"last known; {error.kind}, retrying"
             parts.append(job_tree(update.job, now, label=target.label, note=note))
+    for (kind, message), count in shared.items():
+        parts.append(shared_error_line(kind, message, count))
     return Group(*parts)
 
 
@@ -183,13 +219,13 @@ def rate_text(states: Sequence[EndpointState]) -> Text:
 
 
 def transition_line(update: PollUpdate, label: str | None) -> Text | None:
-    """One log line for a status change, for non-interactive output."""
+    """One log line for what an update shows: its error, or its job's status and progress."""
     stamp = update.fetched_at.astimezone(UTC).strftime("%H:%M:%S")
     if update.error is not None and not update.expired:
         line = Text(f"{stamp}  ")
         line.append_text(error_label(update.key.job_id, update.error))
         return line
-    if update.job is None or not (update.changed or update.previous_status is None):
+    if update.job is None:
         return None
     line = Text(f"{stamp}  {one_line(update.key.job_id, 64)}  ")
     if label:
@@ -202,3 +238,50 @@ def transition_line(update: PollUpdate, label: str | None) -> Text | None:
             f", {counts.get(JobStatus.FAIL, 0)} failed"
         )
     return line
+
+
+class ChangeLog:
+    """What non-interactive `status --watch` prints: a line when a job's state changes.
+
+    A poll that brings nothing new prints nothing. A credential error (the same for
+    every job) is printed once; the final summary counts the jobs it hit.
+    """
+
+    def __init__(self, console: Console, labels: dict[WatchKey, str | None]) -> None:
+        self.console = console
+        self.labels = labels
+        self._shown: dict[WatchKey, tuple[object, ...]] = {}
+        self._said: set[tuple[str, str]] = set()
+
+    def note(self, update: PollUpdate) -> None:
+        line = self.line_for(update)
+        if line is not None:
+            self.console.print(line)
+
+    def line_for(self, update: PollUpdate) -> Text | None:
+        state = _state(update)
+        if state is None or self._shown.get(update.key) == state:
+            return None
+        self._shown[update.key] = state
+        error = update.error
+        if error is not None and not update.expired and error.kind in CREDENTIAL_ERRORS:
+            said = (str(error.kind), error.message)
+            if said in self._said:
+                return None
+            self._said.add(said)
+            stamp = update.fetched_at.astimezone(UTC).strftime("%H:%M:%S")
+            line = Text(f"{stamp}  ! {error.kind}: ", style="bold red")
+            line.append(one_line(error.message, 400))
+            return line
+        return transition_line(update, self.labels.get(update.key))
+
+
+def _state(update: PollUpdate) -> tuple[object, ...] | None:
+    """What a change line says about an update; equal states print once."""
+    if update.error is not None and not update.expired:
+        return ("error", str(update.error.kind), update.error.message)
+    job = update.job
+    if job is None:
+        return None
+    counts = job.status_counts()
+    return ("job", job.status, job.finished_sub_jobs, counts.get(JobStatus.FAIL, 0))

@@ -11,7 +11,7 @@ from typing import Any, TextIO
 from rich.table import Table
 from rich.text import Text
 
-from jobdash.api.ids import extract_job_ids, id_problem
+from jobdash.api.ids import extract_job_ids, id_problem, job_id_problem
 from jobdash.api.model import format_duration
 from jobdash.cli.common import (
     EXIT_OK,
@@ -22,6 +22,7 @@ from jobdash.cli.common import (
     print_error,
 )
 from jobdash.cli.tree import status_text
+from jobdash.jsontext import json_text
 from jobdash.textsafe import one_line
 from jobdash.watch import Snapshot, WatchEntry, WatchKey
 
@@ -34,6 +35,11 @@ def add_add_arguments(parser: argparse.ArgumentParser) -> None:
         help="job ids to watch; '-' reads ids, JSON or free text from standard input",
     )
     parser.add_argument("--label", default=None, help="a label shown next to these jobs")
+    parser.add_argument(
+        "--any-id",
+        action="store_true",
+        help="accept ids that are not 32 hex characters (jobs of other services)",
+    )
 
 
 def add_rm_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,9 +91,11 @@ async def run_add(args: argparse.Namespace) -> int:
             hint="pass ids as arguments, or pipe them in: `... | jobdash add -` (one per line, JSON or text)",
         )
         return EXIT_USAGE
-    invalid = [(value, problem) for value in ids if (problem := id_problem(value)) is not None]
-    valid = list(dict.fromkeys(value for value in ids if id_problem(value) is None))
-    repeated = len([v for v in ids if id_problem(v) is None]) - len(valid)
+    problems = {value: job_id_problem(value, any_id=args.any_id) for value in ids}
+    invalid = [(value, problems[value]) for value in ids if problems[value] is not None]
+    accepted = [value for value in ids if problems[value] is None]
+    valid = list(dict.fromkeys(accepted))
+    repeated = len(accepted) - len(valid)
     added: list[WatchKey] = []
     duplicates: list[WatchKey] = []
     if valid:
@@ -133,20 +141,26 @@ async def run_add(args: argparse.Namespace) -> int:
         )
         for value, problem in invalid:
             out.print(Text(f"  {one_line(repr(value), 90)}: {problem}"))
+        if not args.any_id and any(id_problem(value) is None for value, _ in invalid):
+            out.print(
+                Text("  (--any-id adds ids of another form, for jobs of other services)", "dim")
+            )
         return EXIT_USAGE
     return EXIT_OK
 
 
 async def _target(args: argparse.Namespace) -> tuple[str, str, str | None]:
     """Where added ids live: from the settings alone when they say, else by logging in."""
+    from jobdash.config import load_config
     from jobdash.connection import target_without_login
     from jobdash.settings import load_settings
 
-    settings = load_settings(args)
+    config = load_config()
+    settings = load_settings(args, loaded_config=config)
     known = target_without_login(settings)
     if known is not None:
         return known[0], known[1], settings.profile
-    async with open_connection_from_args(args) as connection:
+    async with open_connection_from_args(args, config) as connection:
         return connection.endpoint, connection.project_id, settings.profile
 
 
@@ -216,11 +230,7 @@ async def run_ls(args: argparse.Namespace) -> int:
         entries = store.entries()
         snapshots = store.snapshots()
     if args.json:
-        print(
-            json.dumps(
-                [entry_json(e, snapshots.get(e.key)) for e in entries], indent=2, ensure_ascii=False
-            )
-        )
+        print(json_text([entry_json(e, snapshots.get(e.key)) for e in entries], indent=2))
         return EXIT_OK
     if not entries:
         error_console().print("the watchlist is empty; add jobs with `jobdash add JOB_ID`")

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Protocol, TypeVar
 
 from jobdash.api.errors import JobdashError
+from jobdash.store.sqlite import RecordError
 from jobdash.watch import PollUpdate, Snapshot, WatchEntry, WatchKey
 
 log = logging.getLogger("jobdash.poll.poller")
@@ -48,6 +49,8 @@ class StoreWriter:
         #: The last failure, worded for the operator; None once a call succeeds again.
         self.error: str | None = None
         self._unsaved: dict[WatchKey, PollUpdate] = {}
+        #: Updates dropped because the store could not write them (each one logged).
+        self.skipped = 0
         self._retry_at: float | None = None
 
     def snapshots(self) -> dict[WatchKey, Snapshot] | None:
@@ -82,7 +85,14 @@ class StoreWriter:
             return
         self._retry_at = None
         for key, update in list(self._unsaved.items()):
-            saved, _ = self._call("record an update in", lambda u=update: self._store.record(u))
+            try:
+                saved, _ = self._call("record an update in", lambda u=update: self._store.record(u))
+            except RecordError as exc:
+                # This update alone is unwritable: trying it again would block every
+                # later one. Say so, drop it, go on with the others.
+                self.skipped += 1
+                log.warning("skipped an update the store cannot save: %s", exc)
+                saved = True
             if not saved:
                 self._retry_at = self._clock() + self._retry_after
                 return
@@ -90,8 +100,11 @@ class StoreWriter:
                 del self._unsaved[key]
 
     def _call(self, what: str, call: Callable[[], T]) -> tuple[bool, T | None]:
+        """Run `call`; a failure is kept and logged, except a `RecordError`, which is raised."""
         try:
             result = call()
+        except RecordError:
+            raise
         except Exception as exc:
             # The store's own errors are already worded for people; others get their type.
             detail = str(exc) if isinstance(exc, JobdashError) else f"{type(exc).__name__}: {exc}"

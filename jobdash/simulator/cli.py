@@ -116,8 +116,27 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
     )
 
 
+#: Every variable a block may set; each block unsets the others' so that it works alone,
+#: also pasted into a shell where another block was pasted before.
+_METHOD_VARIABLES: dict[str, tuple[str, ...]] = {
+    "token": ("OS_AUTH_TOKEN",),
+    "password": (
+        "OS_AUTH_URL",
+        "OS_USERNAME",
+        "OS_PASSWORD",
+        "OS_USER_DOMAIN_NAME",
+        "OS_PROJECT_NAME",
+    ),
+    "aksk": ("OS_ACCESS_KEY", "OS_SECRET_KEY"),
+}
+
+
 def connection_lines(sim: Simulator) -> list[str]:
-    """The banner line, then `export` lines for each way of authenticating."""
+    """The banner line, then one block of shell lines per way of authenticating.
+
+    Each block works on its own: it unsets the other methods' variables, and gives the
+    endpoint, project and region, plus SIMULATOR_TOKEN for creating jobs with curl.
+    """
     creds = sim.credentials
     banner = (
         f"jobdash simulator on {sim.url} project_id={sim.project_id} "
@@ -129,25 +148,41 @@ def connection_lines(sim: Simulator) -> list[str]:
     def export(name: str, value: str) -> str:
         return f"export {name}={shlex.quote(value)}"
 
-    common = [
-        export("JOBDASH_ENDPOINT", sim.url),
-        export("OS_PROJECT_ID", sim.project_id),
-        export("OS_REGION_NAME", sim.region),
-    ]
+    def block(title: str, method: str, own: list[str]) -> list[str]:
+        others = [v for m, names in _METHOD_VARIABLES.items() if m != method for v in names]
+        return [
+            f"# {title}:",
+            "unset OS_CLOUD " + " ".join(others),
+            export("JOBDASH_ENDPOINT", sim.url),
+            export("OS_PROJECT_ID", sim.project_id),
+            export("OS_REGION_NAME", sim.region),
+            # Only for creating jobs in the simulator with curl; jobdash does not read it.
+            export("SIMULATOR_TOKEN", creds.token),
+            *own,
+        ]
+
     return [
         banner,
-        "# static token:",
-        *common,
-        export("OS_AUTH_TOKEN", creds.token),
-        "# or IAM password:",
-        export("OS_AUTH_URL", sim.auth_url),
-        export("OS_USERNAME", creds.username),
-        export("OS_PASSWORD", creds.password),
-        export("OS_USER_DOMAIN_NAME", creds.user_domain_name),
-        export("OS_PROJECT_NAME", creds.project_name),
-        "# or AK/SK:",
-        export("OS_ACCESS_KEY", creds.access_key),
-        export("OS_SECRET_KEY", creds.secret_key),
+        *block("static token", "token", [export("OS_AUTH_TOKEN", creds.token)]),
+        *block(
+            "or IAM password",
+            "password",
+            [
+                export("OS_AUTH_URL", sim.auth_url),
+                export("OS_USERNAME", creds.username),
+                export("OS_PASSWORD", creds.password),
+                export("OS_USER_DOMAIN_NAME", creds.user_domain_name),
+                export("OS_PROJECT_NAME", creds.project_name),
+            ],
+        ),
+        *block(
+            "or AK/SK",
+            "aksk",
+            [
+                export("OS_ACCESS_KEY", creds.access_key),
+                export("OS_SECRET_KEY", creds.secret_key),
+            ],
+        ),
     ]
 
 

@@ -14,6 +14,9 @@ from jobdash.simulator.config import SimCredentials, make_token, seeded_random
 SDK_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 MAX_CLOCK_SKEW = timedelta(minutes=15)
 
+#: The id of the simulated user's domain (the same for every simulated user).
+DOMAIN_ID = "0" * 31 + "1"
+
 
 @dataclass(slots=True)
 class IssuedToken:
@@ -91,11 +94,17 @@ def password_auth_problem(body: Any, credentials: SimCredentials, project_id: st
     if not isinstance(user, Mapping):
         return "malformed"
     domain = user.get("domain")
-    domain_name = domain.get("name") if isinstance(domain, Mapping) else None
+    domain = domain if isinstance(domain, Mapping) else {}
+    # IAM accepts the user's domain by name or by id.
+    domain_ok = (
+        domain.get("id") == DOMAIN_ID
+        if "id" in domain
+        else domain.get("name") == credentials.user_domain_name
+    )
     given_password = user.get("password")
     if (
         user.get("name") != credentials.username
-        or domain_name != credentials.user_domain_name
+        or not domain_ok
         or not isinstance(given_password, str)
         or not hmac.compare_digest(given_password.encode(), credentials.password.encode())
     ):
@@ -129,7 +138,7 @@ def token_body(
         }
         return {"type": kind, "name": name, "id": f"{name}-service", "endpoints": [endpoint]}
 
-    domain = {"name": credentials.user_domain_name, "id": "0" * 31 + "1"}
+    domain = {"name": credentials.user_domain_name, "id": DOMAIN_ID}
     return {
         "token": {
             "expires_at": format_iam_time(record.expires_ms),

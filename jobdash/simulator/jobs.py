@@ -97,6 +97,14 @@ def job_body(
     }
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _ms(seconds: float) -> int:
     return round(seconds * 1000)
 
@@ -196,7 +204,11 @@ class JobBook:
         job_id = body.get("job_id")
         if not isinstance(job_id, str) or not job_id:
             raise ValueError("the body needs a non-empty string job_id")
-        self._raw[job_id] = json.dumps(body, ensure_ascii=False)
+        text = json.dumps(body, ensure_ascii=False)
+        if not text.isascii() and not _encodable(text):
+            # Lone surrogates go out as `\udc00` escapes, as a backend cutting UTF-16 sends them.
+            text = json.dumps(body)
+        self._raw[job_id] = text
         return job_id
 
     def render(self, job_id: str, now_ms: int) -> str | None:

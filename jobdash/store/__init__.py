@@ -2,6 +2,6 @@
 
 from jobdash.store.core import AddResult, Store, Transition
 from jobdash.store.schema import SCHEMA_VERSION
-from jobdash.store.sqlite import StoreError
+from jobdash.store.sqlite import RecordError, StoreError
 
-__all__ = ["SCHEMA_VERSION", "AddResult", "Store", "StoreError", "Transition"]
+__all__ = ["SCHEMA_VERSION", "AddResult", "RecordError", "Store", "StoreError", "Transition"]

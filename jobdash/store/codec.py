@@ -1,4 +1,4 @@
-"""How values are written into the watchlist database and read back."""
+"""Values as the watchlist database holds them, and what store calls return."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from datetime import UTC, datetime
 
 from jobdash.api.ids import keyed_sub_jobs
 from jobdash.api.model import Job, ResponseShapeError, parse_job, raw_dict
+from jobdash.store.sqlite import RecordError
+from jobdash.textsafe import one_line, without_surrogates
+from jobdash.watch import Snapshot, WatchKey
 
 #: Error messages are kept for display; a runaway body is cut to this many characters.
 MAX_ERROR_MESSAGE = 2000
@@ -80,3 +83,50 @@ class StatusMap:
             if old != status:
                 changes.append((key, old, status))
         return changes
+
+
+#: What a value the database cannot take raises while an update is written: an
+#: unencodable string (UnicodeEncodeError is a ValueError), an integer too large, a
+#: body nested too deeply to serialise; SQLite's own refusals arrive as RecordError.
+BAD_VALUE_ERRORS = (ValueError, TypeError, OverflowError, RecursionError, RecordError)
+
+
+def failure_reason(exc: BaseException) -> str:
+    if isinstance(exc, RecordError):
+        return one_line(exc, 200)
+    return f"{type(exc).__name__}: {one_line(exc, 200)}"
+
+
+def text_or_none(value: str | None) -> str | None:
+    return without_surrogates(value) if value else None
+
+
+def snapshot_from_row(row: tuple) -> Snapshot:
+    endpoint, project_id, job_id, raw_json, fetched_at, expired, error_kind, error_message = row
+    return Snapshot(
+        key=WatchKey(endpoint, project_id, job_id),
+        job=job_from_json(raw_json),
+        fetched_at=parse_time_text(fetched_at),
+        expired=bool(expired),
+        error_kind=error_kind,
+        error_message=error_message,
+    )
+
+
+@dataclass(frozen=True)
+class AddResult:
+    added: list[WatchKey]
+    #: Keys that were already watched (or appeared twice in the same call); left as they were.
+    duplicates: list[WatchKey]
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A status seen for the first time, or seen to change, at `at` (when it was fetched)."""
+
+    job_id: str
+    #: None for the job itself; a sub-job's id, or `#N` (its position) when it has none.
+    sub_job_id: str | None
+    old_status: str | None
+    new_status: str
+    at: datetime

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -15,14 +14,26 @@ from jobdash.api.model import TERMINAL_STATUSES
 from jobdash.paths import database_file
 from jobdash.store import schema
 from jobdash.store.codec import (
+    BAD_VALUE_ERRORS,
     MAX_ERROR_MESSAGE,
+    AddResult,
     StatusMap,
-    job_from_json,
+    Transition,
+    failure_reason,
     job_json,
     parse_time_text,
+    snapshot_from_row,
+    text_or_none,
     time_text,
 )
-from jobdash.store.sqlite import StoreError, Transactions, connect, ensure_directory
+from jobdash.store.sqlite import (
+    RecordError,
+    StoreError,
+    Transactions,
+    connect,
+    ensure_directory,
+)
+from jobdash.textsafe import one_line, without_surrogates
 from jobdash.watch import PollUpdate, Snapshot, WatchEntry, WatchKey
 
 T = TypeVar("T")
@@ -34,39 +45,8 @@ _SNAPSHOT_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class AddResult:
-    added: list[WatchKey]
-    #: Keys that were already watched (or appeared twice in the same call); left as they were.
-    duplicates: list[WatchKey]
-
-
-@dataclass(frozen=True)
-class Transition:
-    """A status seen for the first time, or seen to change, at `at` (when it was fetched)."""
-
-    job_id: str
-    #: None for the job itself; a sub-job's id, or `#N` (its position) when it has none.
-    sub_job_id: str | None
-    old_status: str | None
-    new_status: str
-    at: datetime
-
-
 def _key_params(key: WatchKey) -> tuple[str, str, str]:
     return (key.endpoint, key.project_id, key.job_id)
-
-
-def _snapshot_from_row(row: tuple) -> Snapshot:
-    endpoint, project_id, job_id, raw_json, fetched_at, expired, error_kind, error_message = row
-    return Snapshot(
-        key=WatchKey(endpoint, project_id, job_id),
-        job=job_from_json(raw_json),
-        fetched_at=parse_time_text(fetched_at),
-        expired=bool(expired),
-        error_kind=error_kind,
-        error_message=error_message,
-    )
 
 
 class Store:
@@ -146,7 +126,13 @@ class Store:
         """Add entries in one transaction; a key already watched is left as it is."""
         now = datetime.now(UTC)
         rows = [
-            (*_key_params(e.key), e.label or None, e.profile, time_text(e.added_at or now), e.key)
+            (
+                *_key_params(e.key),
+                text_or_none(e.label),
+                e.profile,
+                time_text(e.added_at or now),
+                e.key,
+            )
             for e in entries
         ]
 
@@ -223,7 +209,7 @@ class Store:
                 lambda c: (
                     c.execute(
                         f"UPDATE entries SET label = ? WHERE {_KEY_MATCH}",
-                        (label or None, *_key_params(key)),
+                        (text_or_none(label), *_key_params(key)),
                     ).rowcount
                 )
             )
@@ -289,7 +275,7 @@ class Store:
                     (
                         entry_id,
                         str(update.error.kind),
-                        update.error.message[:MAX_ERROR_MESSAGE],
+                        without_surrogates(update.error.message[:MAX_ERROR_MESSAGE]),
                         at,
                     ),
                 )
@@ -298,7 +284,14 @@ class Store:
                 return []
             return self._store_job(connection, entry_id, update, at, stored)
 
-        return self._write(work)
+        try:
+            return self._write(work)
+        except BAD_VALUE_ERRORS as exc:
+            raise RecordError(
+                f"cannot save the update of job {one_line(key.job_id, 64)} to {self.path} "
+                f"({failure_reason(exc)})",
+                path=self.path,
+            ) from exc
 
     def _store_job(
         self,
@@ -349,7 +342,7 @@ class Store:
                 _key_params(key),
             ).fetchone()
         )
-        return _snapshot_from_row(row) if row is not None else None
+        return snapshot_from_row(row) if row is not None else None
 
     def snapshots(self) -> dict[WatchKey, Snapshot]:
         """The snapshot of every entry that has one, in added order."""
@@ -359,7 +352,7 @@ class Store:
                 " ORDER BY e.id"
             ).fetchall()
         )
-        return {snapshot.key: snapshot for snapshot in map(_snapshot_from_row, rows)}
+        return {snapshot.key: snapshot for snapshot in map(snapshot_from_row, rows)}
 
     def transitions(self, key: WatchKey) -> list[Transition]:
         """Every status transition of the job and its sub-jobs, oldest first."""

@@ -41,6 +41,14 @@ class StoreError(JobdashError):
         self.path = path
 
 
+class RecordError(StoreError):
+    """One update could not be written (a value the database refuses); others can be.
+
+    Unlike other `StoreError`s this says nothing about the file: the caller skips the
+    record and goes on.
+    """
+
+
 def primary_code(exc: sqlite3.Error) -> int | None:
     code = getattr(exc, "sqlite_errorcode", None)
     return code & 0xFF if isinstance(code, int) else None
@@ -69,6 +77,8 @@ def translate(exc: sqlite3.Error, path: Path, timeout: float) -> StoreError:
     if is_busy(exc):
         return locked_error(path, timeout)
     detail = str(exc)
+    if isinstance(exc, sqlite3.InterfaceError | sqlite3.DataError):
+        return RecordError(f"a value cannot be stored in {path} ({detail})", path=path)
     if (
         code in (_SQLITE_NOTADB, _SQLITE_CORRUPT)
         or "not a database" in detail

@@ -1,12 +1,19 @@
 """The demo's jobs: created over HTTP against the in-process simulator, the way a user's
-scripts would create them (no UI here). Used by `jobdash demo` and the screenshot script."""
+scripts would create them (no UI here). Used by `jobdash demo`, `jobdash serve --demo` and
+the screenshot script."""
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
+from jobdash.simulator import Simulator, SimulatorConfig
+from jobdash.store import Store
 from jobdash.watch import WatchEntry, WatchKey
 
 #: Simulated seconds each kind of sub-job runs: (shortest, longest).
@@ -97,3 +104,24 @@ class DemoScenario:
 
 def demo_entries(endpoint: str, project_id: str, jobs: list[DemoJob]) -> list[WatchEntry]:
     return [WatchEntry(WatchKey(endpoint, project_id, job.job_id), job.label) for job in jobs]
+
+
+@contextmanager
+def demo_world(
+    *, speed: float, seed: int, open_store: Callable[[Path], Store] = Store
+) -> Iterator[tuple[Simulator, Store]]:
+    """The simulator on a free loopback port, the demo's jobs on it, and a throwaway
+    watchlist holding them (opened with `open_store`); all of it is gone when the block ends."""
+    config = SimulatorConfig(host="127.0.0.1", port=0, speed=speed, seed=seed)
+    with (
+        tempfile.TemporaryDirectory(prefix="jobdash-demo-") as workdir,
+        Simulator(config) as sim,
+    ):
+        with DemoScenario(sim.url, sim.project_id, sim.credentials.token) as scenario:
+            jobs = scenario.run()
+        store = open_store(Path(workdir) / "demo-watchlist.sqlite3")
+        try:
+            store.add(demo_entries(sim.url, sim.project_id, jobs))
+            yield sim, store
+        finally:
+            store.close()

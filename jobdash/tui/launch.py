@@ -5,44 +5,33 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from jobdash.api.client import JobsClient
 from jobdash.api.errors import ApiError, ConfigError, InvalidIdError
-from jobdash.api.ids import validate_id
-from jobdash.poll.options import PollerOptions, poller_options
+from jobdash.api.ids import validate_job_id
+from jobdash.config import Config, load_config
+from jobdash.poll.options import PollerOptions
 from jobdash.poll.poller import Poller
-from jobdash.settings import load_config_toml
 from jobdash.store import Store
 from jobdash.textsafe import one_line
 from jobdash.tui.app import JobDashApp
 from jobdash.tui.context import DashboardContext, utc_now
-from jobdash.tui.demo import DemoScenario, demo_entries
+from jobdash.tui.demo import demo_world
 from jobdash.tui.deps import PollerFactory
 from jobdash.watch import PollUpdate, WatchEntry, WatchKey
 
 EXIT_OK = 0
 
 
-def ui_preferences() -> dict[str, bool]:
+def ui_preferences(config: Config | None = None) -> dict[str, bool]:
     """`[ui] notify` and `[ui] bell` from config.toml; both default to on."""
-    try:
-        config: Any = load_config_toml()
-    except (ConfigError, OSError, ValueError):
-        config = {}
-    section = config.get("ui", {}) if isinstance(config, dict) else {}
-    if not isinstance(section, dict):
-        section = {}
-    return {
-        "notify": section.get("notify", True) is not False,
-        "bell": section.get("bell", True) is not False,
-    }
+    ui = (config or load_config()).ui
+    return {"notify": ui.notify, "bell": ui.bell}
 
 
 def _poller_factory(
@@ -93,7 +82,7 @@ def _valid_ids(job_ids: list[str]) -> tuple[list[str], list[str]]:
     notices: list[str] = []
     for value in job_ids:
         try:
-            job_id = validate_id(value)
+            job_id = validate_job_id(value)
         except InvalidIdError as exc:
             notices.append(f"Skipped {exc.message}")
             continue
@@ -108,11 +97,12 @@ async def _dashboard(args: argparse.Namespace, job_ids: list[str]) -> int:
     alert: str | None = None
     ids, notices = _valid_ids(job_ids)
     try:
+        config = load_config()
         if not getattr(args, "offline", False):
             from jobdash.connection import open_connection
             from jobdash.settings import load_settings, require_complete
 
-            settings = load_settings(args)
+            settings = load_settings(args, loaded_config=config)
             try:
                 require_complete(settings)
                 connection = await open_connection(settings)
@@ -136,9 +126,9 @@ async def _dashboard(args: argparse.Namespace, job_ids: list[str]) -> int:
         if connection is not None:
             factory = _poller_factory(
                 _client_for(connection.http, connection.client),
-                poller_options(load_config_toml(), interval=getattr(args, "interval", None)),
+                config.poller_with(getattr(args, "interval", None)),
             )
-        prefs = ui_preferences()
+        prefs = ui_preferences(config)
         settings = getattr(connection, "settings", None)
         app = JobDashApp(
             DashboardContext(
@@ -168,27 +158,15 @@ async def _dashboard(args: argparse.Namespace, job_ids: list[str]) -> int:
 
 def run_demo(args: argparse.Namespace) -> int:
     """Simulator on a free loopback port, demo jobs, a throwaway watchlist; all gone after."""
-    from jobdash.simulator import Simulator, SimulatorConfig
+    speed, seed = getattr(args, "speed", 2.0), getattr(args, "seed", 7)
+    with demo_world(speed=speed, seed=seed, open_store=Store) as (sim, store):
+        return run_demo_on(args, sim, store, sim.credentials.token)
 
-    config = SimulatorConfig(
-        host="127.0.0.1",
-        port=0,
-        speed=getattr(args, "speed", 2.0),
-        seed=getattr(args, "seed", 7),
-    )
-    with (
-        tempfile.TemporaryDirectory(prefix="jobdash-demo-") as workdir,
-        Simulator(config) as sim,
-    ):
-        token = sim.credentials.token
-        with DemoScenario(sim.url, sim.project_id, token) as scenario:
-            jobs = scenario.run()
-        store = Store(Path(workdir) / "demo-watchlist.sqlite3")
-        try:
-            store.add(demo_entries(sim.url, sim.project_id, jobs))
-            return asyncio.run(_demo(args, sim, store, token))
-        finally:
-            store.close()
+
+def run_demo_on(args: argparse.Namespace, sim: Any, store: Store, token: str) -> int:
+    """The demo dashboard on a simulator that may run elsewhere: `sim` needs `url`,
+    `project_id`, `project_name`, `region` and `now()` (`jobdash serve --demo` tabs)."""
+    return asyncio.run(_demo(args, sim, store, token))
 
 
 async def _demo(args: argparse.Namespace, sim: Any, store: Store, token: str) -> int:

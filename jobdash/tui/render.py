@@ -51,13 +51,6 @@ def short(value: str | None, length: int = SHORT_ID) -> str:
     return one_line(value[:length] if len(value) > length + 4 else value)
 
 
-def status_text(status: str, palette: Palette = DEFAULT_PALETTE) -> Text:
-    """`✓ SUCCESS`: icon and word, coloured by role."""
-    return Text(
-        f"{status_icon(status)} {one_line(status, 24)}", style=palette.style(status_role(status))
-    )
-
-
 def timing(item: Job | SubJob, now: datetime) -> str:
     """`for 1m05s` while running, `took 3m07s` when done, empty without a begin time."""
     return timing_phrase(item, now, running_word="for")

@@ -3,7 +3,6 @@ the failure summary, or the raw JSON. Pure: Rich renderables from model data."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
@@ -15,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from jobdash.api.model import Job, JobStatus, SubJob, format_duration, status_icon
+from jobdash.jsontext import json_text
 from jobdash.statuses import DEFAULT_PALETTE, Palette, status_role
 from jobdash.textsafe import one_line, printable
 from jobdash.tui.render import age, timing
@@ -43,7 +43,7 @@ def _value(value: object, *, multiline: bool = False) -> Text:
     if value is None or value == "":
         return Text("-")
     if not isinstance(value, str):
-        value = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        value = json_text(value, sort_keys=True, escape_controls=False)
     return Text(printable(value, keep_newlines=multiline))
 
 
@@ -352,18 +352,11 @@ def raw_json(data: Mapping[str, Any] | None) -> Text:
     """The body as the API sent it, indented; control characters escaped, never interpreted."""
     if data is None:
         return Text("No response body yet.")
-    body = json.dumps(_plain(data), indent=2, ensure_ascii=False, sort_keys=False)
+    # Depth-bounded and without recursion: a body nested hundreds of levels deep is cut.
+    body = json_text(data, indent=2, escape_controls=False)
     text = Text(printable(body, keep_newlines=True))
     JSONHighlighter().highlight(text)
     return text
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _spaced(parts: Iterable[RenderableType]) -> list[RenderableType]:

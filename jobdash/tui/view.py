@@ -4,7 +4,7 @@ the keys that tree rows hold. Pure functions of the watchlist, testable without 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from jobdash.api.ids import keyed_sub_jobs
@@ -14,7 +14,7 @@ from jobdash.watchlist import Watchlist
 
 
 def has_failures(job: Job | None) -> bool:
-    return job is not None and (job.failed or any(sub.failed for sub in job.sub_jobs))
+    return job is not None and (job.failed or job.has_failed_sub_jobs)
 
 
 def finished_ok(job: Job | None) -> bool:
@@ -101,3 +101,45 @@ def visible_jobs(flt: Filter, watchlist: Watchlist) -> list[WatchKey]:
         for key, entry in watchlist.entries.items()
         if visible_sub_jobs(flt, entry, watchlist.snapshots.get(key)) is not None
     ]
+
+
+def rows_in_order(
+    flt: Filter, watchlist: Watchlist, shown_jobs: Iterable[WatchKey]
+) -> Iterator[tuple[Row, SubJob | None]]:
+    """Every row the filter shows, in display order, as if every job were expanded, with
+    the sub-job of each sub-job row."""
+    for key in shown_jobs:
+        yield JobRow(key), None
+        entry = watchlist.entries.get(key)
+        if entry is None:
+            continue
+        for sub_key, sub in visible_sub_jobs(flt, entry, watchlist.snapshots.get(key)) or []:
+            yield SubJobRow(key, sub_key), sub
+
+
+def _is_failure(row: Row, sub: SubJob | None, watchlist: Watchlist) -> bool:
+    """A failed sub-job, or a failed job without sub-jobs."""
+    if isinstance(row, SubJobRow):
+        return sub is not None and sub.failed
+    job = watchlist.job(row.key)
+    return job is not None and job.failed and not job.sub_jobs
+
+
+def next_failure(
+    rows: Iterable[tuple[Row, SubJob | None]],
+    watchlist: Watchlist,
+    current: Row | None,
+    *,
+    forward: bool = True,
+) -> Row | None:
+    """The failure after (or before) `current` in `rows`, wrapping around; None if none."""
+    listed = list(rows)
+    failed = [i for i, (row, sub) in enumerate(listed) if _is_failure(row, sub, watchlist)]
+    if not failed:
+        return None
+    here = next((i for i, (row, _sub) in enumerate(listed) if row == current), -1)
+    if forward:
+        after = [i for i in failed if i > here]
+        return listed[after[0] if after else failed[0]][0]
+    before = [i for i in failed if i < here] if here >= 0 else []
+    return listed[before[-1] if before else failed[-1]][0]

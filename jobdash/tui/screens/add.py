@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static, TextArea
 
 from jobdash.api.errors import InvalidIdError
-from jobdash.api.ids import extract_job_ids, validate_id
+from jobdash.api.ids import extract_job_ids, validate_job_id
 from jobdash.textsafe import one_line
 
 SKIPPED_SHOWN = 5
@@ -41,7 +41,7 @@ def parse_pasted(
     repeated = 0
     for candidate in extract_job_ids(text):
         try:
-            job_id = validate_id(candidate)
+            job_id = validate_job_id(candidate)
         except InvalidIdError as exc:
             skipped.append((one_line(candidate, 40), exc.message))
             continue

@@ -8,6 +8,7 @@ job: however many arrive before the screen draws, each job is redrawn once.
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -18,14 +19,13 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Tree
 
-from jobdash.export import FORMATS, default_path, failed_items, write_export
 from jobdash.textsafe import one_line
 from jobdash.tui.context import DashboardContext
 from jobdash.tui.deps import PollerLike
 from jobdash.tui.keys import bindings
+from jobdash.tui.output import copy_selected_id, export_failed
 from jobdash.tui.screens.add import AddJobsScreen, AddRequest
 from jobdash.tui.screens.confirm import ConfirmScreen
-from jobdash.tui.screens.export import ExportScreen
 from jobdash.tui.screens.help import HelpScreen
 from jobdash.tui.screens.label import LabelScreen
 from jobdash.tui.view import Filter, JobRow, SubJobRow, visible_jobs, visible_sub_jobs
@@ -54,7 +54,7 @@ class DashboardScreen(Screen[None]):
         #: Jobs updated since the screen last drew them.
         self._dirty: set[WatchKey] = set()
         #: Where the last export was written (shown in a toast; kept for tests).
-        self.last_export = None
+        self.last_export: Path | None = None
         self.header = DashHeader(context.connection_description, id="header")
         self.filter_input = FilterBar(id="filter")
         self.job_tree = JobTree(watchlist, lambda: self.filter, self.clock, id="jobs")
@@ -117,7 +117,7 @@ class DashboardScreen(Screen[None]):
         try:
             self._draw_jobs(dirty)
         except Exception as exc:  # one odd job must not take the dashboard down
-            self._report("Could not show an update", exc)
+            self.report("Could not show an update", exc)
 
     def _draw_jobs(self, dirty: set[WatchKey]) -> None:
         if self.filter.active and any(
@@ -223,11 +223,11 @@ class DashboardScreen(Screen[None]):
     def _selected_key(self) -> WatchKey | None:
         selected = self.job_tree.selected
         if selected is None:
-            self._nothing_selected()
+            self.nothing_selected()
             return None
         return selected.key
 
-    def _nothing_selected(self) -> None:
+    def nothing_selected(self) -> None:
         if not self.watchlist.entries:
             self.notify("No jobs watched yet: press a to add job ids.", severity="warning")
         elif self.filter.active:
@@ -235,7 +235,7 @@ class DashboardScreen(Screen[None]):
         else:
             self.notify("Select a job first.", severity="warning")
 
-    def _report(self, what: str, exc: BaseException) -> None:
+    def report(self, what: str, exc: BaseException) -> None:
         self.app.report_error(what, exc)  # type: ignore[attr-defined]
 
     # -- watchlist -----------------------------------------------------------------------
@@ -383,58 +383,7 @@ class DashboardScreen(Screen[None]):
     # -- output --------------------------------------------------------------------------
 
     def action_copy_id(self) -> None:
-        selected = self.job_tree.selected
-        if selected is None:
-            self._nothing_selected()
-            return
-        sub = self.job_tree.sub_job(selected)
-        if isinstance(selected, SubJobRow):
-            value = (sub.job_id or sub.resource_id) if sub is not None else None
-        else:
-            value = selected.key.job_id
-        if not value:
-            self.notify("This sub-job has no id.", severity="warning")
-            return
-        self.app.copy_to_clipboard(value)
-        # The copy travels as an OSC 52 sequence; whether it lands depends on the terminal,
-        # so the toast also shows the value to select by hand.
-        self.notify(
-            f"Sent to the clipboard: {one_line(value, 70)}\n"
-            "(terminals without OSC 52 support ignore this)",
-            title="Copy",
-            timeout=5,
-            markup=False,
-        )
+        copy_selected_id(self)
 
     def action_export_failed(self) -> None:
-        selected = self.job_tree.selected
-        if selected is None:
-            self._nothing_selected()
-            return
-        job = self.watchlist.job(selected.key)
-        if job is None or not failed_items(job):
-            self.notify("The selected job has no failed sub-jobs to export.", severity="warning")
-            return
-        now = self.clock()
-        paths = {fmt: default_path(job, fmt, now, self.context.export_dir) for fmt in FORMATS}
-        summary = Text(f"{len(failed_items(job))} failed sub-jobs of job ")
-        summary.append(selected.key.job_id, style="bold")
-
-        def chosen(choice: tuple | None) -> None:
-            if choice is None:
-                return
-            fmt, path = choice
-            try:
-                written = write_export(job, fmt, path)
-            except FileExistsError:
-                self.notify(
-                    f"{path} exists already; choose another name.", severity="error", markup=False
-                )
-                return
-            except (OSError, ValueError) as exc:
-                self._report("Could not write the export", exc)
-                return
-            self.last_export = written
-            self.notify(f"Wrote {written}", title="Exported", timeout=10, markup=False)
-
-        self.app.push_screen(ExportScreen(summary, paths), chosen)
+        export_failed(self)

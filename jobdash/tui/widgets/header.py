@@ -25,6 +25,7 @@ class DashHeader(Static):
         self.description = description
         #: A problem the user must fix (credentials, settings), shown until it goes away.
         self.alert: str | None = None
+        self._shape: tuple[int, ...] | None = None
 
     def show(
         self,
@@ -60,5 +61,11 @@ class DashHeader(Static):
             alert = Text("⚠ ", style=palette.error)
             alert.append(one_line(problem, 300), style=palette.error)
             lines.append(alert)
+        # Its height changes only with the alert line, the width, or counts too wide for a
+        # line: otherwise no layout pass, which would redraw the whole screen every update.
+        width = max(self.size.width, 1)
+        shape = (width, *(line.cell_len // width for line in lines if isinstance(line, Text)))
+        layout = shape != self._shape
+        self._shape = shape
         self.set_class(bool(problem), "-alert")
-        self.update(Group(*lines))
+        self.update(Group(*lines), layout=layout)

@@ -27,6 +27,7 @@ from textual.widgets.tree import TreeNode
 from jobdash.api.ids import keyed_sub_jobs
 from jobdash.api.model import SubJob
 from jobdash.statuses import Palette
+from jobdash.tui.expansion import ExpansionPolicy, Move
 from jobdash.tui.render import job_label, sub_job_label
 from jobdash.tui.view import (
     Filter,
@@ -34,7 +35,8 @@ from jobdash.tui.view import (
     Row,
     SubJobRow,
     finished_ok,
-    has_failures,
+    next_failure,
+    rows_in_order,
     visible_sub_jobs,
 )
 from jobdash.tui.widgets.themed import STATUS_COMPONENTS, theme_palette
@@ -42,10 +44,6 @@ from jobdash.watch import WatchKey
 from jobdash.watchlist import Watchlist
 
 JobTreeNode = TreeNode[Row]
-
-#: Jobs expand by themselves (when added, when they first fail) only while the sub-job
-#: rows expanded in all stay below this; a 500-server batch is opened by hand (enter, n).
-AUTO_EXPAND_ROWS = 300
 
 
 def _sub_signature(sub: SubJob) -> tuple[object, ...]:
@@ -79,17 +77,11 @@ class JobTree(Tree[Row]):
         #: Sub-job rows of expanded jobs, and the signature each was drawn from.
         self._sub_nodes: dict[WatchKey, dict[str, JobTreeNode]] = {}
         self._sub_drawn: dict[WatchKey, dict[str, tuple[object, ...]]] = {}
-        #: Expansion of jobs hidden by a filter, restored when they come back.
-        self._remembered: dict[WatchKey, bool] = {}
-        #: Jobs already auto-expanded because they had failures (done once per job).
-        self._failure_seen: set[WatchKey] = set()
-        #: Jobs whose first expansion has been decided (when they first had sub-jobs).
-        self._expansion_decided: set[WatchKey] = set()
+        #: Sub-job rows in the tree now (they exist only under open jobs).
+        self._rows_open = 0
+        self.expansion = ExpansionPolicy()
         #: Jobs opened only because a filter narrowed their sub-jobs.
         self._filter_expanded: set[WatchKey] = set()
-        #: Jobs already seen finished successfully (collapsed once when `collapse_done`).
-        self._done_seen: set[WatchKey] = set()
-        self.collapse_done = True
         #: Where the cursor goes once the tree has laid out rows just added.
         self._cursor_target: JobTreeNode | None = None
         #: Rows relabelled since the tree was made: what an update cost.
@@ -101,9 +93,6 @@ class JobTree(Tree[Row]):
 
     def job_node(self, key: WatchKey) -> JobTreeNode | None:
         return self._job_nodes.get(key)
-
-    def sub_node(self, key: WatchKey, sub_key: str) -> JobTreeNode | None:
-        return self._sub_nodes.get(key, {}).get(sub_key)
 
     @property
     def selected(self) -> Row | None:
@@ -120,19 +109,6 @@ class JobTree(Tree[Row]):
     def shown_jobs(self) -> list[WatchKey]:
         return [node.data.key for node in self.root.children if node.data is not None]
 
-    def rows_in_order(self) -> Iterator[tuple[Row, SubJob | None]]:
-        """Every row the filter shows, in display order, as if every job were expanded,
-        with the sub-job of each sub-job row."""
-        flt = self._filter()
-        for key in self.shown_jobs:
-            yield JobRow(key), None
-            entry = self.watchlist.entries.get(key)
-            if entry is None:
-                continue
-            subs = visible_sub_jobs(flt, entry, self.watchlist.snapshots.get(key)) or []
-            for sub_key, sub in subs:
-                yield SubJobRow(key, sub_key), sub
-
     def sub_job(self, row: Row | None) -> SubJob | None:
         """The sub-job a row stands for (None for a job row or one that has gone)."""
         if not isinstance(row, SubJobRow):
@@ -146,26 +122,9 @@ class JobTree(Tree[Row]):
         return cached[1].get(row.sub_key)
 
     def next_failed(self, *, forward: bool = True) -> Row | None:
-        """The next (or previous) failure after the cursor, wrapping around: a failed
-        sub-job, or a failed job without sub-jobs."""
-        listed = list(self.rows_in_order())
-        rows = [row for row, _sub in listed]
-        failed = [i for i, (row, sub) in enumerate(listed) if self._is_failure(row, sub)]
-        if not failed:
-            return None
-        selected = self.selected
-        here = next((i for i, row in enumerate(rows) if row == selected), -1)
-        if forward:
-            after = [i for i in failed if i > here]
-            return rows[after[0] if after else failed[0]]
-        before = [i for i in failed if i < here] if here >= 0 else []
-        return rows[before[-1] if before else failed[-1]]
-
-    def _is_failure(self, row: Row, sub: SubJob | None) -> bool:
-        if isinstance(row, SubJobRow):
-            return sub is not None and sub.failed
-        job = self.watchlist.job(row.key)
-        return job is not None and job.failed and not job.sub_jobs
+        """The next (or previous) failure after the cursor, wrapping around."""
+        rows = rows_in_order(self._filter(), self.watchlist, self.shown_jobs)
+        return next_failure(rows, self.watchlist, self.selected, forward=forward)
 
     def go_to(self, row: Row) -> None:
         """Put the cursor on `row`, expanding its job if needed, and scroll to it."""
@@ -235,7 +194,7 @@ class JobTree(Tree[Row]):
         self._set_label(node, self._job_label(key, palette, now))
         job = self.watchlist.job(key)
         node.allow_expand = bool(job is not None and job.sub_jobs)
-        if key not in self._expansion_decided:
+        if not self.expansion.decided(key):
             self._first_expansion(node, key)
         else:
             self._sync_subs(node, palette, now)
@@ -269,16 +228,20 @@ class JobTree(Tree[Row]):
                 if sub is not None and sub.end_time is None:
                     self._set_label(node, sub_job_label(sub, now, palette))
 
+    @property
+    def collapse_done(self) -> bool:
+        return self.expansion.collapse_done
+
     def set_collapse_done(self, collapse: bool) -> None:
         """Collapse (or expand again) every job that finished without failures."""
-        self.collapse_done = collapse
+        self.expansion.collapse_done = collapse
         for key, node in self._job_nodes.items():
             if finished_ok(self.watchlist.job(key)) and node.allow_expand:
                 if collapse:
                     self._collapse_job(node)
                 else:
                     self._expand(node)
-                self._done_seen.add(key)
+                self.expansion.finished_ok_seen(key)
 
     def expanded(self, node: JobTreeNode) -> None:
         """The user expanded a job: make its sub-job rows."""
@@ -326,10 +289,7 @@ class JobTree(Tree[Row]):
 
     def _first_expansion(self, node: JobTreeNode, key: WatchKey) -> None:
         """Open or leave closed a job once it first has sub-jobs to show."""
-        if not node.allow_expand or key in self._expansion_decided:
-            return
-        self._expansion_decided.add(key)
-        if self._initial_expand(key):
+        if self.expansion.first(key, self.watchlist.job(key), self._rows_open):
             self._expand(node)
 
     def _expand(self, node: JobTreeNode) -> None:
@@ -353,6 +313,7 @@ class JobTree(Tree[Row]):
         for sub_key in [k for k in known if k not in wanted]:
             drawn.pop(sub_key, None)
             self._remove_node(known.pop(sub_key))
+            self._rows_open -= 1
         for index, (sub_key, sub) in enumerate(subs):
             signature = _sub_signature(sub)
             child = known.get(sub_key)
@@ -361,6 +322,7 @@ class JobTree(Tree[Row]):
                     sub_job_label(sub, now, palette), SubJobRow(key, sub_key), before=index
                 )
                 drawn[sub_key] = signature
+                self._rows_open += 1
             elif drawn.get(sub_key) != signature:
                 drawn[sub_key] = signature
                 self._set_label(child, sub_job_label(sub, now, palette))
@@ -369,51 +331,27 @@ class JobTree(Tree[Row]):
         if not isinstance(node.data, JobRow):
             return
         key = node.data.key
-        if self._sub_nodes.pop(key, None):
+        dropped = self._sub_nodes.pop(key, None)
+        if dropped:
+            self._rows_open -= len(dropped)
             node.remove_children()
         self._sub_drawn.pop(key, None)
 
-    def _expanded_rows(self) -> int:
-        return sum(len(nodes) for nodes in self._sub_nodes.values())
-
-    def _fits_budget(self, key: WatchKey) -> bool:
-        job = self.watchlist.job(key)
-        size = len(job.sub_jobs) if job is not None else 0
-        return self._expanded_rows() + size <= AUTO_EXPAND_ROWS
-
-    def _initial_expand(self, key: WatchKey) -> bool:
-        remembered = self._remembered.pop(key, None)
-        if remembered is not None:
-            return remembered
-        job = self.watchlist.job(key)
-        if has_failures(job):
-            self._failure_seen.add(key)
-            return self._fits_budget(key)
-        if finished_ok(job):
-            self._done_seen.add(key)
-            return not self.collapse_done and self._fits_budget(key)
-        return self._fits_budget(key)
-
     def _apply_policy(self, node: JobTreeNode, key: WatchKey) -> None:
-        """Expand a job when it first shows failures; collapse it when it first ends well."""
-        if not node.allow_expand:
-            return
-        job = self.watchlist.job(key)
-        if has_failures(job) and key not in self._failure_seen:
-            self._failure_seen.add(key)
-            if not node.is_expanded and self._fits_budget(key):
-                self._expand(node)
-        elif finished_ok(job) and key not in self._done_seen:
-            self._done_seen.add(key)
-            if self.collapse_done:
-                self._collapse_job(node)
+        """Open a job when it first shows failures; close it when it first ends well."""
+        move = self.expansion.after_update(
+            key, self.watchlist.job(key), is_open=node.is_expanded, rows_open=self._rows_open
+        )
+        if move is Move.OPEN:
+            self._expand(node)
+        elif move is Move.CLOSE:
+            self._collapse_job(node)
 
     def _remove_job(self, key: WatchKey) -> None:
         node = self._job_nodes.pop(key)
-        self._expansion_decided.discard(key)
-        self._sub_nodes.pop(key, None)
+        self.expansion.hidden(key, was_open=node.is_expanded)
+        self._rows_open -= len(self._sub_nodes.pop(key, {}))
         self._sub_drawn.pop(key, None)
-        self._remembered[key] = node.is_expanded
         self._remove_node(node)
 
     def _remove_node(self, node: JobTreeNode) -> None:

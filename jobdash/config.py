@@ -1,0 +1,102 @@
+"""jobdash's own config.toml, loaded once into a typed, checked `Config`.
+
+One error policy for every table: a file that cannot be read or parsed, an unknown
+table or key, a value of the wrong type or out of its documented range is a
+`ConfigError` naming the file and the key (exit 2). The values themselves are never
+repeated for [connection], which may hold secrets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jobdash import paths
+from jobdash.api.errors import ConfigError
+from jobdash.poll.options import PollerOptions, poller_options
+from jobdash.settings import SETTING_NAMES, Settings, connection_layer, load_config_toml
+
+TABLES = ("connection", "poller", "ui")
+
+
+@dataclass(frozen=True, slots=True)
+class UiOptions:
+    """`[ui]`: what the dashboard does when a job ends."""
+
+    #: A toast when a job ends.
+    notify: bool = True
+    #: The terminal bell when a job fails.
+    bell: bool = True
+
+
+@dataclass(frozen=True)
+class Config:
+    """config.toml as jobdash uses it; every field is checked. Defaults when the file is absent."""
+
+    path: Path
+    #: The [connection] table: settings of the lowest precedence (flags, environment and
+    #: clouds.yaml come first).
+    connection: Settings = field(default_factory=Settings, repr=False)
+    poller: PollerOptions = field(default_factory=PollerOptions)
+    ui: UiOptions = field(default_factory=UiOptions)
+    #: Whether the file exists (messages name it only then).
+    found: bool = False
+    #: The parsed file, for options given on top of it (`poller_with`).
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def connection_layer(self) -> dict[str, Any]:
+        """The [connection] settings that are set, as a layer for `load_settings`."""
+        return {
+            name: value
+            for name in SETTING_NAMES
+            if (value := getattr(self.connection, name)) is not None and value is not False
+        }
+
+    def poller_with(self, interval: float | None) -> PollerOptions:
+        """The poller options with an `--interval` flag on top (checked like the file's)."""
+        if interval is None:
+            return self.poller
+        return poller_options(self.raw, interval=interval)
+
+
+def _ui_options(table: Any, path: Path) -> UiOptions:
+    if table is None:
+        return UiOptions()
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [ui] must be a table")
+    known = ("notify", "bell")
+    unknown = sorted(set(table) - set(known))
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown key(s) in [ui]: {', '.join(unknown)}; known keys: {', '.join(known)}"
+        )
+    for name, value in table.items():
+        if not isinstance(value, bool):
+            raise ConfigError(f"{path}: [ui] {name} must be true or false, not {value!r}")
+    return UiOptions(**table)
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read and check config.toml (default: the one in jobdash's config directory)."""
+    path = path or paths.config_file()
+    table = load_config_toml(path)
+    unknown = sorted(set(table) - set(TABLES))
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown table(s) or key(s) at the top level: {', '.join(unknown)}; "
+            f"known tables: {', '.join(f'[{name}]' for name in TABLES)}"
+        )
+    try:
+        poller = poller_options(table)
+    except ConfigError as exc:
+        # The poller's checks name "config.toml"; say which file.
+        raise ConfigError(str(exc).replace("config.toml:", f"{path}:", 1)) from None
+    return Config(
+        path=path,
+        connection=Settings(**connection_layer(table, path)),
+        poller=poller,
+        ui=_ui_options(table.get("ui"), path),
+        found=bool(table) or path.exists(),
+        raw=table,
+    )

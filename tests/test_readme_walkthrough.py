@@ -1,0 +1,100 @@
+"""The README's "Trying it against the simulator by hand", run as written, once per auth
+method: `jobdash simulate` in the background, one printed block pasted into a fresh shell,
+then the README's commands. Only the port (a free one), the speed and the failure rate
+(none, so that `--exit-status` is 0) differ; the dashboard line is left to the tmux test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cli_helpers import cli_command
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+SECTION = "## Trying it against the simulator by hand"
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("bash") is None or shutil.which("curl") is None, reason="needs bash and curl"
+)
+
+
+def walkthrough() -> tuple[str, list[str]]:
+    """The simulate command and the commands run after pasting a block, from the README."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index(SECTION) :]
+    section = section[: section.index("\n## ", len(SECTION))]
+    blocks = re.findall(r"```sh\n(.*?)```", section, flags=re.S)
+    assert len(blocks) == 2, "the section has the simulate block and the commands block"
+    simulate = blocks[0].split("#", 1)[0].strip()
+    joined = blocks[1].replace("\\\n", " ")
+    commands = []
+    for line in joined.splitlines():
+        command = line.split("  #", 1)[0].strip()
+        if command and command != "jobdash":  # the dashboard needs a terminal
+            commands.append(command)
+    return simulate, commands
+
+
+@pytest.fixture
+def printed_blocks(subprocess_env: dict[str, str]) -> Iterator[dict[str, list[str]]]:
+    simulate, _ = walkthrough()
+    assert simulate.startswith("jobdash simulate ") and "--port 8787" in simulate
+    args = simulate.split()[1:]
+    args[args.index("--port") + 1] = "0"
+    args[args.index("--speed") + 1] = "120"
+    process = subprocess.Popen(
+        [*cli_command(), *args, "--fail-rate", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=subprocess_env,
+    )
+    try:
+        assert process.stdout is not None
+        blocks: dict[str, list[str]] = {}
+        current: list[str] = []
+        process.stdout.readline()  # the banner
+        while len(blocks) < 3 or not current[-1].startswith("export OS_SECRET_KEY"):
+            line = process.stdout.readline().rstrip("\n")
+            assert line, "the simulator stopped printing before all three blocks"
+            if line.startswith("# "):
+                current = blocks.setdefault(line, [])
+            current.append(line)
+        yield blocks
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_every_printed_block_runs_the_walkthrough_alone(
+    printed_blocks: dict[str, list[str]], subprocess_env: dict[str, str], tmp_path: Path
+) -> None:
+    _, commands = walkthrough()
+    assert list(printed_blocks) == ["# static token:", "# or IAM password:", "# or AK/SK:"]
+    for title, block in printed_blocks.items():
+        home = tmp_path / re.sub(r"\W+", "-", title).strip("-")
+        env = dict(subprocess_env)
+        for name, sub in (("XDG_STATE_HOME", "state"), ("XDG_CACHE_HOME", "cache")):
+            env[name] = str(home / sub)
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+        # A shell where another block was pasted before: the block must override it.
+        env["OS_AUTH_TOKEN"] = "left-over-from-another-block"
+        script = "\n".join(["set -euo pipefail", *block, *commands])
+        result = subprocess.run(
+            ["bash", "-c", script], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0, f"{title}\n{result.stdout}\n{result.stderr}"
+        assert re.search(r"^[0-9a-f]{32}$", result.stdout, flags=re.M), result.stdout
+        assert "✓ SUCCESS" in result.stdout and "10/10" in result.stdout
