@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from jobdash.api.errors import ApiError
 from jobdash.api.ids import short_id
-from jobdash.api.model import Job
+from jobdash.api.model import Job, format_duration
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -86,6 +87,13 @@ class EndpointState:
     offline_reason: str | None = None
     requests_sent: int = 0
     in_flight: int = 0
+    #: Requests sent per second lately, and the rate the adaptive control allows now.
+    request_rate: float = 0.0
+    allowed_rate: float = 0.0
+    #: While the endpoint keeps throttling: when that began (UTC) and how many answers
+    #: were throttled since; None and 0 once it has been quiet for a while.
+    throttled_since: datetime | None = None
+    throttle_count: int = 0
     extra: dict[str, float] = field(default_factory=dict)
 
 
@@ -129,6 +137,33 @@ def cloud_now(update: PollUpdate | None, local_now: datetime) -> datetime:
         clocks.saw(update)
         return clocks.now(update.key.endpoint, local_now)
     return local_now
+
+
+def request_rate_text(states: Sequence[EndpointState]) -> str:
+    """Requests per second lately, over every endpoint: `14 req/s`, `0.5 req/s`."""
+    rate = sum(state.request_rate for state in states)
+    return f"{rate:.0f} req/s" if rate >= 10 or rate == 0 else f"{rate:.1f} req/s"
+
+
+def throttle_text(states: Sequence[EndpointState]) -> str | None:
+    """`throttled` with a count, since when and the back-off left while an endpoint pushes
+    back (the count is written with a multiplication sign, e.g. 3 times), else None.
+
+    With several endpoints, the one paused longest speaks (else the one throttled most).
+    The time is UTC, as in the headless transition lines.
+    """
+    pushed = [s for s in states if s.throttled or s.backoff_seconds > 0 or s.throttle_count]
+    if not pushed:
+        return None
+    state = max(pushed, key=lambda s: (s.backoff_seconds, s.throttle_count))
+    text = "throttled"
+    if state.throttle_count:
+        text += f" ×{state.throttle_count}"
+    if state.throttled_since is not None:
+        text += f" since {state.throttled_since.astimezone(UTC):%H:%M:%S}"
+    if state.backoff_seconds > 0:
+        text += f", backing off {format_duration(max(1.0, state.backoff_seconds))}"
+    return text
 
 
 def merge_update(previous: Snapshot | None, update: PollUpdate) -> Snapshot:

@@ -223,7 +223,7 @@ def test_poller_text_says_live_paused_throttled_or_offline() -> None:
         last_refresh=refreshed,
         now=FROZEN,
     )
-    assert throttled.plain.startswith("⚠ throttled, retry in 12s")
+    assert throttled.plain.startswith("⚠ throttled, backing off 12s · 0 req/s")
     offline = poller_text(
         paused=False,
         endpoints=[EndpointState(ENDPOINT, offline_reason="connection refused")],

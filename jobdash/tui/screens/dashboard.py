@@ -7,6 +7,7 @@ job: however many arrive before the screen draws, each job is redrawn once.
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
@@ -17,6 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Input, Tree
 
 from jobdash.textsafe import one_line
@@ -43,6 +45,8 @@ class DashboardScreen(Screen[None]):
     COMPACT_FOOTER_WIDTH = 110
     #: and narrower than this it leaves out the palette hint (help lists ctrl+p) to fit them all.
     PALETTE_HINT_WIDTH = 100
+    #: Updates of the selected job redraw its details at most this often.
+    DETAILS_PER_SECOND = 4
 
     def __init__(self, watchlist: Watchlist, context: DashboardContext) -> None:
         super().__init__()
@@ -53,6 +57,8 @@ class DashboardScreen(Screen[None]):
         self.filter = Filter()
         #: Jobs updated since the screen last drew them.
         self._dirty: set[WatchKey] = set()
+        self._details_drawn_at = 0.0
+        self._details_timer: Timer | None = None
         #: Where the last export was written (shown in a toast; kept for tests).
         self.last_export: Path | None = None
         self.header = DashHeader(context.connection_description, id="header")
@@ -133,7 +139,23 @@ class DashboardScreen(Screen[None]):
         self.refresh_header()
         selected = self.job_tree.selected
         if selected is not None and selected.key in dirty:
+            self._refresh_details_soon()
+
+    def _refresh_details_soon(self) -> None:
+        """Redraw the details for an update of the selected job, at most
+        `DETAILS_PER_SECOND` times a second: a 500-sub-job batch polled fast would otherwise
+        spend most of its time re-laying out text nobody can read that fast."""
+        if self._details_timer is not None:
+            return  # one is due already and will show the latest state
+        wait = self._details_drawn_at + 1 / self.DETAILS_PER_SECOND - time.monotonic()
+        if wait <= 0:
             self.refresh_details()
+        else:
+            self._details_timer = self.set_timer(wait, self._details_due)
+
+    def _details_due(self) -> None:
+        self._details_timer = None
+        self.refresh_details()
 
     def _passes(self, key: WatchKey) -> bool:
         entry = self.watchlist.entries.get(key)
@@ -166,6 +188,7 @@ class DashboardScreen(Screen[None]):
         )
 
     def refresh_details(self) -> None:
+        self._details_drawn_at = time.monotonic()
         row = self.job_tree.selected
         now = self.clock()
         self.details.show(
