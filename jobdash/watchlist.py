@@ -102,6 +102,7 @@ class Watchlist:
         self._monotonic = monotonic
         self._writer = StoreWriter(store, monotonic, retry_after=WRITE_RETRY_AFTER)
         self._poller: PollerControl | None = None
+        self._closed = False
         self.entries: dict[WatchKey, WatchEntry] = {}
         self.snapshots: dict[WatchKey, Snapshot] = {}
         self.last_refresh: datetime | None = None
@@ -109,7 +110,6 @@ class Watchlist:
         self.counts: Counter[str] = Counter()
         self._config_errors: dict[WatchKey, str] = {}
         self._short_ids: dict[str, str] = {}
-        self._closed = False
         #: The servers behind sub-jobs, and finished jobs' durations (ETA, stall marks).
         self.servers = ServerJoin(servers)
         self.history = History(history)
@@ -281,6 +281,8 @@ class Watchlist:
 
     def close(self) -> None:
         """`aclose` for callers without a loop: waits for the store's thread."""
+        if self._closed:
+            return
         self._closed = True
         try:
             self._thread.submit(self._writer.flush).result()
@@ -289,6 +291,8 @@ class Watchlist:
 
     async def aclose(self) -> None:
         """Write what waits (as far as the store lets us) and stop the store's thread."""
+        if self._closed:
+            return
         self._closed = True
         try:
             await self._thread.run(self._writer.flush)

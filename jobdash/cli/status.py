@@ -11,9 +11,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from rich.console import Group
-from rich.live import Live
-
 from jobdash.api.client import JobsClient
 from jobdash.cli.common import (
     EXIT_OK,
@@ -37,7 +34,6 @@ from jobdash.history import History
 from jobdash.jsontext import json_text
 from jobdash.poll.options import PollerOptions
 from jobdash.server_join import ServerJoin, fetch_all
-from jobdash.store.sqlite import StoreError
 from jobdash.watch import PollUpdate, WatchEntry, WatchKey
 
 
@@ -220,7 +216,7 @@ def _learned_before(results: Results, store: Any) -> None:
         results.history = History(store.finished_jobs())
         return
     from jobdash.paths import database_file
-    from jobdash.store import Store
+    from jobdash.store import Store, StoreError
 
     if not database_file().exists():
         return
@@ -243,6 +239,8 @@ async def _join_servers(poller: Any, results: Results, store: Any) -> None:
     found = await fetch_all(poller, results.servers, requests)
     if store is None:
         return
+    from jobdash.store import StoreError
+
     for info in found:
         try:
             store.record_server(info)
@@ -306,6 +304,9 @@ async def _follow(
 ) -> bool:
     """Wait (with live progress on a terminal) until every job settled or time ran out."""
     if interactive_stream.isatty():
+        from rich.console import Group
+        from rich.live import Live
+
         live_console = console(interactive_stream)
         with Live(console=live_console, refresh_per_second=4, transient=True) as live:
             while True:

@@ -14,13 +14,14 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from jobdash.api.client import JobsClient
 from jobdash.api.errors import ApiError, ThrottledError
 from jobdash.api.model import Job
 from jobdash.api.server import Server
-from jobdash.poll.ratelimit import RateLimiter, Wakeup
+from jobdash.poll.ratelimit import AdaptiveRate, Wakeup
 from jobdash.poll.schedule import (
     STRETCH_AFTER,
     Endpoint,
@@ -172,9 +173,12 @@ class Poller:
     # --------------------------------------------------------------- views
     def endpoint_states(self) -> list[EndpointState]:
         """Per endpoint: throttling backoff left, offline reason, counters (sorted by name)."""
-        now = self._clock()
+        now, wall_now = self._clock(), self._now()
         watched = Counter(key.endpoint for key in self._entries)
-        return [self._endpoints[name].state(now, watched[name]) for name in sorted(self._endpoints)]
+        return [
+            self._endpoints[name].state(now, wall_now, watched[name])
+            for name in sorted(self._endpoints)
+        ]
 
     def next_due_in(self, key: WatchKey) -> float | None:
         """Seconds until `key` is fetched next (0 while under way); None if not scheduled."""
@@ -256,7 +260,7 @@ class Poller:
             if wait is not None and wait <= 0:
                 break
             await self._wakeup.wait(wait)
-        ep.limiter.record(now)  # counts against the endpoint's rate like a job fetch
+        ep.rate.take(now)  # counts against the endpoint's rate like a job fetch
         ep.in_flight += 1
         ep.requests_sent += 1
         self._in_flight += 1
@@ -264,10 +268,13 @@ class Poller:
             client = ep.clients.get(key)
             if client is None:
                 client = ep.clients[key] = self._client_for(key)
-            return await client.get_server(server_id, key.project_id)
+            server = await client.get_server(server_id, key.project_id)
         except ThrottledError as exc:
-            self._policy.throttle(ep, exc, self._clock(), now)  # slows job fetches too
+            ep.rate.on_throttle(self._clock(), now, exc.retry_after)  # slows job fetches too
             raise
+        else:
+            ep.rate.on_success(self._clock())
+            return server
         finally:
             ep.in_flight -= 1
             self._in_flight -= 1
@@ -313,7 +320,9 @@ class Poller:
     def _endpoint(self, name: str) -> Endpoint:
         ep = self._endpoints.get(name)
         if ep is None:
-            ep = self._endpoints[name] = Endpoint(name, RateLimiter(self.max_rps))
+            ep = self._endpoints[name] = Endpoint(
+                name, AdaptiveRate(self.max_rps, self._policy.rng)
+            )
         return ep
 
     def _dispatch_due(self) -> float | None:
@@ -357,7 +366,7 @@ class Poller:
 
     def _start(self, entry: Entry, ep: Endpoint, now: float) -> float:
         """Count a fetch as under way before anything awaits, so the caps hold."""
-        ep.limiter.record(now)
+        ep.rate.take(now)
         entry.in_flight = True
         entry.priority = 0
         ep.in_flight += 1
@@ -387,6 +396,10 @@ class Poller:
             self._in_flight -= 1
         try:
             update = self._apply(entry, ep, job, error, sent_at)
+            # The endpoint's clock at this answer, so views can show times in the cloud's time.
+            server_time = getattr(ep.clients.get(key), "server_time", None)
+            if isinstance(server_time, datetime):
+                update = entry.latest = replace(update, server_time=server_time)
             if self._entries.get(key) is entry:
                 self._emit(update)
             return update

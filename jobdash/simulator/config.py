@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Literal
 
 NotFoundStyle = Literal["404", "400"]
+FlowAnswer = Literal["429", "202"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,10 @@ class SimulatorConfig:
     start_time: datetime | None = None  # UTC start of the simulated clock; None = now
     not_found_style: NotFoundStyle = "404"  # "400" answers unknown jobs with 400 Common.0011
     region: str = "eu-de"
+    #: Job GETs per second the simulated gateway lets through (token bucket); None: no limit.
+    rate_limit: float | None = None
+    #: How requests above the limit are answered: 429 Common.1503 or 202 Common.0024.
+    rate_limit_answer: FlowAnswer = "429"
 
     def __post_init__(self) -> None:
         if self.speed < 0:
@@ -39,6 +44,10 @@ class SimulatorConfig:
             raise ValueError("purge_after must not be negative")
         if self.not_found_style not in ("404", "400"):
             raise ValueError("not_found_style must be '404' or '400'")
+        if self.rate_limit is not None and not self.rate_limit > 0:
+            raise ValueError("rate_limit must be positive (or None for no limit)")
+        if self.rate_limit_answer not in ("429", "202"):
+            raise ValueError("rate_limit_answer must be '429' or '202'")
         if not 0 <= self.port <= 65535:
             raise ValueError("port must be between 0 and 65535")
 

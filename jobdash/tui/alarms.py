@@ -25,8 +25,9 @@ class StallAlarm:
     def stalled_now(self, app: JobDashApp, now: datetime) -> list[tuple[WatchKey, str]]:
         """Jobs that look stalled and were not warned about yet, with the reason."""
         found = []
+        clocks = app.dashboard.cloud_clocks
         for key in app.watchlist.entries:
-            estimate = app.watchlist.estimate(key, now)
+            estimate = app.watchlist.estimate(key, clocks.now(key.endpoint, now))
             if estimate is None or not estimate.stalled:
                 continue
             if key not in self.warned:

@@ -88,7 +88,9 @@ async def test_success_fetches_nothing_until_asked(dash: SimDashboard) -> None:
         await wait_until(
             pilot, lambda: "is ACTIVE" in (toasts[-1].message if toasts else ""), "the toast"
         )
-        assert "running normally" in shown(app.dashboard.details.body)
+        await wait_until(
+            pilot, lambda: "running normally" in shown(app.dashboard.details.body), "details"
+        )
 
 
 async def test_deleted_server_shows_as_gone(dash: SimDashboard) -> None:
@@ -109,5 +111,5 @@ async def test_deleted_server_shows_as_gone(dash: SimDashboard) -> None:
         )
         await pilot.press("s")
         await wait_until(pilot, lambda: bool(toasts) and "gone" in toasts[-1].message, "gone")
-        details = shown(app.dashboard.details.body)
-        assert "GONE" in details and "rolled back or deleted" in details
+        await wait_until(pilot, lambda: "GONE" in shown(app.dashboard.details.body), "details")
+        assert "rolled back or deleted" in shown(app.dashboard.details.body)

@@ -53,6 +53,7 @@ class DetailsPanel(VerticalScroll):
         #: Why nothing is selected, when nothing is.
         self._empty_hint = EMPTY_HINT
         self._now: datetime | None = None
+        self._cloud_now: datetime | None = None
         self._width: int | None = None
         self.body = Static(Text(EMPTY_HINT), id="details-body")
 
@@ -70,11 +71,14 @@ class DetailsPanel(VerticalScroll):
         *,
         sub: SubJob | None = None,
         filtered_out: bool = False,
+        cloud_now: datetime | None = None,
     ) -> None:
-        """Render `row` (`sub` is the sub-job of a sub-job row); None shows a hint."""
+        """Render `row` (`sub` is the sub-job of a sub-job row); None shows a hint.
+        `cloud_now` is the time at the row's endpoint, for the job's own times."""
         self._shown = row
         self._sub = sub
         self._now = now
+        self._cloud_now = cloud_now
         if row is None:
             if not self.watchlist.entries:
                 self._empty_hint = NO_JOBS_HINT
@@ -115,13 +119,14 @@ class DetailsPanel(VerticalScroll):
                 lookup=self.lookup,
                 palette=palette,
                 width=self._width,
+                cloud_now=self._cloud_now,
                 extra=self._server_section(row, self._sub, now, palette),
             )
         snapshot = self.watchlist.snapshots.get(row.key)
         if self.raw:
             return raw_json(snapshot.job.raw if snapshot and snapshot.job else None)
         job = snapshot.job if snapshot else None
-        estimate = self.watchlist.estimate(row.key, now)
+        estimate = self.watchlist.estimate(row.key, self._cloud_now or now)
         return job_details(
             entry,
             snapshot,
@@ -129,6 +134,7 @@ class DetailsPanel(VerticalScroll):
             lookup=self.lookup,
             palette=palette,
             width=self._width,
+            cloud_now=self._cloud_now,
             extra=estimate_line(estimate, job.job_type if job else None, palette),
         )
 

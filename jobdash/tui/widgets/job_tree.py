@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import Tree
@@ -69,6 +70,7 @@ class JobTree(Tree[Row]):
         current_filter: Callable[[], Filter],
         clock: Callable[[], datetime],
         *,
+        cloud_now: Callable[[str, datetime], datetime] | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__("jobs", id=id)
@@ -77,6 +79,8 @@ class JobTree(Tree[Row]):
         self.watchlist = watchlist
         self._filter = current_filter
         self._clock = clock
+        #: An endpoint's time for ours: job times are the cloud's (`CloudClocks.now`).
+        self._cloud_now = cloud_now or (lambda _endpoint, now: now)
         self._job_nodes: dict[WatchKey, JobTreeNode] = {}
         #: Sub-job rows of expanded jobs, and the signature each was drawn from.
         self._sub_nodes: dict[WatchKey, dict[str, JobTreeNode]] = {}
@@ -249,8 +253,9 @@ class JobTree(Tree[Row]):
             elif isinstance(row, SubJobRow):
                 sub = self.sub_job(row)
                 if sub is not None and sub.end_time is None:
+                    cloud_now = self._cloud_now(row.key.endpoint, now)
                     server = self.watchlist.servers.for_sub(row.key, sub)
-                    self._set_label(node, sub_job_label(sub, now, palette, server))
+                    self._set_label(node, sub_job_label(sub, cloud_now, palette, server))
 
     @property
     def collapse_done(self) -> bool:
@@ -291,16 +296,34 @@ class JobTree(Tree[Row]):
         else:
             self.call_after_refresh(self._move_to_target, attempts - 1)
 
+    def render_label(self, node: JobTreeNode, base_style: Style, style: Style) -> Text:
+        """The label, cut with an ellipsis where the tree's width ends (rather than cut
+        short without a sign, or scrolled sideways)."""
+        label = super().render_label(node, base_style, style)
+        depth = 0
+        parent = node.parent
+        while parent is not None and not parent.is_root:
+            depth += 1
+            parent = parent.parent
+        # The vertical scrollbar's column is kept free whether it shows or not: labels that
+        # fit only without it would bring a horizontal scrollbar when it appears.
+        width = self.content_region.width - self.styles.scrollbar_size_vertical
+        room = width - depth * self.guide_depth
+        if room > 1 and label.cell_len > room:
+            label.truncate(room, overflow="ellipsis")
+        return label
+
     # -- internals -------------------------------------------------------------------------
 
     def _job_label(self, key: WatchKey, palette: Palette, now: datetime) -> Text:
+        cloud_now = self._cloud_now(key.endpoint, now)
         return job_label(
             self.watchlist.entries[key],
             self.watchlist.snapshots.get(key),
-            now,
+            cloud_now,
             palette,
             short_id=self.watchlist.short_id(key),
-            estimate=remaining_text(self.watchlist.estimate(key, now)),
+            estimate=remaining_text(self.watchlist.estimate(key, cloud_now)),
         )
 
     def _add_job(self, index: int, key: WatchKey, palette: Palette, now: datetime) -> None:
@@ -331,6 +354,7 @@ class JobTree(Tree[Row]):
         entry = self.watchlist.entries.get(key)
         if entry is None:
             return
+        now = self._cloud_now(key.endpoint, now)
         subs = visible_sub_jobs(self._filter(), entry, self.watchlist.snapshots.get(key)) or []
         known = self._sub_nodes.setdefault(key, {})
         drawn = self._sub_drawn.setdefault(key, {})
