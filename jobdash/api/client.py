@@ -182,11 +182,15 @@ class JobsClient:
         project_id: str,
         *,
         timeout: httpx.Timeout | float | None = None,
+        auth: httpx.Auth | None = None,
     ) -> None:
         self.http = http
         self.endpoint = endpoint.rstrip("/")
         self.project_id = validate_id(project_id, "project id")
         self.timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
+        #: This client's own credentials, when the pool is shared by several connections
+        #: (None: the pool's).
+        self.auth = auth
 
     def job_url(self, job_id: str, project_id: str | None = None) -> str:
         """The URL for a job; ids are validated first so nothing odd reaches a path."""
@@ -197,7 +201,10 @@ class JobsClient:
     async def get_job(self, job_id: str, project_id: str | None = None) -> Job:
         url = self.job_url(job_id, project_id)
         try:
-            response = await self.http.get(url, timeout=self.timeout)
+            if self.auth is None:
+                response = await self.http.get(url, timeout=self.timeout)
+            else:
+                response = await self.http.get(url, timeout=self.timeout, auth=self.auth)
         except httpx.TimeoutException as exc:
             raise NetworkError(
                 f"timed out talking to {self.endpoint} ({type(exc).__name__})"
