@@ -252,10 +252,20 @@ class Connections:
                 f"{' and ' + now if now else ', which is not set now'}; set "
                 f"{_METHOD_NEEDS.get(method, 'them')} again (never used: other credentials)"
             )
+        # The connection's own project, named as its settings name it (so a password
+        # login reuses the token cached when the entry was added); any other project
+        # of the account by the entry's id.
+        own_project = (
+            entry is not None
+            and found.auth_method == "password"
+            and found.project_name is not None
+            and entry.project_name == found.project_name
+            and found.project_id in (None, key.project_id)
+        )
         scoped = replace(
             found,
-            project_id=key.project_id,
-            project_name=None,
+            project_id=None if own_project else key.project_id,
+            project_name=found.project_name if own_project else None,
             endpoint=key.endpoint,
             notes=(),
         )
@@ -276,13 +286,12 @@ class Connections:
         entry = self.entry_for(key)
         settings = self.settings_for(key, entry)
         source = self.source_of(entry)
-        auth = self._auth(source, settings)
+        auth = self._auth(source, settings, key.project_id)
         return JobsClient(
             self._pool(key.endpoint, settings), key.endpoint, key.project_id, auth=auth
         )
 
-    def _auth(self, source: Source, settings: Settings) -> httpx.Auth:
-        project_id = settings.project_id or ""
+    def _auth(self, source: Source, settings: Settings, project_id: str) -> httpx.Auth:
         found = self._auths.get((source, project_id))
         if found is not None:
             return found
@@ -298,7 +307,8 @@ class Connections:
                 settings.username,
                 settings.password,
                 settings.user_domain_name or "",
-                project_id=project_id,
+                project_id=settings.project_id,
+                project_name=settings.project_name,
                 user_domain_id=settings.user_domain_id,
             )
         else:  # missing_settings() let it through: say so rather than send nothing

@@ -29,7 +29,9 @@ from jobdash.watch import PollUpdate, Snapshot, WatchEntry, WatchKey, merge_upda
 log = logging.getLogger(__name__)
 
 #: Kinds of fetch error that mean the user must fix credentials or settings.
-CONFIG_ERROR_KINDS = frozenset({ErrorKind.UNAUTHORIZED, ErrorKind.FORBIDDEN})
+CONFIG_ERROR_KINDS = frozenset(
+    {ErrorKind.UNAUTHORIZED, ErrorKind.FORBIDDEN, ErrorKind.NO_CREDENTIALS}
+)
 #: A store call running longer than this is reported: the file is probably locked.
 SLOW_STORE_SECONDS = 1.0
 #: How soon a failed write is tried again. It runs on the store's thread, so a short
