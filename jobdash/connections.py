@@ -15,11 +15,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -28,8 +26,8 @@ from jobdash.api.client import DEFAULT_TIMEOUT, JobsClient
 from jobdash.api.errors import ApiError, ConfigError, NoCredentialsError
 from jobdash.api.transport import ShardedTransport
 from jobdash.auth.methods import AkSkAuth, PasswordAuth, TokenAuth, service_origin
-from jobdash.checks import check_endpoint
 from jobdash.connection import KEEPALIVE_EXPIRY_SECONDS, _security_warnings, _verify
+from jobdash.connection_groups import connection_label, flag_value
 from jobdash.settings import Settings, load_settings, missing_settings, require_complete
 from jobdash.textsafe import one_line
 from jobdash.watch import WatchEntry, WatchKey
@@ -39,104 +37,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Shown for entries added without a cloud (flags, OS_* environment, config.toml).
-AMBIENT = "(ambient)"
 _METHOD_NEEDS = {
     "token": "OS_AUTH_TOKEN",
     "password": "OS_AUTH_URL, OS_USERNAME, OS_PASSWORD and OS_USER_DOMAIN_NAME",
     "aksk": "OS_ACCESS_KEY and OS_SECRET_KEY",
 }
 _METHOD_NAMES = {"token": "a token", "password": "an IAM password", "aksk": "an access key pair"}
-_REGION_IN_HOST = re.compile(r"^[a-z]+\.([a-z]{2}-[a-z0-9-]+?)\.")
-
 Source = tuple[str, ...]
-
-
-# -- what an entry's connection is, for display and selection -----------------------------
-
-
-def cloud_name(entry: WatchEntry) -> str:
-    return entry.profile or AMBIENT
-
-
-def region_of(entry: WatchEntry) -> str | None:
-    """The recorded region, else the one an OTC-style endpoint host names."""
-    if entry.region:
-        return entry.region
-    match = _REGION_IN_HOST.match(urlsplit(entry.key.endpoint).hostname or "")
-    return match.group(1) if match else None
-
-
-def project_label(entry: WatchEntry) -> str:
-    return entry.project_name or entry.key.project_id
-
-
-def connection_label(entry: WatchEntry) -> str:
-    """`cloud · region · project`, safe to show (no secret is ever recorded)."""
-    parts = [cloud_name(entry), region_of(entry) or "", project_label(entry)]
-    return " · ".join(one_line(part, 64) for part in parts if part)
-
-
-def connection_group(entry: WatchEntry) -> tuple[str, str, str]:
-    """Entries with the same group share a connection row in the dashboard."""
-    return (entry.profile or "", entry.key.endpoint, entry.key.project_id)
-
-
-def add_target(
-    selected: WatchEntry | None, own: WatchEntry | None, entries: Iterable[WatchEntry]
-) -> tuple[WatchEntry | None, str | None]:
-    """Which connection the dashboard's `a` adds to: the selected job's, else the
-    dashboard's own, else the only one watched; else (None, what to do)."""
-    if selected is not None:
-        return selected, None
-    if own is not None:
-        return own, None
-    groups = {connection_group(entry): entry for entry in entries}
-    if len(groups) == 1:
-        return next(iter(groups.values())), None
-    if groups:
-        return None, (
-            "Select a job of the connection to add to (several are watched), or start "
-            "jobdash with that connection's settings."
-        )
-    return None, "No endpoint and project are configured, so new ids cannot be resolved."
-
-
-def _flag(flags: Any, name: str) -> Any:
-    if flags is None:
-        return None
-    if isinstance(flags, Mapping):
-        return flags.get(name)
-    return getattr(flags, name, None)
-
-
-def selection(flags: Any) -> Callable[[WatchEntry], bool] | None:
-    """The entries `--os-cloud`, `--endpoint` and `--project-id` limit a command to (all of
-    them must match); None when none of these flags is given. OS_CLOUD does not limit."""
-    cloud = (_flag(flags, "os_cloud") or "").strip()
-    endpoint_flag = (_flag(flags, "endpoint") or "").strip()
-    project = (_flag(flags, "project_id") or "").strip()
-    if not (cloud or endpoint_flag or project):
-        return None
-    endpoint = service_origin(check_endpoint(endpoint_flag)) if endpoint_flag else ""
-
-    def selected(entry: WatchEntry) -> bool:
-        return (
-            (not cloud or entry.profile == cloud)
-            and (not endpoint or entry.key.endpoint.rstrip("/") == endpoint)
-            and (not project or entry.key.project_id == project)
-        )
-
-    return selected
-
-
-def describe_selection(flags: Any) -> str:
-    parts = []
-    for name, flag in (("os_cloud", "cloud"), ("endpoint", "endpoint"), ("project_id", "project")):
-        value = (_flag(flags, name) or "").strip()
-        if value:
-            parts.append(f"{flag} {one_line(value, 80)}")
-    return ", ".join(parts)
 
 
 # -- the registry ------------------------------------------------------------------------
@@ -207,7 +114,10 @@ class Connections:
         return self._settings[source]
 
     def _read(self, source: Source) -> Settings:
-        tls = {"ca_file": _flag(self._flags, "ca_file"), "insecure": _flag(self._flags, "insecure")}
+        tls = {
+            "ca_file": flag_value(self._flags, "ca_file"),
+            "insecure": flag_value(self._flags, "insecure"),
+        }
         if source[0] == "current":
             return load_settings(self._flags, self._env, loaded_config=self._config)
         if source[0] == "cloud":

@@ -17,7 +17,8 @@ import yaml
 from cli_helpers import run_cli
 
 from jobdash.api.errors import NoCredentialsError
-from jobdash.connections import Connections, add_target, connection_label, selection
+from jobdash.connection_groups import add_target, connection_label, selection
+from jobdash.connections import Connections
 from jobdash.simulator import Simulator
 from jobdash.store import SCHEMA_VERSION, Store
 from jobdash.watch import WatchEntry, WatchKey
@@ -279,3 +280,41 @@ def test_an_older_watchlist_file_gets_the_connection_columns(tmp_path: Path) -> 
         assert store.entries()[1].auth_method == "aksk"
     with sqlite3.connect(path) as raw:
         assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+
+
+def test_the_watchlist_keeps_each_connections_counts_and_state(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from jobdash.api.errors import NoCredentialsError, ThrottledError
+    from jobdash.api.model import parse_job
+    from jobdash.watch import EndpointState, PollUpdate
+    from jobdash.watchlist import Watchlist
+
+    prod = [WatchKey("https://ecs.eu-de.otc.t-systems.com", "p" * 32, c * 32) for c in "ab"]
+    team = WatchKey("https://ecs.eu-nl.otc.t-systems.com", "q" * 32, "c" * 32)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+
+    async def run() -> None:
+        with Store(tmp_path / "w.db") as store:
+            store.add([WatchEntry(k, profile="prod") for k in prod])
+            store.add([WatchEntry(team, profile="team")])
+            watchlist = Watchlist.load(store)
+            try:
+                assert [s.state for s in watchlist.connection_states([])] == ["waiting"] * 2
+                job = parse_job({"job_id": "a" * 32, "status": "RUNNING"})
+                watchlist.apply(PollUpdate(prod[0], now, job=job))
+                watchlist.apply(PollUpdate(team, now, error=NoCredentialsError("gone")))
+                states = {s.label: s for s in watchlist.connection_states([])}
+                assert states["prod · eu-de · " + "p" * 32].state == "ok"
+                assert states["team · eu-nl · " + "q" * 32].state == "no credentials"
+                assert sum(states["prod · eu-de · " + "p" * 32].counts.values()) == 2
+                throttled = EndpointState(prod[0].endpoint, throttled=True)
+                watchlist.apply(PollUpdate(prod[1], now, error=ThrottledError("slow")))
+                by_label = {s.label: s.state for s in watchlist.connection_states([throttled])}
+                assert by_label["prod · eu-de · " + "p" * 32] == "throttled"
+                await watchlist.remove([team])
+                assert list(watchlist.group_labels.values()) == ["prod · eu-de · " + "p" * 32]
+            finally:
+                await watchlist.aclose()
+
+    asyncio.run(run())

@@ -32,7 +32,8 @@ from jobdash.cli.status_view import (
     summary_line,
 )
 from jobdash.config import load_config
-from jobdash.connections import Connections, describe_selection, selection
+from jobdash.connection_groups import describe_selection, selection
+from jobdash.connections import Connections
 from jobdash.jsontext import json_text
 from jobdash.poll.options import PollerOptions
 from jobdash.watch import PollUpdate, WatchEntry, WatchKey

@@ -23,7 +23,13 @@ from jobdash.cli.common import (
     print_error,
 )
 from jobdash.cli.tree import status_text
-from jobdash.connections import cloud_name, describe_selection, project_label, region_of, selection
+from jobdash.connection_groups import (
+    cloud_name,
+    describe_selection,
+    project_label,
+    region_of,
+    selection,
+)
 from jobdash.jsontext import json_text
 from jobdash.textsafe import one_line
 from jobdash.watch import Snapshot, WatchEntry, WatchKey

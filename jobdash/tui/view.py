@@ -58,7 +58,8 @@ def _needle_in(needle: str, values: Iterable[str | None]) -> bool:
 
 
 def _job_matches_text(entry: WatchEntry, job: Job | None, needle: str) -> bool:
-    values = [entry.key.job_id, entry.label]
+    # The cloud, region and project name too: "prod" narrows to that cloud's jobs.
+    values = [entry.key.job_id, entry.label, entry.profile, entry.region, entry.project_name]
     if job is not None:
         values += [job.job_type, job.error_code, job.server_id, job.nic_id]
     return _needle_in(needle, values)

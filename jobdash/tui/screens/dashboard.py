@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Tree
 
-from jobdash.connections import add_target
+from jobdash.connection_groups import add_target, connection_label
 from jobdash.textsafe import one_line
 from jobdash.tui.context import DashboardContext
 from jobdash.tui.deps import PollerLike
@@ -247,7 +247,8 @@ class DashboardScreen(Screen[None]):
         if target is None:
             return
         watched = frozenset(key.job_id for key in self.watchlist.entries)
-        self.app.push_screen(AddJobsScreen(watched), partial(self._add_requested, target))
+        screen = AddJobsScreen(watched, connection_label(target))
+        self.app.push_screen(screen, partial(self._add_requested, target))
 
     def _add_target(self) -> WatchEntry | None:
         """The connection new ids go to; None (after saying why) when that is ambiguous."""
