@@ -85,8 +85,9 @@ def hex_id(rng: random.Random, length: int = 32) -> str:
     return f"{rng.getrandbits(4 * length):0{length}x}"
 
 
-def make_project_id(seed: int) -> str:
-    return hex_id(seeded_random("project", seed))
+def make_project_id(seed: int, region: str = "eu-de") -> str:
+    """A project has its own id in each region (as a cloud's projects do)."""
+    return hex_id(seeded_random("project" if region == "eu-de" else f"project:{region}", seed))
 
 
 def make_token(rng: random.Random) -> str:
@@ -114,7 +115,7 @@ def make_credentials(seed: int, region: str, account: int = 0) -> SimCredentials
 def make_accounts(config: SimulatorConfig) -> list[SimAccount]:
     """The main account (with `extra_projects`) and `extra_accounts` more, all seeded."""
     main = make_credentials(config.seed, config.region)
-    projects = {main.project_name: make_project_id(config.seed)}
+    projects = {main.project_name: make_project_id(config.seed, config.region)}
     for name in config.extra_projects:
         projects[name] = hex_id(seeded_random(f"project:{name}", config.seed))
     accounts = [SimAccount(main, "0" * 31 + "1", projects)]
