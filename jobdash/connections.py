@@ -26,7 +26,13 @@ from jobdash.api.client import DEFAULT_TIMEOUT, JobsClient
 from jobdash.api.errors import ApiError, ConfigError, NoCredentialsError
 from jobdash.api.transport import ShardedTransport
 from jobdash.auth.methods import AkSkAuth, PasswordAuth, TokenAuth, service_origin
-from jobdash.connection import KEEPALIVE_EXPIRY_SECONDS, _security_warnings, _verify
+from jobdash.connection import (
+    KEEPALIVE_EXPIRY_SECONDS,
+    Connection,
+    _security_warnings,
+    _verify,
+    open_connection,
+)
 from jobdash.connection_groups import connection_label, flag_value
 from jobdash.settings import Settings, load_settings, missing_settings, require_complete
 from jobdash.textsafe import one_line
@@ -82,6 +88,7 @@ class Connections:
         self._pools: dict[tuple[str, str | None, bool], httpx.AsyncClient] = {}
         #: Notes for the user from each connection opened (cloud picked, TLS off, ...).
         self.notes: list[str] = []
+        self._current: Connection | None = None
 
     # -- settings per source -------------------------------------------------------------
 
@@ -92,14 +99,19 @@ class Connections:
             raise found
         return found
 
-    def check_current(self) -> Settings:
-        """The command's own settings, complete and with a usable CA file, or ConfigError
-        (exit 2): ids given on the command line and entries without a recorded
-        connection are fetched with them."""
-        settings = self.current()
-        require_complete(settings)
-        _verify(settings)
-        return settings
+    async def open_current(self) -> Connection:
+        """Open the command's own connection (logging in for password auth), for ids given
+        on the command line and entries without a recorded connection. Raises ConfigError
+        (exit 2) when its settings are incomplete, ApiError when IAM refuses."""
+        if self._current is None:
+            settings = self.current()
+            require_complete(settings)
+            self._current = await open_connection(
+                settings, max_connections=self._max_connections, timeout=self._timeout
+            )
+            for warning in self._current.warnings:
+                self._note(warning)
+        return self._current
 
     def _load(self, source: Source) -> Settings | ConfigError:
         if source not in self._settings:
@@ -196,6 +208,15 @@ class Connections:
         entry = self.entry_for(key)
         settings = self.settings_for(key, entry)
         source = self.source_of(entry)
+        opened = self._current
+        if (
+            source == ("current",)
+            and opened is not None
+            and opened.auth is not None
+            and key.project_id == opened.project_id
+        ):
+            # The command's own connection is already logged in: reuse its credentials.
+            self._auths.setdefault((source, key.project_id), opened.auth)
         auth = self._auth(source, settings, key.project_id)
         return JobsClient(
             self._pool(key.endpoint, settings), key.endpoint, key.project_id, auth=auth
@@ -258,3 +279,6 @@ class Connections:
         pools, self._pools = list(self._pools.values()), {}
         for pool in pools:
             await pool.aclose()
+        if self._current is not None:
+            await self._current.aclose()
+            self._current = None

@@ -318,3 +318,36 @@ def test_the_watchlist_keeps_each_connections_counts_and_state(tmp_path: Path) -
                 await watchlist.aclose()
 
     asyncio.run(run())
+
+
+def test_simulate_prints_the_extra_projects_and_accounts(sim: Simulator) -> None:
+    from jobdash.cli import build_parser
+    from jobdash.simulator.cli import config_from_args, connection_lines
+
+    args = build_parser().parse_args(
+        ["simulate", "--extra-project", STAGING, "--extra-accounts", "1"]
+    )
+    config = config_from_args(args)
+    assert config.extra_projects == (STAGING,) and config.extra_accounts == 1
+    text = "\n".join(connection_lines(sim))
+    assert f"project_name={STAGING} project_id={sim.accounts[0].projects[STAGING]}" in text
+    assert f"ak={sim.accounts[1].credentials.access_key}" in text
+
+
+def test_connection_flags_may_come_before_the_command() -> None:
+    from jobdash.cli import _normalise_argv
+
+    assert _normalise_argv(["--os-cloud", "prod", "ls", "--json"]) == [
+        "ls",
+        "--os-cloud",
+        "prod",
+        "--json",
+    ]
+    assert _normalise_argv(["--endpoint=https://e", "--insecure", "status", "x"]) == [
+        "status",
+        "--endpoint=https://e",
+        "--insecure",
+        "x",
+    ]
+    assert _normalise_argv(["--os-cloud", "prod"]) == ["ui", "--os-cloud", "prod"]
+    assert _normalise_argv(["--os-cloud", "status"]) == ["ui", "--os-cloud", "status"]

@@ -19,7 +19,6 @@ from jobdash.cli.common import (
     EXIT_UNFINISHED,
     EXIT_USAGE,
     console,
-    current_target,
     print_error,
 )
 from jobdash.cli.status_view import (
@@ -117,10 +116,13 @@ async def run_status(args: argparse.Namespace) -> int:
         args, config=config, max_connections=max(20, config.poller.max_in_flight)
     )
     if args.job_ids:
-        connections.check_current()
-        template = await current_target(args, config)
+        try:
+            current = await connections.open_current()
+        except BaseException:
+            await connections.aclose()
+            raise
         targets = [
-            Target(WatchKey(template.key.endpoint, template.key.project_id, job_id))
+            Target(WatchKey(current.endpoint, current.project_id, job_id))
             for job_id in args.job_ids
         ]
     else:
@@ -133,7 +135,12 @@ async def run_status(args: argparse.Namespace) -> int:
         if any(connections.source_of(entry) == ("current",) for entry in entries):
             # Entries from before connections were recorded use this command's: say
             # what is missing up front (exit 2), as for ids given on the command line.
-            connections.check_current()
+            try:
+                await connections.open_current()
+            except BaseException:
+                store.close()
+                await connections.aclose()
+                raise
         targets = [Target(entry.key, entry.label) for entry in entries]
     try:
         results = Results(targets)

@@ -104,13 +104,8 @@ async def _dashboard(args: argparse.Namespace, job_ids: list[str]) -> int:
     template: WatchEntry | None = None
     try:
         if not getattr(args, "offline", False):
-            from jobdash.connection import open_connection
-            from jobdash.settings import require_complete
-
             try:
-                settings = connections.current()
-                require_complete(settings)
-                connection = await open_connection(settings)
+                connection = await connections.open_current()
             except (ConfigError, ApiError) as exc:
                 if ids:
                     raise  # ids cannot be resolved without a connection: say so and stop
@@ -152,9 +147,7 @@ async def _dashboard(args: argparse.Namespace, job_ids: list[str]) -> int:
         connections.entry_for = lambda key: app.watchlist.entries.get(key)
         return await _run_app(app)
     finally:
-        await connections.aclose()
-        if connection is not None:
-            await connection.aclose()
+        await connections.aclose()  # the command's own connection with the rest
         store.close()
 
 

@@ -247,7 +247,9 @@ class DashboardScreen(Screen[None]):
         if target is None:
             return
         watched = frozenset(key.job_id for key in self.watchlist.entries)
-        screen = AddJobsScreen(watched, connection_label(target))
+        # Which connection is worth saying only when there are several.
+        several = len(self.watchlist.group_labels) > 1
+        screen = AddJobsScreen(watched, connection_label(target) if several else "")
         self.app.push_screen(screen, partial(self._add_requested, target))
 
     def _add_target(self) -> WatchEntry | None:
