@@ -59,12 +59,21 @@ def connection_group(entry: WatchEntry) -> Group:
 
 
 def add_target(
-    selected: WatchEntry | None, own: WatchEntry | None, entries: Iterable[WatchEntry]
+    selected: WatchEntry | None,
+    own: WatchEntry | None,
+    entries: Iterable[WatchEntry],
+    *,
+    group: Group | None = None,
 ) -> tuple[WatchEntry | None, str | None]:
-    """Which connection the dashboard's `a` adds to: the selected job's, else the
-    dashboard's own, else the only one watched; else (None, what to do)."""
+    """Which connection the dashboard's `a` adds to: the selected job's (or the selected
+    connection row's), else the dashboard's own, else the only one watched; else
+    (None, what to do)."""
     if selected is not None:
         return selected, None
+    if group is not None:
+        found = next((entry for entry in entries if connection_group(entry) == group), None)
+        if found is not None:
+            return found, None
     if own is not None:
         return own, None
     groups = {connection_group(entry): entry for entry in entries}

@@ -17,7 +17,7 @@ import yaml
 from cli_helpers import run_cli
 
 from jobdash.api.errors import NoCredentialsError
-from jobdash.connection_groups import add_target, connection_label, selection
+from jobdash.connection_groups import add_target, connection_group, connection_label, selection
 from jobdash.connections import Connections
 from jobdash.simulator import Simulator
 from jobdash.store import SCHEMA_VERSION, Store
@@ -256,6 +256,8 @@ def test_selection_and_labels() -> None:
     target, problem = add_target(None, None, [entry, other])
     assert target is None and problem is not None and "Select a job" in problem
     assert add_target(other, None, [entry, other]) == (other, None)
+    group = connection_group(other)
+    assert add_target(None, None, [entry, other], group=group) == (other, None)
 
 
 def test_an_older_watchlist_file_gets_the_connection_columns(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from jobdash.api.ids import keyed_sub_jobs
 from jobdash.api.model import Job, JobStatus, SubJob
+from jobdash.connection_groups import Group
 from jobdash.watch import Snapshot, WatchEntry, WatchKey
 from jobdash.watchlist import Watchlist
 
@@ -51,6 +52,14 @@ class SubJobRow:
 
 
 Row = JobRow | SubJobRow
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRow:
+    """A connection's row (`cloud · region · project`), shown when jobs of several
+    connections are watched; its jobs are its children. Not a `Row`: nothing acts on it."""
+
+    group: Group
 
 
 def _needle_in(needle: str, values: Iterable[str | None]) -> bool:

@@ -117,6 +117,20 @@ def test_one_dashboard_over_two_clouds(sim: Simulator, monkeypatch: pytest.Monke
         await wait_until(pilot, lambda: all(fetched(app, k) for k in keys), "both clouds")
         app.dashboard.refresh_header()
         found["states"] = shown(app.dashboard.header)
+        tree = app.dashboard.job_tree
+        # A row per connection, its jobs under it, with the counts per status.
+        found["groups"] = [node.label.plain for node in tree.root.children]
+        found["grouped"] = [
+            [child.data.key.job_id for child in node.children] for node in tree.root.children
+        ]
+        # Collapsible: its jobs leave the screen, and come back.
+        first = tree.root.children[0]
+        first.collapse()
+        await pilot.pause()
+        found["collapsed_lines"] = tree.last_line + 1
+        first.expand()
+        await pilot.pause()
+        found["expanded_lines"] = tree.last_line + 1
         # `a` on the AK/SK cloud's job adds to that cloud, and says so.
         tree = app.dashboard.job_tree
         tree.focus()
@@ -138,7 +152,7 @@ def test_one_dashboard_over_two_clouds(sim: Simulator, monkeypatch: pytest.Monke
         for char in "team":
             await pilot.press(char)
         await pilot.pause()
-        found["filtered"] = [node.data.key.job_id for node in tree.root.children]
+        found["filtered"] = [key.job_id for key in tree.shown_jobs]
         found["header"] = shown(app.dashboard.header)
 
     run_dashboard(monkeypatch, script)
@@ -153,6 +167,12 @@ def test_one_dashboard_over_two_clouds(sim: Simulator, monkeypatch: pytest.Monke
         sim.accounts[1].project_id,
     )
     assert sorted(found["filtered"]) == sorted([team_job, new_job])
+    assert found["grouped"] == [[prod_job], [team_job]]
+    prod_row, team_row = found["groups"]
+    assert prod_row.startswith(f"prod · eu-de · {sim.credentials.project_name}")
+    assert team_row.startswith(f"team · eu-nl · {sim.accounts[1].project_id}")
+    assert prod_row.endswith("○ 1 init") and team_row.endswith("○ 1 init")
+    assert found["collapsed_lines"] < found["expanded_lines"]
     assert sim.request_count(prod_job) >= 1 and sim.request_count(team_job) >= 1
 
 
@@ -176,12 +196,15 @@ def test_a_removed_cloud_shows_no_credentials_and_is_not_fetched(
         await pilot.pause()
         found["snapshot"] = app.watchlist.snapshots[team_key]
         found["header"] = shown(app.dashboard.header)
-        found["tree"] = [node.label.plain for node in app.dashboard.job_tree.root.children]
+        tree = app.dashboard.job_tree
+        found["tree"] = [node.label.plain for node in tree.iter_nodes()]
+        found["groups"] = [node.label.plain for node in tree.root.children]
 
     run_dashboard(monkeypatch, script)
     assert found["snapshot"].error_kind == "no_credentials"
     assert "no credentials for team" in (found["snapshot"].error_message or "")
     assert any("no_credentials" in label for label in found["tree"]), found["tree"]
+    assert found["groups"][1].startswith("team · eu-nl") and "1 unreachable" in found["groups"][1]
     assert "no credentials" in found["header"], found["header"]
     assert "team · eu-nl" in found["header"] and "● no credentials" in found["header"]
     assert sim.request_count(team_job) == 0

@@ -254,16 +254,17 @@ class DashboardScreen(Screen[None]):
 
     def _add_target(self) -> WatchEntry | None:
         """The connection new ids go to; None (after saying why) when that is ambiguous."""
-        selected = self.job_tree.selected
-        context = self.context
-        fallback = context.connection
-        if fallback is None and context.endpoint and context.project_id:
+        tree, context = self.job_tree, self.context
+        own = context.connection
+        if own is None and context.endpoint and context.project_id:
             key = WatchKey(context.endpoint, context.project_id, "")
-            fallback = WatchEntry(key, profile=context.profile)
+            own = WatchEntry(key, profile=context.profile)
+        selected = tree.selected
         target, problem = add_target(
             self.watchlist.entries.get(selected.key) if selected is not None else None,
-            fallback,
+            own,
             self.watchlist.entries.values(),
+            group=tree.selected_group,
         )
         if problem:
             self.notify(problem, severity="error")
