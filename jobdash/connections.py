@@ -29,9 +29,9 @@ from jobdash.auth.methods import AkSkAuth, PasswordAuth, TokenAuth, service_orig
 from jobdash.connection import (
     KEEPALIVE_EXPIRY_SECONDS,
     Connection,
-    _security_warnings,
-    _verify,
     open_connection,
+    security_warnings,
+    tls_verify,
 )
 from jobdash.connection_groups import connection_label, flag_value
 from jobdash.settings import Settings, load_settings, missing_settings, require_complete
@@ -168,11 +168,15 @@ class Connections:
             )
         method = entry.auth_method if entry is not None else None
         if source[0] == "ambient" and method and found.auth_method != method:
-            now = f"only {_METHOD_NAMES[found.auth_method]} is set" if found.auth_method else ""
+            other = (
+                f" ({_METHOD_NAMES[found.auth_method]} is, but it is not used for these jobs)"
+                if found.auth_method
+                else ""
+            )
             raise NoCredentialsError(
-                f"no credentials for {where}: it was added with {_METHOD_NAMES.get(method, method)}"
-                f"{' and ' + now if now else ', which is not set now'}; set "
-                f"{_METHOD_NEEDS.get(method, 'them')} again (never used: other credentials)"
+                f"no credentials for {where}: it was added with "
+                f"{_METHOD_NAMES.get(method, method)}, which is not set now{other}; set "
+                f"{_METHOD_NEEDS.get(method, 'it')} again, or remove these jobs"
             )
         # The connection's own project, named as its settings name it (so a password
         # login reuses the token cached when the entry was added); any other project
@@ -193,7 +197,7 @@ class Connections:
         )
         missing = missing_settings(scoped)
         if scoped.auth_method is None or missing:
-            what = "no credential" if scoped.auth_method is None else ", ".join(missing)
+            what = "none is set" if scoped.auth_method is None else f"missing {', '.join(missing)}"
             raise NoCredentialsError(
                 f"no credentials for {where}: {what}; set "
                 f"{_METHOD_NEEDS.get(method or '', 'OS_AUTH_TOKEN, a password login or AK/SK')}"
@@ -247,20 +251,16 @@ class Connections:
         self._auths[(source, project_id)] = auth
         return auth
 
-    def password_logins(self) -> int:
-        """IAM logins made so far (one per project and account), for diagnostics."""
-        return sum(a.logins for a in self._auths.values() if isinstance(a, PasswordAuth))
-
     def _pool(self, endpoint: str, settings: Settings) -> httpx.AsyncClient:
         pool_key = (service_origin(endpoint), settings.ca_file, settings.insecure)
         pool = self._pools.get(pool_key)
         if pool is None:
             try:
-                verify = _verify(settings)
+                verify = tls_verify(settings)
             except ConfigError as exc:  # a CA file gone since: nothing can be sent safely
                 raise ApiError(f"cannot connect to {endpoint}: {exc}") from None
             urls = [endpoint] + ([settings.auth_url] if settings.auth_url else [])
-            for warning in _security_warnings(settings, urls):
+            for warning in security_warnings(settings, urls):
                 self._note(warning)
             pool = self._pools[pool_key] = httpx.AsyncClient(
                 transport=ShardedTransport.http(

@@ -147,6 +147,14 @@ def test_one_dashboard_over_two_clouds(sim: Simulator, monkeypatch: pytest.Monke
         new_key = next(k for k in app.watchlist.entries if k.job_id == new_job)
         await wait_until(pilot, lambda: fetched(app, new_key), "the added job")
         found["new"] = app.watchlist.entries[new_key]
+        # On a connection's row, `a` adds to that connection.
+        tree.move_cursor(tree.root.children[0])
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        found["group_title"] = str(app.screen.query_one("#add-dialog").border_title)
+        await pilot.press("escape")
+        await pilot.pause()
         # The filter matches cloud names.
         await pilot.press("slash")
         for char in "team":
@@ -157,6 +165,7 @@ def test_one_dashboard_over_two_clouds(sim: Simulator, monkeypatch: pytest.Monke
 
     run_dashboard(monkeypatch, script)
     assert "team · eu-nl" in found["title"]
+    assert "prod · eu-de" in found["group_title"]
     # The header says each connection's state.
     assert f"prod · eu-de · {sim.credentials.project_name} ● ok" in found["states"]
     assert f"team · eu-nl · {sim.accounts[1].project_id} ● ok" in found["states"]
