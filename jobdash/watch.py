@@ -38,10 +38,6 @@ class WatchEntry:
     region: str | None = None
     project_name: str | None = None
 
-    @property
-    def cloud(self) -> str | None:
-        return self.profile
-
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
