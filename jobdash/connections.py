@@ -26,6 +26,7 @@ from jobdash.api.client import DEFAULT_TIMEOUT, JobsClient
 from jobdash.api.errors import ApiError, ConfigError, NoCredentialsError
 from jobdash.api.transport import ShardedTransport
 from jobdash.auth.methods import AkSkAuth, PasswordAuth, TokenAuth, service_origin
+from jobdash.clouds_yaml import load_clouds
 from jobdash.connection import (
     KEEPALIVE_EXPIRY_SECONDS,
     Connection,
@@ -133,6 +134,10 @@ class Connections:
         if source[0] == "current":
             return load_settings(self._flags, self._env, loaded_config=self._config)
         if source[0] == "cloud":
+            clouds = load_clouds(self._env)
+            if source[1] not in clouds.clouds:
+                files = ", ".join(str(path) for path in clouds.files) or "none found"
+                raise ConfigError(f"cloud {source[1]!r} is no longer in clouds.yaml ({files})")
             flags = {"os_cloud": source[1], "region": source[2] or None, **tls}
             return load_settings(flags, self._env, loaded_config=self._config)
         env = {k: v for k, v in self._env.items() if k != "OS_CLOUD"}
@@ -157,11 +162,7 @@ class Connections:
         where = connection_label(entry) if entry is not None else key.project_id
         found = self._load(source)
         if isinstance(found, ConfigError):
-            fix = (
-                f"define cloud {source[1]!r} in clouds.yaml again"
-                if source[0] == "cloud"
-                else "fix the settings"
-            )
+            fix = "define it again" if source[0] == "cloud" else "fix the settings"
             raise NoCredentialsError(
                 f"no credentials for {where}: {one_line(found, 300)}; {fix}, or remove "
                 "these jobs from the watchlist"
