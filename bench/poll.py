@@ -1,6 +1,7 @@
-"""Benchmark: one full refresh of N running jobs, jobdash's poller against the vendor SDK.
+"""Benchmark: jobdash's poller against the vendor SDK, and what the default config gets.
 
     python bench/poll.py [--jobs 500] [--latency-ms 20] [--in-flight 64] [--rps 100000]
+    python bench/poll.py --status --limited --long     # the scenarios below as well
 
 The simulator runs in a child process (so its CPU time is not counted here) with
 the given added latency per response, holding N running jobs. In this process,
@@ -21,75 +22,40 @@ The HTTP client is one `httpx.AsyncClient` over `jobdash.api.transport.ShardedTr
 httpcore's single connection pool does bookkeeping that grows with the square of
 its size on every request, so 64 connections in one pool cost several times the
 CPU per request of 16; pools of 4 keep that flat. `--sweep` shows both.
+
+With the default config (no config.toml), as a user gets it (`bench/poll_scenarios.py`):
+`--status` times the whole `jobdash status ID...` process against the SDK loop;
+`--limited` watches running jobs behind a server that allows `--limit` requests per
+second (429, then 202 flow control); `--long` counts requests per job for jobs that run
+`--long-minutes`, against a poller that asks every 3 s.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
-import multiprocessing
 import statistics
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from typing import Any
 
 import httpx
+from poll_sim import (
+    WARM_UP,
+    Measurement,
+    SimInfo,
+    SimSpec,
+    aksk_auth,
+    measure_sdk,
+    simulator_process,
+)
 
 from jobdash.api.client import JobsClient
 from jobdash.api.transport import ShardedTransport
 from jobdash.poll.poller import Poller
 from jobdash.watch import WatchKey
-
-WARM_UP = 5
-
-
-@dataclass(frozen=True)
-class SimInfo:
-    url: str
-    project_id: str
-    access_key: str
-    secret_key: str
-    job_ids: list[str]
-
-
-@dataclass(frozen=True)
-class Measurement:
-    name: str
-    requests: int
-    wall: float
-    cpu: float
-
-    @property
-    def cpu_per_request(self) -> float:
-        return self.cpu / self.requests
-
-
-def serve_simulator(jobs: int, latency_ms: float, pipe: Connection) -> None:
-    """Child process: run the simulator with `jobs` running jobs until told to stop."""
-    from jobdash.simulator import Simulator, SimulatorConfig
-
-    config = SimulatorConfig(manual_clock=True, seed=0, latency_ms=latency_ms, fail_rate=0.0)
-    with Simulator(config) as sim:
-        # Long sub-jobs; a little simulated time so they are RUNNING with sub-jobs listed.
-        job_ids = [
-            sim.create_servers(2, name=f"bench{i}", duration=(1e6, 2e6)) for i in range(jobs)
-        ]
-        sim.advance(30)
-        creds = sim.credentials
-        pipe.send(SimInfo(sim.url, sim.project_id, creds.access_key, creds.secret_key, job_ids))
-        pipe.recv()  # any message means stop
-        pipe.send(sim.stats())
-
-
-def aksk_auth(info: SimInfo) -> httpx.Auth:
-    from jobdash.auth.methods import AkSkAuth
-
-    return AkSkAuth(info.access_key, info.secret_key, info.project_id)
 
 
 async def measure_jobdash(
@@ -132,35 +98,6 @@ def check(updates: list[Any], what: str) -> None:
         raise SystemExit(f"{what}: {len(failed)} of {len(updates)} fetches failed, e.g. {sample!r}")
 
 
-def measure_sdk(info: SimInfo) -> Measurement:
-    try:
-        from huaweicloudsdkcore.auth.credentials import BasicCredentials
-        from huaweicloudsdkecs.v2 import EcsClient, ShowJobRequest
-    except ImportError:
-        raise SystemExit("the SDK side needs the bench extra: pip install -e '.[bench]'") from None
-
-    # An endpoint that starts with "http" is used as given: no region lookup, no https.
-    client = (
-        EcsClient.new_builder()
-        .with_credentials(BasicCredentials(info.access_key, info.secret_key, info.project_id))
-        .with_endpoint(info.url)
-        .build()
-    )
-
-    def fetch(job_id: str) -> None:
-        response = client.show_job(ShowJobRequest(job_id=job_id))
-        if response.status != "RUNNING":
-            raise SystemExit(f"SDK: job {job_id} answered status {response.status!r}")
-
-    for job_id in info.job_ids[:WARM_UP]:
-        fetch(job_id)
-    wall0, cpu0 = time.perf_counter(), time.process_time()
-    for job_id in info.job_ids:
-        fetch(job_id)
-    wall1, cpu1 = time.perf_counter(), time.process_time()
-    return Measurement("SDK (sequential show_job)", len(info.job_ids), wall1 - wall0, cpu1 - cpu0)
-
-
 def median_of(runs: list[Measurement]) -> Measurement:
     by_wall = sorted(runs, key=lambda m: m.wall)
     middle = by_wall[len(by_wall) // 2]
@@ -189,20 +126,34 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="also time jobdash at 8, 16, 32 and 64 in flight, with and without shards",
     )
+    scenarios = parser.add_argument_group("scenarios with the default config")
+    scenarios.add_argument("--status", action="store_true", help="the `jobdash status` process")
+    scenarios.add_argument("--status-jobs", type=int, default=300, help="its job ids (300)")
+    scenarios.add_argument("--limited", action="store_true", help="a rate-limited server")
+    scenarios.add_argument("--limit", type=float, default=25.0, help="its requests/s (25)")
+    scenarios.add_argument("--limited-jobs", type=int, default=200, help="jobs watched (200)")
+    scenarios.add_argument("--watch-seconds", type=float, default=60.0, help="how long (60)")
+    scenarios.add_argument(
+        "--settle-seconds", type=float, default=10.0, help="not counted at the start (10)"
+    )
+    scenarios.add_argument("--long", action="store_true", help="jobs that run for minutes")
+    scenarios.add_argument("--long-jobs", type=int, default=20, help="how many (20)")
+    scenarios.add_argument("--long-minutes", type=float, default=10.0, help="how long (10)")
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    logging.basicConfig(level=logging.WARNING)
-    context = multiprocessing.get_context("spawn")
-    ours, theirs = context.Pipe()
-    child = context.Process(
-        target=serve_simulator, args=(args.jobs, args.latency_ms, theirs), daemon=True
-    )
-    child.start()
-    try:
-        info: SimInfo = ours.recv()
+def print_table(measurements: list[Measurement]) -> None:
+    print(f"{'':40}{'wall s':>9}{'req/s':>9}{'CPU s':>9}{'CPU ms/req':>12}")
+    for m in measurements:
+        print(
+            f"{m.name:40}{m.wall:9.3f}{m.requests / m.wall:9.0f}{m.cpu:9.3f}"
+            f"{m.cpu_per_request * 1000:12.3f}"
+        )
+
+
+def run_refresh(args: argparse.Namespace) -> None:
+    with simulator_process(SimSpec(args.jobs, args.latency_ms)) as sim:
+        info = sim.info
         print(
             f"simulator: {args.jobs} running jobs (2 sub-jobs each), +{args.latency_ms:g} ms "
             f"per response, in a separate process at {info.url}"
@@ -228,33 +179,99 @@ def main(argv: list[str] | None = None) -> int:
                         return asyncio.run(measure_jobdash(info, n, args.rps, shard))
 
                     sweep.append(repeat(args.rounds, measure))
-        ours.send("stop")
-        stats = ours.recv()
-    finally:
-        with contextlib.suppress(OSError):
-            ours.send("stop")
-        child.join(timeout=10)
-        if child.is_alive():
-            child.terminate()
+        stats = sim.stats()
 
     print()
-    print(f"{'':40}{'wall s':>9}{'req/s':>9}{'CPU s':>9}{'CPU ms/req':>12}")
-    for m in (ours_m, sdk_m, *sweep):
-        print(
-            f"{m.name:40}{m.wall:9.3f}{m.requests / m.wall:9.0f}{m.cpu:9.3f}"
-            f"{m.cpu_per_request * 1000:12.3f}"
-        )
+    print_table([ours_m, sdk_m, *sweep])
     print()
     print(f"wall time: jobdash is {sdk_m.wall / ours_m.wall:.1f}x faster")
     print(
         f"CPU per request: jobdash uses {ours_m.cpu_per_request / sdk_m.cpu_per_request:.2f}x "
         f"the SDK's ({sdk_m.cpu_per_request / ours_m.cpu_per_request:.1f}x less)"
     )
+    print_answers(stats)
+
+
+def print_answers(stats: dict[str, Any]) -> None:
     codes = stats.get("by_status", {})
     print(
         f"simulator answered: {dict(sorted(codes.items()))}, max connections open: "
         f"{stats.get('connections_max')}"
     )
+
+
+def run_status(args: argparse.Namespace) -> None:
+    from poll_scenarios import status_process
+
+    print()
+    print(
+        f"== `jobdash status` with {args.status_jobs} job ids, default config, "
+        f"+{args.latency_ms:g} ms per response, whole process (median of {args.rounds} "
+        f"after one discarded) against the SDK loop (imports and connection not counted)"
+    )
+    with simulator_process(SimSpec(args.status_jobs, args.latency_ms)) as sim:
+        ours = repeat(args.rounds, lambda: status_process(sim.info))
+        sdk = repeat(args.rounds, lambda: measure_sdk(sim.info))
+        stats = sim.stats()
+    print(f"{'':40}{'wall s':>9}")
+    for m in (ours, sdk):
+        print(f"{m.name:40}{m.wall:9.3f}")
+    print(f"status: jobdash status is {sdk.wall / ours.wall:.2f}x the SDK loop's speed")
+    print_answers(stats)
+
+
+def run_limited(args: argparse.Namespace) -> None:
+    from poll_scenarios import limited_watch
+
+    for answer in ("429", "202"):
+        print()
+        print(
+            f"== a server allowing {args.limit:g} requests/s (token bucket, {answer} above "
+            f"it), {args.limited_jobs} running jobs watched for {args.watch_seconds:g} s "
+            f"with the default config, +{args.latency_ms:g} ms per response"
+        )
+        spec = SimSpec(args.limited_jobs, args.latency_ms, args.limit, answer)
+        with simulator_process(spec) as sim:
+            run = asyncio.run(
+                limited_watch(sim, args.limit, args.watch_seconds, args.settle_seconds)
+            )
+        print(
+            f"first {run.settle:g} s: {run.served_settling} served, "
+            f"{run.limited_settling} throttled"
+        )
+        print(
+            f"limited {answer}: after {run.settle:g} s: served {run.served_rate:.1f} req/s "
+            f"= {run.served_rate / run.limit:.0%} of the limit; throttled "
+            f"{run.limited} of {run.served + run.limited} = {run.limited_share:.1%}"
+        )
+        print(f"poller says: {run.shown}")
+
+
+def run_long(args: argparse.Namespace) -> None:
+    from poll_scenarios import long_jobs
+
+    print()
+    print(
+        f"== {args.long_jobs} jobs that run {args.long_minutes:g} minutes, default config, "
+        f"on simulated time, until each is seen finished"
+    )
+    ours, fixed = long_jobs(args.long_jobs, args.long_minutes)
+    print(
+        f"long jobs: {ours:.1f} requests per job; a fixed 3 s poller: {fixed:.1f} "
+        f"(ratio {ours / fixed:.2f})"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    run_refresh(args)
+    if args.status:
+        run_status(args)
+    if args.limited:
+        run_limited(args)
+    if args.long:
+        run_long(args)
     return 0
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from jobdash.api.errors import ApiError
 from jobdash.api.ids import short_id
-from jobdash.api.model import Job
+from jobdash.api.model import Job, format_duration
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -69,6 +70,15 @@ class PollUpdate:
     previous_status: str | None = None
     #: Keys (`jobdash.api.ids.keyed_sub_jobs`) of the sub-jobs whose status changed.
     changed_sub_jobs: tuple[str, ...] = ()
+    #: The endpoint's clock when it answered (its `Date` header); None without one.
+    server_time: datetime | None = None
+
+    @property
+    def clock_offset(self) -> float | None:
+        """Seconds the endpoint's clock is ahead of ours (`fetched_at` is our clock)."""
+        if self.server_time is None:
+            return None
+        return (self.server_time - self.fetched_at).total_seconds()
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +93,83 @@ class EndpointState:
     offline_reason: str | None = None
     requests_sent: int = 0
     in_flight: int = 0
+    #: Requests sent per second lately, and the rate the adaptive control allows now.
+    request_rate: float = 0.0
+    allowed_rate: float = 0.0
+    #: While the endpoint keeps throttling: when that began (UTC) and how many answers
+    #: were throttled since; None and 0 once it has been quiet for a while.
+    throttled_since: datetime | None = None
+    throttle_count: int = 0
     extra: dict[str, float] = field(default_factory=dict)
+
+
+#: Offsets smaller than this are within a `Date` header's resolution (whole seconds): none.
+CLOCK_RESOLUTION = 1.0
+
+
+class CloudClocks:
+    """Each endpoint's clock, as an offset from ours estimated from its answers.
+
+    Job times come from the cloud's clock; elapsed times are shown against it, so a local
+    clock minutes off (or a simulator running fast) does not show running jobs at `0s`.
+    An estimate moves only when it changed by a `Date` header's resolution or more, so
+    times do not jitter by a second from one answer to the next.
+    """
+
+    def __init__(self) -> None:
+        self._offsets: dict[str, float] = {}
+
+    def saw(self, update: PollUpdate) -> None:
+        offset = update.clock_offset
+        if offset is None:
+            return
+        endpoint = update.key.endpoint
+        if abs(offset - self._offsets.get(endpoint, 0.0)) >= CLOCK_RESOLUTION:
+            self._offsets[endpoint] = offset if abs(offset) >= CLOCK_RESOLUTION else 0.0
+
+    def offset(self, endpoint: str) -> float:
+        return self._offsets.get(endpoint, 0.0)
+
+    def now(self, endpoint: str, local_now: datetime) -> datetime:
+        """The endpoint's time when ours is `local_now`."""
+        offset = self._offsets.get(endpoint)
+        return local_now + timedelta(seconds=offset) if offset else local_now
+
+
+def cloud_now(update: PollUpdate | None, local_now: datetime) -> datetime:
+    """The time at the endpoint of `update` when ours is `local_now` (headless output)."""
+    clocks = CloudClocks()
+    if update is not None:
+        clocks.saw(update)
+        return clocks.now(update.key.endpoint, local_now)
+    return local_now
+
+
+def request_rate_text(states: Sequence[EndpointState]) -> str:
+    """Requests per second lately, over every endpoint: `14 req/s`, `0.5 req/s`."""
+    rate = sum(state.request_rate for state in states)
+    return f"{rate:.0f} req/s" if rate >= 10 or rate == 0 else f"{rate:.1f} req/s"
+
+
+def throttle_text(states: Sequence[EndpointState]) -> str | None:
+    """`throttled` with a count, since when and the back-off left while an endpoint pushes
+    back (the count is written with a multiplication sign, e.g. 3 times), else None.
+
+    With several endpoints, the one paused longest speaks (else the one throttled most).
+    The time is UTC, as in the headless transition lines.
+    """
+    pushed = [s for s in states if s.throttled or s.backoff_seconds > 0 or s.throttle_count]
+    if not pushed:
+        return None
+    state = max(pushed, key=lambda s: (s.backoff_seconds, s.throttle_count))
+    text = "throttled"
+    if state.throttle_count:
+        text += f" ×{state.throttle_count}"
+    if state.throttled_since is not None:
+        text += f" since {state.throttled_since.astimezone(UTC):%H:%M:%S}"
+    if state.backoff_seconds > 0:
+        text += f", backing off {format_duration(max(1.0, state.backoff_seconds))}"
+    return text
 
 
 def merge_update(previous: Snapshot | None, update: PollUpdate) -> Snapshot:

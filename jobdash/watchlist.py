@@ -105,6 +105,7 @@ class Watchlist:
         self._monotonic = monotonic
         self._writer = StoreWriter(store, monotonic, retry_after=WRITE_RETRY_AFTER)
         self._poller: PollerControl | None = None
+        self._closed = False
         self.entries: dict[WatchKey, WatchEntry] = {}
         self.snapshots: dict[WatchKey, Snapshot] = {}
         self.last_refresh: datetime | None = None
@@ -239,6 +240,9 @@ class Watchlist:
 
     def close(self) -> None:
         """`aclose` for callers without a loop: waits for the store's thread."""
+        if self._closed:
+            return
+        self._closed = True
         try:
             self._thread.submit(self._writer.flush).result()
         finally:
@@ -246,6 +250,9 @@ class Watchlist:
 
     async def aclose(self) -> None:
         """Write what waits (as far as the store lets us) and stop the store's thread."""
+        if self._closed:
+            return
+        self._closed = True
         try:
             await self._thread.run(self._writer.flush)
         finally:

@@ -246,8 +246,10 @@ async def test_429_with_retry_after_slows_the_whole_endpoint(api, clock, make_po
     assert not next(
         s for s in poller.endpoint_states() if s.endpoint == key("a").endpoint
     ).throttled
+    # the endpoint resumes at its cut rate: one request now, the next a little later
     for _ in range(3):
         await poller.poll_due()
+        clock.advance(1.0)
     assert api.counts["a"] == 2 and api.counts["b"] == 1 and api.counts["other"] == 2
 
 
@@ -263,9 +265,9 @@ async def test_429_without_retry_after_backs_off_exponentially(api, clock, make_
         assert state.throttled
         waits.append(state.backoff_seconds)
         clock.advance(state.backoff_seconds)
-    assert 1.0 <= waits[0] <= 2.0
-    assert 2.0 <= waits[1] <= 4.0
-    assert 4.0 <= waits[2] <= 8.0
+    assert 0.5 <= waits[0] <= 1.0
+    assert 1.0 <= waits[1] <= 2.0
+    assert 2.0 <= waits[2] <= 4.0
     (update,) = await poller.poll_due()
     assert update.job is not None
     # a success ends the streak: the next throttle starts small again
@@ -436,18 +438,19 @@ async def test_in_flight_cap_holds_for_scheduled_polls(api, make_poller):
     assert len(await round_one) == 4
 
 
-async def test_rps_cap_per_endpoint(api, clock, make_poller):
-    for i in range(25):
+async def test_rps_ceiling_per_endpoint_after_the_start_burst(api, clock, make_poller):
+    for i in range(80):
         api.jobs[f"j{i}"] = job_body(f"j{i}")
     api.jobs["x"] = job_body("x")
     poller = make_poller(max_rps=10.0, max_in_flight=100)
-    poller.set_watchlist([key(f"j{i}") for i in range(25)] + [key("x", OTHER_ENDPOINT)])
+    poller.set_watchlist([key(f"j{i}") for i in range(80)] + [key("x", OTHER_ENDPOINT)])
     sent = []
     for step in (0.0, 0.5, 0.5, 1.0):
         clock.advance(step)
         sent.append(len(await poller.poll_due()))
-    # 10 (+1 on the other endpoint), none within the same second, 10 more, the last 5
-    assert sent == [11, 0, 10, 5]
+    # a start burst of 5 seconds' worth (+1 on the other endpoint), then 10 per second,
+    # never more than one second's worth at once
+    assert sent == [51, 5, 5, 10]
 
 
 async def test_refresh_all_once_keeps_order_and_duplicates(api, make_poller):
@@ -596,3 +599,22 @@ async def test_aclose_cancels_fetches_under_way(api, make_poller):
     await poller.aclose()
     await asyncio.wait_for(runner, 5)
     assert api.in_flight == 0
+
+
+async def test_endpoint_state_tells_the_rate_and_the_throttled_spell(api, clock, make_poller):
+    for job_id in "abc":
+        api.jobs[job_id] = job_body(job_id)
+    poller = make_poller(max_rps=50.0)
+    poller.set_watchlist([key(j) for j in "abc"])
+    await poller.poll_due()
+    (state,) = poller.endpoint_states()
+    assert state.request_rate == pytest.approx(0.6)  # 3 requests in the 5 s shown
+    assert (state.allowed_rate, state.throttle_count, state.throttled_since) == (50.0, 0, None)
+
+    api.then("a", throttled(retry_after="4"))
+    clock.advance(3.0)
+    await poller.poll_due()
+    (state,) = poller.endpoint_states()
+    assert state.throttled and state.backoff_seconds == pytest.approx(4.0)
+    assert state.throttle_count == 1 and state.throttled_since == NOW
+    assert state.allowed_rate < 50.0

@@ -4,12 +4,12 @@ import pytest
 
 from jobdash.api.errors import ConfigError
 from jobdash.paths import config_file
-from jobdash.poll.options import PollerOptions, poller_options
+from jobdash.poll.options import RANGES, PollerOptions, poller_options
 from jobdash.settings import load_config_toml
 
 
 def test_defaults_without_a_config() -> None:
-    assert poller_options({}) == PollerOptions(3.0, 30.0, 8, 10.0)
+    assert poller_options({}) == PollerOptions(3.0, 30.0, 32, 100.0)
     assert poller_options(None, interval=1.5).interval == 1.5
 
 
@@ -41,3 +41,26 @@ def test_bad_values_are_named(table: dict, message: str) -> None:
 def test_bad_interval_flag() -> None:
     with pytest.raises(ConfigError, match="--interval must be positive"):
         poller_options({}, interval=-1)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "span"),
+    [
+        ("interval", 0.05, "0.1 to 3600"),
+        ("max_interval", 100000, "0.1 to 86400"),
+        ("max_in_flight", 257, "1 to 256"),
+        ("max_rps", 20000, "0.1 to 10000"),
+    ],
+)
+def test_values_outside_the_documented_ranges_are_named(name: str, value: float, span: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        poller_options({"poller": {name: value}})
+    assert f"[poller] {name} must be from {span}" in str(caught.value)
+    low, high = RANGES[name]
+    assert getattr(poller_options({"poller": {name: high}}), name) == high
+    assert poller_options({"poller": {name: low}}) is not None
+
+
+def test_interval_flag_outside_the_range() -> None:
+    with pytest.raises(ConfigError, match=r"--interval must be from 0\.1 to 3600 seconds"):
+        poller_options({}, interval=5000)

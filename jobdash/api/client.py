@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -94,6 +94,23 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if seconds != seconds or seconds < 0:  # NaN or in the past
         return 0.0
     return min(seconds, 3600.0)
+
+
+def parse_server_date(value: str | None) -> datetime | None:
+    """The server's clock from a `Date` header, or None when it is missing or unreadable.
+
+    An HTTP date has whole seconds and is cut, not rounded: the middle of that second is
+    the best guess of the server's time when it answered.
+    """
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC) + timedelta(milliseconds=500)
 
 
 def _request_id(response: httpx.Response) -> str | None:
@@ -191,6 +208,9 @@ class JobsClient:
         #: This client's own credentials, when the pool is shared by several connections
         #: (None: the pool's).
         self.auth = auth
+        #: The server's clock (its `Date` header) at the last answer of `get_job`; None
+        #: when that call got no answer or no readable date. The poller passes it on.
+        self.server_time: datetime | None = None
 
     def job_url(self, job_id: str, project_id: str | None = None) -> str:
         """The URL for a job; ids are validated first so nothing odd reaches a path."""
@@ -200,6 +220,7 @@ class JobsClient:
 
     async def get_job(self, job_id: str, project_id: str | None = None) -> Job:
         url = self.job_url(job_id, project_id)
+        self.server_time = None
         try:
             if self.auth is None:
                 response = await self.http.get(url, timeout=self.timeout)
@@ -213,6 +234,7 @@ class JobsClient:
             raise NetworkError(
                 f"cannot reach {self.endpoint}: {type(exc).__name__}{_reason(exc)}"
             ) from None
+        self.server_time = parse_server_date(response.headers.get("Date"))
         error = error_from_response(response, job_id)
         if error is not None:
             raise error

@@ -7,6 +7,7 @@ Only a body that is not a JSON object at all is refused, with `ResponseShapeErro
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from collections.abc import Mapping
@@ -51,7 +52,15 @@ def is_terminal(status: str | None) -> bool:
 
 def parse_time(value: Any) -> datetime | None:
     """Parse the API's `2016-04-25T20:04:47.591Z`; `""`, null or junk give None."""
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
+        return None
+    return _parse_time_text(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_time_text(value: str) -> datetime | None:
+    # Cached: the sub-jobs of a batch share their times, and every poll repeats them.
+    if not value.strip():
         return None
     text = value.strip()
     if text.endswith(("Z", "z")):
@@ -175,6 +184,8 @@ class Job(_Timed):
     sub_jobs: tuple[SubJob, ...]
     sub_jobs_total: int | None
     raw: Mapping[str, Any] = field(repr=False)
+    #: Sub-jobs per status, counted once when parsed: labels ask for it on every redraw.
+    sub_job_tally: Mapping[str, int] = field(repr=False, compare=False)
 
     @property
     def is_terminal(self) -> bool:
@@ -201,11 +212,15 @@ class Job(_Timed):
 
     @property
     def finished_sub_jobs(self) -> int:
-        return sum(1 for sub in self.sub_jobs if sub.is_terminal)
+        return sum(n for status, n in self.sub_job_tally.items() if is_terminal(status))
 
     def status_counts(self) -> Counter[str]:
         """Sub-job counts per status (unknown statuses included as they came)."""
-        return Counter(sub.status for sub in self.sub_jobs)
+        return Counter(self.sub_job_tally)
+
+    @property
+    def has_failed_sub_jobs(self) -> bool:
+        return self.sub_job_tally.get(JobStatus.FAIL, 0) > 0
 
     @property
     def failed_sub_jobs(self) -> tuple[SubJob, ...]:
@@ -264,7 +279,7 @@ def parse_sub_job(data: Mapping[str, Any]) -> SubJob:
         end_time=parse_time(data.get("end_time")),
         error_code=_text(data.get("error_code")),
         fail_reason=_text(data.get("fail_reason")),
-        entities=_frozen(entities),
+        entities=MappingProxyType(entities),  # `_entities` made it a copy already
         raw=_frozen(data),
     )
 
@@ -291,10 +306,11 @@ def parse_job(data: Any) -> Job:
         fail_reason=_text(data.get("fail_reason")),
         message=_text(data.get("message")),
         code=_text(data.get("code")),
-        entities=_frozen(entities),
+        entities=MappingProxyType(entities),  # `_entities` made it a copy already
         sub_jobs=sub_jobs,
         sub_jobs_total=_int_or_none(entities.get("sub_jobs_total")),
         raw=_frozen(data),
+        sub_job_tally=MappingProxyType(dict(Counter(sub.status for sub in sub_jobs))),
     )
 
 

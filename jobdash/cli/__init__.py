@@ -51,12 +51,12 @@ def _connection_parent() -> argparse.ArgumentParser:
     return parent
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from jobdash.cli.serve import add_serve_arguments
-    from jobdash.cli.status import add_status_arguments
-    from jobdash.cli.watchlist import add_add_arguments, add_ls_arguments, add_rm_arguments
-    from jobdash.simulator.cli import add_simulate_arguments
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with `only`, just that command's own options are set up.
 
+    Setting up a command's options imports its module, so `jobdash status` does not
+    pay for loading the dashboard's or the simulator's code at start-up.
+    """
     parser = argparse.ArgumentParser(
         prog="jobdash",
         description=DESCRIPTION,
@@ -82,32 +82,54 @@ def build_parser() -> argparse.ArgumentParser:
 
     ui = command("ui", "open the dashboard (adding the given job ids first)")
     ui.add_argument("job_ids", nargs="*", metavar="JOB_ID")
-    _add_tui_arguments(ui, "add_ui_arguments")
     demo = command(
         "demo",
         "open the dashboard on the built-in simulator (no account needed)",
         with_connection=False,
     )
-    _add_tui_arguments(demo, "add_demo_arguments")
-    add_serve_arguments(
-        command("serve", "serve the dashboard to web browsers (needs the `web` extra)")
-    )
-    add_status_arguments(
-        command("status", "show jobs (default: the watchlist); --watch follows them to the end")
-    )
-    add_add_arguments(command("add", "add job ids to the watchlist"))
-    add_rm_arguments(command("rm", "remove job ids from the watchlist (--os-cloud etc. limit it)"))
-    add_ls_arguments(
-        command("ls", "list the watchlist with the last known status (--os-cloud etc. limit it)")
-    )
-    add_simulate_arguments(
-        command(
+    parsers = {
+        "ui": ui,
+        "demo": demo,
+        "serve": command("serve", "serve the dashboard to web browsers (needs the `web` extra)"),
+        "status": command(
+            "status", "show jobs (default: the watchlist); --watch follows them to the end"
+        ),
+        "add": command("add", "add job ids to the watchlist"),
+        "rm": command("rm", "remove job ids from the watchlist (--os-cloud etc. limit it)"),
+        "ls": command(
+            "ls", "list the watchlist with the last known status (--os-cloud etc. limit it)"
+        ),
+        "simulate": command(
             "simulate",
             "run the IAM + ECS job API simulator in the foreground",
             with_connection=False,
-        )
-    )
+        ),
+    }
+    for name, subparser in parsers.items():
+        if only is None or only == name:
+            _add_command_arguments(name, subparser)
     return parser
+
+
+def _add_command_arguments(name: str, parser: argparse.ArgumentParser) -> None:
+    if name in ("ui", "demo"):
+        _add_tui_arguments(parser, f"add_{name}_arguments")
+    elif name == "status":
+        from jobdash.cli.status import add_status_arguments
+
+        add_status_arguments(parser)
+    elif name == "serve":
+        from jobdash.cli.serve import add_serve_arguments
+
+        add_serve_arguments(parser)
+    elif name == "simulate":
+        from jobdash.simulator.cli import add_simulate_arguments
+
+        add_simulate_arguments(parser)
+    else:
+        from jobdash.cli import watchlist
+
+        getattr(watchlist, f"add_{name}_arguments")(parser)
 
 
 def _add_tui_arguments(parser: argparse.ArgumentParser, name: str) -> None:
@@ -179,10 +201,13 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _async_command(name: str) -> Callable[[argparse.Namespace], object]:
-    from jobdash.cli import status, watchlist
+    if name == "status":
+        from jobdash.cli.status import run_status
+
+        return run_status
+    from jobdash.cli import watchlist
 
     return {
-        "status": status.run_status,
         "add": watchlist.run_add,
         "rm": watchlist.run_rm,
         "ls": watchlist.run_ls,
@@ -199,10 +224,10 @@ def _discard_stdout() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from jobdash.store import StoreError
-
-    parser = build_parser()
-    args = parser.parse_args(_normalise_argv(sys.argv[1:] if argv is None else argv))
+    words = _normalise_argv(sys.argv[1:] if argv is None else argv)
+    command = next((word for word in words if not word.startswith("-")), None)
+    parser = build_parser(command if command in COMMANDS else None)
+    args = parser.parse_args(words)
     try:
         code = _dispatch(args)
         sys.stdout.flush()  # a closed pipe shows here rather than at interpreter exit
@@ -217,12 +242,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print_error(str(exc))
         return EXIT_USAGE
-    except StoreError as exc:
-        print_error(str(exc))
-        return EXIT_STORE
     except ApiError as exc:
         print_error(f"{exc.kind}: {exc.message}")
         return EXIT_UNFETCHED
     except JobdashError as exc:
+        # Imported here: commands that never open the store do not load it.
+        from jobdash.store import StoreError
+
         print_error(str(exc))
-        return EXIT_USAGE
+        return EXIT_STORE if isinstance(exc, StoreError) else EXIT_USAGE

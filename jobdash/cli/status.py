@@ -11,9 +11,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from rich.console import Group
-from rich.live import Live
-
 from jobdash.cli.common import (
     EXIT_OK,
     EXIT_UNFINISHED,
@@ -253,6 +250,9 @@ async def _watch(
     runner = asyncio.create_task(poller.run())
     try:
         if interactive:
+            from rich.console import Group
+            from rich.live import Live
+
             live_console = console(interactive_stream)
             with Live(console=live_console, refresh_per_second=4, transient=True) as live:
                 while True:

@@ -16,7 +16,14 @@ from jobdash.api.model import JobStatus, raw_dict
 from jobdash.cli.common import EXIT_FAILED, EXIT_OK, EXIT_UNFETCHED, EXIT_UNFINISHED
 from jobdash.cli.tree import error_label, job_tree, status_text
 from jobdash.textsafe import one_line
-from jobdash.watch import PollUpdate, WatchKey
+from jobdash.watch import (
+    EndpointState,
+    PollUpdate,
+    WatchKey,
+    cloud_now,
+    request_rate_text,
+    throttle_text,
+)
 
 #: Errors about the credentials rather than the job: every job gets the same one.
 CREDENTIAL_ERRORS = frozenset(
@@ -121,7 +128,7 @@ def shared_error_line(kind: str, message: str, count: int) -> Text:
     return line
 
 
-def render_results(results: Results, now: datetime, *, in_progress: bool = False) -> Group:
+def render_results(results: Results, local_now: datetime, *, in_progress: bool = False) -> Group:
     """The tree of every target. `in_progress`: a watch is still running, so passing errors
     are being retried and the last known job stays in view. A credential error shared by
     several jobs is said once, after them, with the count."""
@@ -135,6 +142,8 @@ def render_results(results: Results, now: datetime, *, in_progress: bool = False
             line.append("  waiting for the first answer", style="dim")
             parts.append(line)
             continue
+        # Job times are the cloud's: elapsed times are measured against its clock.
+        now = cloud_now(update, local_now)
         error = None if update.expired else update.error
         permanent = error is not None and error.kind in PERMANENT_ERRORS
         if error is not None and (str(error.kind), error.message) in shared:
@@ -193,7 +202,7 @@ def summary_line(results: Results) -> Text:
     return line
 
 
-def progress_line(results: Results, started: float, states: Sequence[Any]) -> Text:
+def progress_line(results: Results, started: float, states: Sequence[EndpointState]) -> Text:
     finished = sum(
         1
         for t in results.targets
@@ -206,15 +215,22 @@ def progress_line(results: Results, started: float, states: Sequence[Any]) -> Te
     if failed:
         line.append(f"  ✗{failed} failed", style="bold red")
     line.append(f"  watching for {int(time.monotonic() - started)}s", style="dim")
+    line.append("  ")
+    line.append_text(rate_text(states))
     for state in states:
-        if getattr(state, "throttled", False):
-            line.append(
-                f"  throttled by {one_line(state.endpoint, 60)}: backing off {state.backoff_seconds:.0f}s",
-                style="yellow",
-            )
-        elif getattr(state, "offline_reason", None):
+        if state.offline_reason:
             line.append(f"  offline: {one_line(state.offline_reason, 80)}", style="red")
     return line
+
+
+def rate_text(states: Sequence[EndpointState]) -> Text:
+    """`14 req/s`; while throttled, followed by how often, since when and the back-off."""
+    text = Text(request_rate_text(states), style="dim")
+    throttled = throttle_text(states)
+    if throttled:
+        text.append(" · ")
+        text.append(throttled, style="yellow")
+    return text
 
 
 def transition_line(update: PollUpdate, label: str | None) -> Text | None:

@@ -1,4 +1,8 @@
-"""The poller's knobs from config.toml's [poller] table, checked, with flags on top."""
+"""The poller's knobs from config.toml's [poller] table, checked, with flags on top.
+
+`max_in_flight` and `max_rps` are ceilings per endpoint: the poller's adaptive rate
+control (`jobdash.poll.ratelimit`) runs below them, as fast as the endpoint allows.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +18,8 @@ from jobdash.api.errors import ConfigError
 class PollerOptions:
     interval: float = 3.0
     max_interval: float = 30.0
-    max_in_flight: int = 8
-    max_rps: float = 10.0
+    max_in_flight: int = 32
+    max_rps: float = 100.0
 
     def as_kwargs(self) -> dict[str, Any]:
         return asdict(self)

@@ -14,12 +14,13 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from jobdash.api.client import JobsClient
 from jobdash.api.errors import ApiError, ThrottledError
 from jobdash.api.model import Job
-from jobdash.poll.ratelimit import RateLimiter, Wakeup
+from jobdash.poll.ratelimit import AdaptiveRate, Wakeup
 from jobdash.poll.schedule import (
     STRETCH_AFTER,
     Endpoint,
@@ -171,9 +172,12 @@ class Poller:
     # --------------------------------------------------------------- views
     def endpoint_states(self) -> list[EndpointState]:
         """Per endpoint: throttling backoff left, offline reason, counters (sorted by name)."""
-        now = self._clock()
+        now, wall_now = self._clock(), self._now()
         watched = Counter(key.endpoint for key in self._entries)
-        return [self._endpoints[name].state(now, watched[name]) for name in sorted(self._endpoints)]
+        return [
+            self._endpoints[name].state(now, wall_now, watched[name])
+            for name in sorted(self._endpoints)
+        ]
 
     def next_due_in(self, key: WatchKey) -> float | None:
         """Seconds until `key` is fetched next (0 while under way); None if not scheduled."""
@@ -284,7 +288,9 @@ class Poller:
     def _endpoint(self, name: str) -> Endpoint:
         ep = self._endpoints.get(name)
         if ep is None:
-            ep = self._endpoints[name] = Endpoint(name, RateLimiter(self.max_rps))
+            ep = self._endpoints[name] = Endpoint(
+                name, AdaptiveRate(self.max_rps, self._policy.rng)
+            )
         return ep
 
     def _dispatch_due(self) -> float | None:
@@ -328,7 +334,7 @@ class Poller:
 
     def _start(self, entry: Entry, ep: Endpoint, now: float) -> float:
         """Count a fetch as under way before anything awaits, so the caps hold."""
-        ep.limiter.record(now)
+        ep.rate.take(now)
         entry.in_flight = True
         entry.priority = 0
         ep.in_flight += 1
@@ -358,6 +364,10 @@ class Poller:
             self._in_flight -= 1
         try:
             update = self._apply(entry, ep, job, error, sent_at)
+            # The endpoint's clock at this answer, so views can show times in the cloud's time.
+            server_time = getattr(ep.clients.get(key), "server_time", None)
+            if isinstance(server_time, datetime):
+                update = entry.latest = replace(update, server_time=server_time)
             if self._entries.get(key) is entry:
                 self._emit(update)
             return update

@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 
 from jobdash.api.client import JobsClient
@@ -34,7 +34,7 @@ from jobdash.api.errors import (
 )
 from jobdash.api.ids import keyed_sub_jobs
 from jobdash.api.model import Job, JobStatus
-from jobdash.poll.ratelimit import RateLimiter, backoff_delay
+from jobdash.poll.ratelimit import AdaptiveRate, backoff_delay
 from jobdash.watch import EndpointState, PollUpdate, Snapshot, WatchKey
 
 #: Statuses polled at the base interval; other non-terminal ones (PENDING_PAYMENT waits
@@ -45,11 +45,6 @@ STRETCH_AFTER = 60.0
 STRETCH_FACTOR = 1.5
 #: Per-entry backoff after network / server / unreadable answers.
 ENTRY_BACKOFF_CAP = 60.0
-#: Endpoint-wide backoff after throttling when no Retry-After came with it.
-THROTTLE_BACKOFF_BASE = 2.0
-THROTTLE_BACKOFF_CAP = 60.0
-#: Retry-After is honoured up to this; a broken header must not freeze the dashboard.
-RETRY_AFTER_CAP = 300.0
 #: After 401/403 asking again soon only repeats the answer.
 AUTH_RETRY = 300.0
 
@@ -84,36 +79,44 @@ class Entry:
 
 @dataclass(slots=True, eq=False)
 class Endpoint:
-    """One service endpoint: its rate limiter, throttling state and counters."""
+    """One service endpoint: its adaptive request rate (shared by every job watched there),
+    state and counters."""
 
     name: str
-    limiter: RateLimiter
-    throttled_until: float = 0.0
-    throttle_started: float = float("-inf")
-    throttle_streak: int = 0
-    throttles_total: int = 0
+    rate: AdaptiveRate
     errors_total: int = 0
     offline_reason: str | None = None
     requests_sent: int = 0
     in_flight: int = 0
     clients: dict[WatchKey, JobsClient] = field(default_factory=dict)
 
+    @property
+    def throttled_until(self) -> float:
+        return self.rate.paused_until
+
     def gate_delay(self, now: float) -> float:
         """Seconds until this endpoint may take one more request."""
-        return max(self.throttled_until - now, self.limiter.delay(now), 0.0)
+        return self.rate.delay(now)
 
-    def state(self, now: float, watched: int) -> EndpointState:
-        backoff = max(0.0, self.throttled_until - now)
+    def state(self, now: float, wall_now: datetime, watched: int) -> EndpointState:
+        view = self.rate.view(now)
+        since = None
+        if view.throttled_since is not None:
+            since = wall_now - timedelta(seconds=now - view.throttled_since)
         return EndpointState(
             endpoint=self.name,
-            backoff_seconds=backoff,
-            throttled=backoff > 0,
+            backoff_seconds=view.pause_left,
+            throttled=view.pause_left > 0,
             offline_reason=self.offline_reason,
             requests_sent=self.requests_sent,
             in_flight=self.in_flight,
+            request_rate=view.sent_rate,
+            allowed_rate=view.allowed_rate,
+            throttled_since=since,
+            throttle_count=view.throttled_count,
             extra={
                 "watched": float(watched),
-                "throttled_total": float(self.throttles_total),
+                "throttled_total": float(self.rate.throttled_total),
                 "errors_total": float(self.errors_total),
             },
         )
@@ -194,7 +197,7 @@ class SchedulePolicy:
         entry.job = job
         entry.failures = 0
         ep.offline_reason = None
-        ep.throttle_streak = 0
+        ep.rate.on_success(now)
         if job.is_terminal:
             entry.state, entry.due = EntryState.TERMINAL, None
         else:
@@ -241,8 +244,8 @@ class SchedulePolicy:
             ep.offline_reason = None  # the endpoint answered
         last_job = entry.job
         if isinstance(error, ThrottledError):
-            self.throttle(ep, error, now, sent_at)
-            entry.due = ep.throttled_until
+            ep.rate.on_throttle(now, sent_at, error.retry_after)
+            entry.due = max(ep.throttled_until, now)
         elif isinstance(error, InvalidIdError):
             entry.state, entry.due = EntryState.INVALID, None
         elif isinstance(error, NotFoundError):
@@ -266,19 +269,3 @@ class SchedulePolicy:
             # A refresh of a finished job failed: report it, but do not keep polling it.
             entry.due = None
         return PollUpdate(key=entry.key, fetched_at=fetched_at, job=last_job, error=error)
-
-    def throttle(self, ep: Endpoint, error: ApiError, now: float, sent_at: float) -> None:
-        """Slow the whole endpoint: Retry-After when given, else exponential backoff."""
-        ep.throttles_total += 1
-        if error.retry_after is not None:
-            delay = min(max(error.retry_after, 1.0), RETRY_AFTER_CAP)
-        elif sent_at <= ep.throttle_started:
-            # Sent before the current backoff began: that answer is already accounted for.
-            return
-        else:
-            ep.throttle_streak += 1
-            delay = backoff_delay(
-                ep.throttle_streak, THROTTLE_BACKOFF_BASE, THROTTLE_BACKOFF_CAP, self.rng
-            )
-        ep.throttle_started = now
-        ep.throttled_until = max(ep.throttled_until, now + delay)

@@ -22,6 +22,7 @@ from jobdash.simulator.clock import SimClock, format_api_time
 from jobdash.simulator.config import SimulatorConfig, make_accounts
 from jobdash.simulator.control import CONTROL_PREFIX, control_response
 from jobdash.simulator.faults import Fault, FaultBook, make_fault
+from jobdash.simulator.flow import FlowLimit
 from jobdash.simulator.http import Request, Response
 from jobdash.simulator.iam import (
     Identity,
@@ -64,6 +65,11 @@ class SimulatorApp:
             seed=config.seed, fail_rate=config.fail_rate, purge_after=config.purge_after
         )
         self._faults = FaultBook()
+        self._flow = (
+            FlowLimit(config.rate_limit, answer=config.rate_limit_answer)
+            if config.rate_limit is not None
+            else None
+        )
         self._tokens = TokenBook(
             seed=config.seed,
             ttl=config.token_ttl,
@@ -181,6 +187,13 @@ class SimulatorApp:
                 "faults_pending": self._faults.pending(),
                 "now": format_api_time(self.clock.now_ms()),
             }
+            if self._flow is not None:
+                stats["rate_limit"] = {
+                    "rate": self._flow.rate,
+                    "answer": self._flow.answer,
+                    "served": self._flow.served,
+                    "limited": self._flow.limited,
+                }
         stats.update(self.connection_stats())
         return stats
 
@@ -248,6 +261,9 @@ class SimulatorApp:
     ) -> Response | None:
         with self._lock:
             self._job_gets[job_id] += 1
+            # The gateway's flow control comes first: a limited request reaches nothing else.
+            if self._flow is not None and not self._flow.admit():
+                return r.throttled(self._flow.answer == "202", None)
             delay_ms, fault = self._faults.take(job_id)
         if delay_ms:
             await asyncio.sleep(delay_ms / 1000)

@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import shlex
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from jobdash.simulator.config import SimulatorConfig
-from jobdash.simulator.server import Simulator
+
+if TYPE_CHECKING:
+    from jobdash.simulator.server import Simulator
 
 
 def _non_negative(value: str) -> float:
@@ -91,6 +93,20 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
         help="N more accounts, each with its own user, key pair, token and project",
     )
     parser.add_argument(
+        "--rate-limit",
+        type=_positive,
+        default=None,
+        metavar="RPS",
+        help="let through at most RPS job requests per second (token bucket; default: no limit)",
+    )
+    parser.add_argument(
+        "--rate-limit-answer",
+        choices=("429", "202"),
+        default="429",
+        help="answer requests above the limit with 429 Common.1503 or 202 Common.0024 "
+        "(%(default)s)",
+    )
+    parser.add_argument(
         "--demo-jobs",
         type=int,
         default=0,
@@ -112,6 +128,8 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         not_found_style=args.not_found_style,
         extra_projects=tuple(getattr(args, "extra_projects", None) or ()),
         extra_accounts=int(getattr(args, "extra_accounts", 0) or 0),
+        rate_limit=getattr(args, "rate_limit", None),
+        rate_limit_answer=getattr(args, "rate_limit_answer", "429"),
     )
 
 
@@ -200,6 +218,8 @@ def connection_lines(sim: Simulator) -> list[str]:
 
 def run_simulate(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
     """Serve until interrupted. Exit 0 on Ctrl-C, 2 when the settings or the port are unusable."""
+    from jobdash.simulator.server import Simulator
+
     stream = out or sys.stdout
     try:
         config = config_from_args(args)

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Literal
 
 NotFoundStyle = Literal["404", "400"]
+FlowAnswer = Literal["429", "202"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,10 @@ class SimulatorConfig:
     extra_projects: tuple[str, ...] = ()
     #: More accounts, each with its own user, key pair, static token and project.
     extra_accounts: int = 0
+    #: Job GETs per second the simulated gateway lets through (token bucket); None: no limit.
+    rate_limit: float | None = None
+    #: How requests above the limit are answered: 429 Common.1503 or 202 Common.0024.
+    rate_limit_answer: FlowAnswer = "429"
 
     def __post_init__(self) -> None:
         if self.speed < 0:
@@ -43,6 +48,10 @@ class SimulatorConfig:
             raise ValueError("purge_after must not be negative")
         if self.not_found_style not in ("404", "400"):
             raise ValueError("not_found_style must be '404' or '400'")
+        if self.rate_limit is not None and not self.rate_limit > 0:
+            raise ValueError("rate_limit must be positive (or None for no limit)")
+        if self.rate_limit_answer not in ("429", "202"):
+            raise ValueError("rate_limit_answer must be '429' or '202'")
         if not 0 <= self.port <= 65535:
             raise ValueError("port must be between 0 and 65535")
         if self.extra_accounts < 0:

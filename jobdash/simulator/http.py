@@ -14,6 +14,8 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from http import HTTPStatus
 
 MAX_HEAD_BYTES = 32 * 1024
@@ -149,12 +151,22 @@ def _wants_close(request: Request) -> bool:
     return "close" in tokens
 
 
-def encode_response(response: Response, *, close: bool, head_only: bool = False) -> bytes:
+def http_date(moment: datetime) -> str:
+    """`Tue, 01 Dec 2026 05:04:03 GMT`, the form of a `Date` header."""
+    return format_datetime(moment.astimezone(UTC), usegmt=True)
+
+
+def encode_response(
+    response: Response, *, close: bool, head_only: bool = False, date: datetime | None = None
+) -> bytes:
+    """The bytes of an answer; `date` is the server's clock for the `Date` header."""
     try:
         reason = HTTPStatus(response.status).phrase
     except ValueError:
         reason = "Unknown"
     lines = [f"HTTP/1.1 {response.status} {reason}", f"Server: {SERVER_NAME}"]
+    if date is not None and not any(name.lower() == "date" for name, _ in response.headers):
+        lines.append(f"Date: {http_date(date)}")
     if response.content_type:
         lines.append(f"Content-Type: {response.content_type}")
     lines.extend(f"{name}: {value}" for name, value in response.headers)
@@ -165,10 +177,12 @@ def encode_response(response: Response, *, close: bool, head_only: bool = False)
 
 
 class HttpServer:
-    """Serves one handler on one listening socket; tracks its connections."""
+    """Serves one handler on one listening socket; tracks its connections. `clock` is the
+    server's time for the `Date` header of each answer (the simulator's own, maybe fast)."""
 
-    def __init__(self, handler: Handler) -> None:
+    def __init__(self, handler: Handler, *, clock: Callable[[], datetime] | None = None) -> None:
         self._handler = handler
+        self._clock = clock
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
         self.connections_open = 0
@@ -254,7 +268,9 @@ class HttpServer:
             if response is None:
                 return  # drop: close without answering
             close = _wants_close(request)
-            writer.write(encode_response(response, close=close, head_only=request.method == "HEAD"))
+            date = self._clock() if self._clock is not None else None
+            head_only = request.method == "HEAD"
+            writer.write(encode_response(response, close=close, head_only=head_only, date=date))
             await writer.drain()
             if close:
                 return

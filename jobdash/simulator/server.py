@@ -27,7 +27,7 @@ class Simulator:
     def __init__(self, config: SimulatorConfig | None = None) -> None:
         self.config = config or SimulatorConfig()
         self.app = SimulatorApp(self.config)
-        self._http = HttpServer(self.app.handle)
+        self._http = HttpServer(self.app.handle, clock=self.app.clock.now)
         self.app.connection_stats = self._connection_stats
         self._url: str | None = None
         self._thread: threading.Thread | None = None

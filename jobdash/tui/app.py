@@ -36,6 +36,8 @@ class JobDashApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = []
     COMMANDS = App.COMMANDS | {DashboardCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    #: Dialogs pack tighter on short terminals (24 lines) so nothing needs scrolling.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
 
     def __init__(self, context: DashboardContext) -> None:
         super().__init__()
@@ -77,6 +79,7 @@ class JobDashApp(App[int]):
     def _job_updated(self, message: JobUpdated) -> None:
         update = message.update
         try:
+            self.dashboard.cloud_clocks.saw(update)
             snapshot = self.watchlist.apply(update)
             if snapshot is None:
                 return

@@ -133,6 +133,14 @@ COMMANDS: tuple[Command, ...] = (
         "Collapse or expand the jobs that finished successfully.",
         show=False,
     ),
+    _c(
+        "escape",
+        "clear_filter",
+        "Clear filter",
+        "Clear the filter",
+        "Show every job again (text filter and failed-only); in a dialog: close it.",
+        show=False,
+    ),
     _c("q", "app.quit", "Quit", "Quit", "Leave the dashboard."),
 )
 
@@ -144,7 +152,6 @@ NAVIGATION: tuple[tuple[str, str], ...] = (
     ("shift+←", "Go to the parent job"),
     ("tab", "Move between the tree and the details"),
     ("ctrl+p", "Command palette: every action by name"),
-    ("escape", "Close a dialog or clear the filter"),
 )
 
 

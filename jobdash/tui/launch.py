@@ -180,6 +180,19 @@ def run_demo_on(args: argparse.Namespace, sim: Any, store: Store, token: str) ->
     return asyncio.run(_demo(args, sim, store, token))
 
 
+def _clock_note(sim: Any) -> str:
+    """The header's note that the demo's jobs run on a simulated clock faster than the wall's,
+    and the dashboard shows their times on it."""
+    speed = getattr(sim, "speed", None)
+    if speed is None:
+        speed = getattr(getattr(sim, "config", None), "speed", None)
+    if not isinstance(speed, int | float) or speed == 1:
+        return ""
+    if speed <= 0:
+        return " · clock stopped"
+    return f" · clock runs {speed:g}× fast" if speed > 1 else f" · clock runs {speed:g}× slow"
+
+
 async def _demo(args: argparse.Namespace, sim: Any, store: Store, token: str) -> int:
     async with httpx.AsyncClient(headers={"X-Auth-Token": token}) as http:
         default = JobsClient(http, sim.url, sim.project_id)
@@ -192,7 +205,8 @@ async def _demo(args: argparse.Namespace, sim: Any, store: Store, token: str) ->
                     now=sim.now,
                 ),
                 connection_description=(
-                    f"demo · simulator {sim.url} · project {sim.project_name} ({sim.region})"
+                    f"demo{_clock_note(sim)} · simulator {sim.url} · project {sim.project_name}"
+                    f" ({sim.region})"
                 ),
                 clock=sim.now,
                 endpoint=sim.url,

@@ -30,7 +30,13 @@ from jobdash.statuses import (
     status_role,
 )
 from jobdash.textsafe import one_line
-from jobdash.watch import EndpointState, Snapshot, WatchEntry
+from jobdash.watch import (
+    EndpointState,
+    Snapshot,
+    WatchEntry,
+    request_rate_text,
+    throttle_text,
+)
 
 SHORT_ID = 8
 #: Icons for the states that are not job statuses.
@@ -230,14 +236,19 @@ def poller_text(
     last_refresh: datetime | None,
     now: datetime,
     palette: Palette = DEFAULT_PALETTE,
+    unauthorized: int = 0,
+    watched: int = 0,
 ) -> Text:
-    """`live · refreshed 3s ago`, `paused`, `throttled, retry in 12s`, `offline: reason`.
+    """`live · 14 req/s · refreshed 3s ago`, `paused`, `throttled` (how often, since when,
+    the back-off; `throttle_text`), `offline: reason`, `not authorized`.
 
     `polling=False` is a dashboard with no connection: it only shows stored snapshots.
+    `unauthorized`: how many of the `watched` jobs the credentials were refused for; nothing
+    is live about those (the alert line below the counts says why).
     """
     text = Text()
     offline = [state for state in endpoints if state.offline_reason]
-    throttled = [state for state in endpoints if state.throttled or state.backoff_seconds > 0]
+    throttled = throttle_text(endpoints)
     if not polling:
         text.append("○ not polling", style=palette.muted)
     elif paused:
@@ -246,11 +257,16 @@ def poller_text(
         text.append("⚠ offline", style=palette.error)
         text.append(": ")
         text.append(one_line(offline[0].offline_reason, 60))
+    elif unauthorized:
+        text.append("⚠ not authorized", style=palette.error)
+        if unauthorized < watched:
+            text.append(f" ({unauthorized} of {watched} jobs)", style=palette.error)
     elif throttled:
-        wait = max(state.backoff_seconds for state in throttled)
-        text.append(f"⚠ throttled, retry in {format_duration(wait)}", style=palette.warning)
+        text.append(f"⚠ {throttled}", style=palette.warning)
     else:
         text.append("● live", style=palette.success)
+    if polling and not paused and endpoints:
+        text.append(f" · {request_rate_text(endpoints)}", style=palette.muted)
     text.append(f" · refreshed {age(last_refresh, now)}", style=palette.muted)
     return text
 

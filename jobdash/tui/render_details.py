@@ -3,9 +3,9 @@ the failure summary, or the raw JSON. Pure: Rich renderables from model data."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from rich.cells import cell_len
 from rich.console import Group, RenderableType
@@ -18,18 +18,16 @@ from jobdash.jsontext import json_text
 from jobdash.statuses import DEFAULT_PALETTE, Palette, status_role
 from jobdash.textsafe import one_line, printable
 from jobdash.tui.render import age, timing
+from jobdash.tui.render_failures import (
+    Lookup,
+    already_said,
+    code_meaning,
+    failure_summary,
+    readable_reason,
+    reason_cell,
+)
 from jobdash.watch import Snapshot, WatchEntry
 
-
-class ErrorInfoLike(Protocol):
-    code: str
-    message: str
-    meaning: str
-    hint: str
-
-
-#: `jobdash.catalog.lookup`, or a stand-in in tests.
-Lookup = Callable[[str], ErrorInfoLike | None]
 ENTITY_FIELDS_SHOWN_ELSEWHERE = frozenset({"sub_jobs", "sub_jobs_total", "errorcode_message"})
 
 
@@ -164,54 +162,6 @@ def _add_entities(fields: _Fields, entities: Mapping[str, Any]) -> None:
         fields.add(one_line(name, 30), value)
 
 
-def _meaning(code: str | None, lookup: Lookup | None, palette: Palette) -> list[RenderableType]:
-    if not code or lookup is None:
-        return []
-    info = lookup(code)
-    heading = Text(f"Error code {one_line(code, 40)}", style="bold")
-    if info is None:
-        return [
-            heading,
-            Text("Not in jobdash's catalogue of ECS error codes.", style=palette.muted),
-        ]
-    parts: list[RenderableType] = [heading]
-    message = getattr(info, "message", "")
-    meaning = getattr(info, "meaning", "")
-    hint = getattr(info, "hint", "")
-    if message:
-        parts.append(Text(printable(message)))
-    if meaning and meaning != message:
-        parts.append(Text(printable(meaning)))
-    if hint:
-        parts.append(Text("Hint: ", style=palette.accent) + Text(printable(hint)))
-    return parts
-
-
-def failure_summary(job: Job, lookup: Lookup | None, palette: Palette = DEFAULT_PALETTE) -> Text:
-    """One line per error code, most frequent first: code, count and what it means.
-
-    The text is the catalogue's message for the code when it has one (short and the same
-    for every failure), else the API's own message or reason for the first failure.
-    """
-    text = Text()
-    for code, count, reason in job.failure_summary():
-        if text:
-            text.append("\n")
-        text.append(one_line(code, 40), style=palette.error)
-        text.append(f" × {count}: ")
-        info = lookup(code) if lookup and code != "(no code)" else None
-        message = getattr(info, "message", "") if info is not None else ""
-        text.append(one_line(message or _api_message(job, code) or reason, 300))
-    return text
-
-
-def _api_message(job: Job, code: str) -> str:
-    for sub in job.failed_sub_jobs:
-        if (sub.error_code or "(no code)") == code and sub.errorcode_message:
-            return sub.errorcode_message
-    return ""
-
-
 def job_details(
     entry: WatchEntry,
     snapshot: Snapshot | None,
@@ -220,9 +170,11 @@ def job_details(
     lookup: Lookup | None = None,
     palette: Palette = DEFAULT_PALETTE,
     width: int | None = None,
+    cloud_now: datetime | None = None,
 ) -> RenderableType:
     """Everything about a watched job. `width`: the columns the text may use (the fields are
-    laid out to keep ids whole), None when not known yet."""
+    laid out to keep ids whole), None when not known yet. `now` is our clock (for the age of
+    the snapshot), `cloud_now` the endpoint's (for the job's own times), if it differs."""
     key = entry.key
     job = snapshot.job if snapshot else None
     parts: list[RenderableType] = []
@@ -244,7 +196,7 @@ def job_details(
         fields.add("job_type", job.job_type)
         fields.add("begin_time", format_time(job.begin_time))
         fields.add("end_time", format_time(job.end_time))
-        fields.add("duration", _duration_cell(job, now))
+        fields.add("duration", _duration_cell(job, cloud_now or now))
         _add_entities(fields, job.entities)
         if job.sub_jobs_total is not None or job.sub_jobs:
             fields.add("sub_jobs_total", str(job.total_sub_jobs))
@@ -252,7 +204,7 @@ def job_details(
             "error_code",
             Text(one_line(job.error_code), style=palette.error) if job.error_code else None,
         )
-        fields.add("fail_reason", job.fail_reason, multiline=True)
+        fields.add("fail_reason", reason_cell(job.fail_reason, palette))
         if job.message or job.code:
             fields.add("message", job.message, multiline=True)
             fields.add("code", job.code)
@@ -265,7 +217,8 @@ def job_details(
     parts.append(fields.renderable)
 
     if job is not None:
-        parts.extend(_meaning(job.error_code or job.code, lookup, palette))
+        said = [readable_reason(job.fail_reason), job.message or ""]
+        parts.extend(code_meaning(job.error_code or job.code, lookup, palette, said))
         if job.sub_jobs:
             parts.append(Text("Sub-jobs", style="bold"))
             parts.append(_sub_job_counts(job, palette))
@@ -318,8 +271,11 @@ def sub_job_details(
     lookup: Lookup | None = None,
     palette: Palette = DEFAULT_PALETTE,
     width: int | None = None,
+    cloud_now: datetime | None = None,
 ) -> RenderableType:
-    """Everything about a sub-job and what its error code means; `width` as for `job_details`."""
+    """Everything about a sub-job and what its error code means; `width` and `cloud_now` as
+    for `job_details`."""
+    now = cloud_now or now
     parts: list[RenderableType] = []
     title = _status_cell(sub.status, palette)
     title.append(f"  {one_line(sub.job_type or 'sub-job', 60)}", style="bold")
@@ -336,13 +292,18 @@ def sub_job_details(
         "error_code",
         Text(one_line(sub.error_code), style=palette.error) if sub.error_code else None,
     )
-    fields.add("fail_reason", sub.fail_reason, multiline=True)
-    fields.add("errorcode_message", sub.errorcode_message, multiline=True)
+    # ECS often repeats one message in all three places: each is shown once.
+    reason = readable_reason(sub.fail_reason)
+    fields.add("fail_reason", reason_cell(sub.fail_reason, palette))
+    if not already_said(sub.errorcode_message, [reason]):
+        fields.add("errorcode_message", sub.errorcode_message, multiline=True)
     fields.add("parent job", entry.key.job_id)
     if entry.label:
         fields.add("parent label", entry.label)
     parts.append(fields.renderable)
-    parts.extend(_meaning(sub.error_code, lookup, palette))
+    parts.extend(
+        code_meaning(sub.error_code, lookup, palette, [reason, sub.errorcode_message or ""])
+    )
     if sub.status == JobStatus.RUNNING:
         parts.append(Text(f"Running {timing(sub, now)}.", style=palette.muted))
     return Group(*_spaced(parts))

@@ -15,7 +15,7 @@ from jobdash.watchlist import Watchlist
 
 
 def has_failures(job: Job | None) -> bool:
-    return job is not None and (job.failed or any(sub.failed for sub in job.sub_jobs))
+    return job is not None and (job.failed or job.has_failed_sub_jobs)
 
 
 def finished_ok(job: Job | None) -> bool:

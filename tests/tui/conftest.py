@@ -89,13 +89,16 @@ class SimDashboard:
         return key
 
     def app(self, **options: Any) -> JobDashApp:
+        """`poller_now`: the poller's clock (the simulator's by default, like `clock`)."""
+        poller_now = options.pop("poller_now", self.sim.now)
+
         def factory(on_update: Callable[[PollUpdate], None]) -> Poller:
             self.poller = Poller(
                 lambda key: JobsClient(self.http, key.endpoint, key.project_id),
                 on_update=on_update,
                 interval=0.05,
                 max_interval=0.2,
-                now=self.sim.now,
+                now=poller_now,
             )
             return self.poller
 

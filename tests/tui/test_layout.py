@@ -6,6 +6,7 @@ import io
 from collections import Counter
 
 import pytest
+from conftest import wait_until
 from rich.console import Console, RenderableType
 from textual.widgets import Static
 from tui_sample import BATCH_ID, ENDPOINT, FROZEN, PROJECT, batch_body
@@ -67,7 +68,7 @@ def test_ids_stay_next_to_their_name_when_they_fit() -> None:
 
 def test_an_id_too_long_for_its_column_gets_a_line_of_its_own() -> None:
     sub = failed_sub()
-    shown = lines(sub_job_details(ENTRY, sub, FROZEN, lookup=lookup, width=50), 50)  # type: ignore[arg-type]
+    shown = lines(sub_job_details(ENTRY, sub, FROZEN, lookup=lookup, width=45), 45)  # type: ignore[arg-type]
     index = shown.index("server_id")
     assert shown[index + 1].strip() == sub.server_id  # type: ignore[attr-defined]
 
@@ -159,12 +160,21 @@ async def test_the_footer_fits_every_shown_key(
 ) -> None:
     shown_keys = [c for c in COMMANDS if c.show]
     async with still_app.run_test(size=(width, 24)) as pilot:
-        await pilot.pause()
         footer = still_app.dashboard.footer
+        # The footer rebuilds its keys after a resize: wait for that, however busy the machine.
+        await wait_until(
+            pilot,
+            lambda: len(footer.children) == len(shown_keys) + palette_hint,
+            "the footer's keys",
+        )
         assert footer.show_command_palette is palette_hint
-        assert len(footer.children) == len(shown_keys) + palette_hint
         assert footer.virtual_size.width <= footer.size.width
         await pilot.resize_terminal(120 if width < 100 else 80, 24)
-        await pilot.pause()
+        await wait_until(
+            pilot,
+            lambda: len(footer.children) == len(shown_keys) + (not palette_hint),
+            "the footer's keys after the resize",
+        )
         assert footer.show_command_palette is not palette_hint
+        await pilot.pause()
         assert footer.virtual_size.width <= footer.size.width

@@ -155,7 +155,10 @@ def test_sub_job_details_show_entities_error_code_meaning_and_parent() -> None:
     failed = job.sub_jobs[3]
     shown = plain(sub_job_details(WatchEntry(KEY, "web tier"), failed, FROZEN, lookup=lookup))
     assert "server_id" in shown and "03c0ffee-5e4f-4a3b-9c2d-1e0f00000003" in shown
-    assert "errorcode_message" in shown
+    # The API's message equals the reason here: said once, under fail_reason.
+    assert failed.errorcode_message and failed.errorcode_message == failed.fail_reason
+    assert shown.replace("\n", " ").count(failed.errorcode_message) == 1
+    assert "errorcode_message" not in shown
     assert "Ecs.0319" in shown
     info = lookup("Ecs.0319")
     assert info is not None
@@ -220,7 +223,7 @@ def test_poller_text_says_live_paused_throttled_or_offline() -> None:
         last_refresh=refreshed,
         now=FROZEN,
     )
-    assert throttled.plain.startswith("⚠ throttled, retry in 12s")
+    assert throttled.plain.startswith("⚠ throttled, backing off 12s · 0 req/s")
     offline = poller_text(
         paused=False,
         endpoints=[EndpointState(ENDPOINT, offline_reason="connection refused")],

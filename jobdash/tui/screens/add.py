@@ -99,8 +99,9 @@ class AddJobsScreen(ModalScreen[AddRequest | None]):
                 classes="prompt",
             )
             yield TextArea(id="add-text", soft_wrap=True, show_line_numbers=False)
-            yield Input(placeholder="label (optional)", max_length=80, id="add-label")
+            # Right under the text, where toasts (bottom right) never cover it.
             yield Static(describe(parse_pasted("")), id="add-feedback")
+            yield Input(placeholder="label (optional)", max_length=80, id="add-label")
             with Horizontal(classes="buttons"):
                 yield Button("Add (ctrl+s)", variant="primary", id="add")
                 yield Button("Cancel (esc)", id="cancel")
@@ -115,7 +116,9 @@ class AddJobsScreen(ModalScreen[AddRequest | None]):
 
     @on(TextArea.Changed)
     def _changed(self) -> None:
-        self.query_one("#add-feedback", Static).update(describe(self._request()))
+        feedback = self.query_one("#add-feedback", Static)
+        feedback.update(describe(self._request()))
+        feedback.remove_class("-problem")
 
     @on(Input.Submitted)
     def _label_submitted(self) -> None:
@@ -132,7 +135,12 @@ class AddJobsScreen(ModalScreen[AddRequest | None]):
     def action_submit(self) -> None:
         request = self._request()
         if not request.ids:
-            self.notify("No valid job id to add.", severity="warning")
+            # Said where the reasons are listed, not in a toast that would cover the dialog.
+            feedback = describe(request)
+            feedback.append("\nNothing added: no valid job id.", style="bold")
+            self.query_one("#add-feedback", Static).update(feedback)
+            self.query_one("#add-feedback", Static).add_class("-problem")
+            self.app.bell()
             return
         self.dismiss(request)
 

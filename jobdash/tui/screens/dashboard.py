@@ -7,6 +7,7 @@ job: however many arrive before the screen draws, each job is redrawn once.
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -18,6 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Input, Tree
 
 from jobdash.connection_groups import add_target, connection_label
@@ -35,7 +37,7 @@ from jobdash.tui.widgets.details import DetailsPanel
 from jobdash.tui.widgets.filter_bar import FilterBar
 from jobdash.tui.widgets.header import DashHeader
 from jobdash.tui.widgets.job_tree import JobTree
-from jobdash.watch import WatchEntry, WatchKey
+from jobdash.watch import CloudClocks, WatchEntry, WatchKey
 from jobdash.watchlist import Watchlist
 
 
@@ -45,6 +47,8 @@ class DashboardScreen(Screen[None]):
     COMPACT_FOOTER_WIDTH = 110
     #: and narrower than this it leaves out the palette hint (help lists ctrl+p) to fit them all.
     PALETTE_HINT_WIDTH = 100
+    #: Updates of the selected job redraw its details at most this often.
+    DETAILS_PER_SECOND = 4
 
     def __init__(self, watchlist: Watchlist, context: DashboardContext) -> None:
         super().__init__()
@@ -55,11 +59,17 @@ class DashboardScreen(Screen[None]):
         self.filter = Filter()
         #: Jobs updated since the screen last drew them.
         self._dirty: set[WatchKey] = set()
+        self._details_drawn_at = 0.0
+        self._details_timer: Timer | None = None
         #: Where the last export was written (shown in a toast; kept for tests).
         self.last_export: Path | None = None
         self.header = DashHeader(context.connection_description, id="header")
         self.filter_input = FilterBar(id="filter")
-        self.job_tree = JobTree(watchlist, lambda: self.filter, self.clock, id="jobs")
+        #: Each endpoint's clock: job times are shown against the cloud's time, not ours.
+        self.cloud_clocks = CloudClocks()
+        self.job_tree = JobTree(
+            watchlist, lambda: self.filter, self.clock, cloud_now=self.cloud_clocks.now, id="jobs"
+        )
         self.details = DetailsPanel(watchlist, lookup=context.lookup, id="details")
         self.footer = Footer(compact=True)
 
@@ -131,7 +141,23 @@ class DashboardScreen(Screen[None]):
         self.refresh_header()
         selected = self.job_tree.selected
         if selected is not None and selected.key in dirty:
+            self._refresh_details_soon()
+
+    def _refresh_details_soon(self) -> None:
+        """Redraw the details for an update of the selected job, at most
+        `DETAILS_PER_SECOND` times a second: a 500-sub-job batch polled fast would otherwise
+        spend most of its time re-laying out text nobody can read that fast."""
+        if self._details_timer is not None:
+            return  # one is due already and will show the latest state
+        wait = self._details_drawn_at + 1 / self.DETAILS_PER_SECOND - time.monotonic()
+        if wait <= 0:
             self.refresh_details()
+        else:
+            self._details_timer = self.set_timer(wait, self._details_due)
+
+    def _details_due(self) -> None:
+        self._details_timer = None
+        self.refresh_details()
 
     def _passes(self, key: WatchKey) -> bool:
         entry = self.watchlist.entries.get(key)
@@ -164,12 +190,15 @@ class DashboardScreen(Screen[None]):
         )
 
     def refresh_details(self) -> None:
+        self._details_drawn_at = time.monotonic()
         row = self.job_tree.selected
+        now = self.clock()
         self.details.show(
             row,
-            self.clock(),
+            now,
             sub=self.job_tree.sub_job(row),
             filtered_out=self.filter.active and not self.job_tree.shown_jobs,
+            cloud_now=self.cloud_clocks.now(row.key.endpoint, now) if row is not None else None,
         )
 
     def tick(self) -> None:
@@ -180,11 +209,11 @@ class DashboardScreen(Screen[None]):
             row = self.details.shown
             if isinstance(row, SubJobRow):
                 sub = self.job_tree.sub_job(row)
-                running = sub is not None and sub.end_time is None
+                moving = sub is not None and sub.end_time is None
             else:
-                job = self.watchlist.job(row.key) if row is not None else None
-                running = job is not None and job.end_time is None
-            if running:
+                # A job's details also say how long ago it was fetched: that moves too.
+                moving = row is not None and row.key in self.watchlist.snapshots
+            if moving:
                 self.refresh_details()
         except Exception as exc:  # a drawing bug must not take the dashboard down
             self.app.report_error("Could not redraw", exc)  # type: ignore[attr-defined]
@@ -371,6 +400,16 @@ class DashboardScreen(Screen[None]):
     def action_toggle_failed_only(self) -> None:
         self.filter = replace(self.filter, failed_only=not self.filter.failed_only)
         self.entries_changed()
+
+    def action_clear_filter(self) -> None:
+        """Escape in the tree: show every job again (the text filter and failed-only)."""
+        if not self.filter.active and not self.filter_input.has_class("-visible"):
+            return
+        self.filter = Filter()
+        self.filter_input.value = ""
+        self.filter_input.remove_class("-visible")
+        self.entries_changed()
+        self.notify("Filter cleared: every job is shown.", timeout=2)
 
     def action_filter(self) -> None:
         self.filter_input.add_class("-visible")

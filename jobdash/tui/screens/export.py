@@ -37,13 +37,31 @@ class ExportScreen(ModalScreen[tuple[str, Path] | None]):
             with RadioSet(id="export-format"):
                 for fmt in FORMATS:
                     yield RadioButton(LABELS[fmt], value=fmt == self.fmt, id=f"fmt-{fmt}")
+            yield Static(Text("File (edit to write elsewhere):"), classes="prompt")
             yield Input(str(self.paths[self.fmt]), id="export-path")
+            yield Static(self._target_text(str(self.paths[self.fmt])), id="export-target")
             with Horizontal(classes="buttons"):
                 yield Button("Write", variant="primary", id="write")
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#export-path", Input).focus()
+
+    @staticmethod
+    def target(value: str) -> Path:
+        """Where `value` would be written: relative names are in the current directory."""
+        return Path(value.strip()).expanduser().absolute()
+
+    def _target_text(self, value: str) -> Text:
+        if not value.strip():
+            return Text("Give a file name.", style="bold")
+        text = Text("Writes ")
+        text.append(str(self.target(value)), style="bold")
+        return text
+
+    @on(Input.Changed, "#export-path")
+    def _path_changed(self, event: Input.Changed) -> None:
+        self.query_one("#export-target", Static).update(self._target_text(event.value))
 
     @on(RadioSet.Changed)
     def _format_changed(self, event: RadioSet.Changed) -> None:
@@ -61,7 +79,7 @@ class ExportScreen(ModalScreen[tuple[str, Path] | None]):
         if not value:
             self.notify("Give a file name.", severity="warning")
             return
-        self.dismiss((self.fmt, Path(value)))
+        self.dismiss((self.fmt, self.target(value)))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

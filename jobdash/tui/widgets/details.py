@@ -50,6 +50,7 @@ class DetailsPanel(VerticalScroll):
         #: Why nothing is selected, when nothing is.
         self._empty_hint = EMPTY_HINT
         self._now: datetime | None = None
+        self._cloud_now: datetime | None = None
         self._width: int | None = None
         self.body = Static(Text(EMPTY_HINT), id="details-body")
 
@@ -67,11 +68,14 @@ class DetailsPanel(VerticalScroll):
         *,
         sub: SubJob | None = None,
         filtered_out: bool = False,
+        cloud_now: datetime | None = None,
     ) -> None:
-        """Render `row` (`sub` is the sub-job of a sub-job row); None shows a hint."""
+        """Render `row` (`sub` is the sub-job of a sub-job row); None shows a hint.
+        `cloud_now` is the time at the row's endpoint, for the job's own times."""
         self._shown = row
         self._sub = sub
         self._now = now
+        self._cloud_now = cloud_now
         if row is None:
             if not self.watchlist.entries:
                 self._empty_hint = NO_JOBS_HINT
@@ -106,11 +110,23 @@ class DetailsPanel(VerticalScroll):
             if self.raw:
                 return raw_json(self._sub.raw)
             return sub_job_details(
-                entry, self._sub, now, lookup=self.lookup, palette=palette, width=self._width
+                entry,
+                self._sub,
+                now,
+                lookup=self.lookup,
+                palette=palette,
+                width=self._width,
+                cloud_now=self._cloud_now,
             )
         snapshot = self.watchlist.snapshots.get(row.key)
         if self.raw:
             return raw_json(snapshot.job.raw if snapshot and snapshot.job else None)
         return job_details(
-            entry, snapshot, now, lookup=self.lookup, palette=palette, width=self._width
+            entry,
+            snapshot,
+            now,
+            lookup=self.lookup,
+            palette=palette,
+            width=self._width,
+            cloud_now=self._cloud_now,
         )

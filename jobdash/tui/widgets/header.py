@@ -52,6 +52,8 @@ class DashHeader(Static):
                 last_refresh=watchlist.last_refresh,
                 now=now,
                 palette=palette,
+                unauthorized=watchlist.config_problem_count(),
+                watched=len(watchlist.entries),
             ),
         )
         counts = counts_text(watchlist.counts, palette, width=self.size.width or None)

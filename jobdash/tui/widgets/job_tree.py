@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import Tree
@@ -71,6 +72,7 @@ class JobTree(Tree[Row | GroupRow]):
         current_filter: Callable[[], Filter],
         clock: Callable[[], datetime],
         *,
+        cloud_now: Callable[[str, datetime], datetime] | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__("jobs", id=id)
@@ -79,6 +81,8 @@ class JobTree(Tree[Row | GroupRow]):
         self.watchlist = watchlist
         self._filter = current_filter
         self._clock = clock
+        #: An endpoint's time for ours: job times are the cloud's (`CloudClocks.now`).
+        self._cloud_now = cloud_now or (lambda _endpoint, now: now)
         self._job_nodes: dict[WatchKey, JobTreeNode] = {}
         #: Connection rows, while jobs of several connections are watched.
         self.connections = ConnectionRows(watchlist, self._set_label)
@@ -262,7 +266,8 @@ class JobTree(Tree[Row | GroupRow]):
             elif isinstance(row, SubJobRow):
                 sub = self.sub_job(row)
                 if sub is not None and sub.end_time is None:
-                    self._set_label(node, sub_job_label(sub, now, palette))
+                    cloud_now = self._cloud_now(row.key.endpoint, now)
+                    self._set_label(node, sub_job_label(sub, cloud_now, palette))
 
     @property
     def collapse_done(self) -> bool:
@@ -303,13 +308,30 @@ class JobTree(Tree[Row | GroupRow]):
         else:
             self.call_after_refresh(self._move_to_target, attempts - 1)
 
+    def render_label(self, node: JobTreeNode, base_style: Style, style: Style) -> Text:
+        """The label, cut with an ellipsis where the tree's width ends (rather than cut
+        short without a sign, or scrolled sideways)."""
+        label = super().render_label(node, base_style, style)
+        depth = 0
+        parent = node.parent
+        while parent is not None and not parent.is_root:
+            depth += 1
+            parent = parent.parent
+        # The vertical scrollbar's column is kept free whether it shows or not: labels that
+        # fit only without it would bring a horizontal scrollbar when it appears.
+        width = self.content_region.width - self.styles.scrollbar_size_vertical
+        room = width - depth * self.guide_depth
+        if room > 1 and label.cell_len > room:
+            label.truncate(room, overflow="ellipsis")
+        return label
+
     # -- internals -------------------------------------------------------------------------
 
     def _job_label(self, key: WatchKey, palette: Palette, now: datetime) -> Text:
         return job_label(
             self.watchlist.entries[key],
             self.watchlist.snapshots.get(key),
-            now,
+            self._cloud_now(key.endpoint, now),
             palette,
             short_id=self.watchlist.short_id(key),
         )
@@ -349,6 +371,7 @@ class JobTree(Tree[Row | GroupRow]):
         entry = self.watchlist.entries.get(key)
         if entry is None:
             return
+        now = self._cloud_now(key.endpoint, now)
         subs = visible_sub_jobs(self._filter(), entry, self.watchlist.snapshots.get(key)) or []
         known = self._sub_nodes.setdefault(key, {})
         drawn = self._sub_drawn.setdefault(key, {})
