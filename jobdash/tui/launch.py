@@ -103,14 +103,24 @@ async def _dashboard(args: argparse.Namespace, job_ids: list[str]) -> int:
     connections = Connections(args, config=config)
     template: WatchEntry | None = None
     try:
+        # Entries that recorded their connection poll without the command's own.
+        recorded = any(e.profile or e.auth_method for e in store.entries())
         if not getattr(args, "offline", False):
             try:
                 connection = await connections.open_current()
             except (ConfigError, ApiError) as exc:
                 if ids:
                     raise  # ids cannot be resolved without a connection: say so and stop
-                # Still open on the saved snapshots; the header says what is wrong.
-                alert = one_line(getattr(exc, "message", None) or str(exc), 300)
+                problem = one_line(getattr(exc, "message", None) or str(exc), 300)
+                if recorded and isinstance(exc, ConfigError):
+                    # Nothing watched depends on it: only `a` without a selected job does.
+                    notices.append(
+                        f"No connection of its own ({problem}); a adds to the selected "
+                        "job's connection."
+                    )
+                else:
+                    # Still open on the saved snapshots; the header says what is wrong.
+                    alert = problem
         if connection is not None:
             notices.extend(one_line(w, 200) for w in getattr(connection, "warnings", []) or [])
             template = _entry_template(connection)
@@ -120,8 +130,6 @@ async def _dashboard(args: argparse.Namespace, job_ids: list[str]) -> int:
                     replace(template, key=replace(template.key, job_id=i), label=label) for i in ids
                 )
         factory = None
-        # Without the command's own connection, entries that recorded theirs still poll.
-        recorded = any(e.profile or e.auth_method for e in store.entries())
         if not getattr(args, "offline", False) and (connection is not None or recorded):
             factory = _poller_factory(
                 connections.client_for, config.poller_with(getattr(args, "interval", None))

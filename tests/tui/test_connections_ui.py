@@ -169,6 +169,8 @@ def test_one_dashboard_over_two_clouds(sim: Simulator, monkeypatch: pytest.Monke
     # The header says each connection's state.
     assert f"prod · eu-de · {sim.credentials.project_name} ● ok" in found["states"]
     assert f"team · eu-nl · {sim.accounts[1].project_id} ● ok" in found["states"]
+    # No cloud is named for the command itself, but nothing watched needs it: no alarm.
+    assert "⚠" not in found["states"]
     new = found["new"]
     assert (new.profile, new.auth_method, new.key.project_id) == (
         "team",
