@@ -73,6 +73,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
         "CREATE INDEX transitions_by_entry ON transitions (entry_id, id)",
     ),
+    # 2: the connection each entry was added with, beside `profile` (the cloud's name):
+    # how it authenticated, its region and project name. Never a secret.
+    _statements(
+        "ALTER TABLE entries ADD COLUMN auth_method TEXT",
+        "ALTER TABLE entries ADD COLUMN region TEXT",
+        "ALTER TABLE entries ADD COLUMN project_name TEXT",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
