@@ -75,7 +75,7 @@ def build_auth(settings: Settings) -> httpx.Auth:
     raise ConfigError("the connection settings are incomplete")
 
 
-def _verify(settings: Settings) -> ssl.SSLContext | bool:
+def tls_verify(settings: Settings) -> ssl.SSLContext | bool:
     if settings.ca_file and not Path(settings.ca_file).is_file():
         # Also with --insecure: a CA file given but missing is a mistake to point out.
         also = (
@@ -108,7 +108,7 @@ def _is_loopback(url: str) -> bool:
         return False
 
 
-def _security_warnings(settings: Settings, urls: list[str]) -> list[str]:
+def security_warnings(settings: Settings, urls: list[str]) -> list[str]:
     notes = []
     if settings.insecure:
         notes.append(
@@ -148,7 +148,7 @@ async def open_connection(
     http = httpx.AsyncClient(
         auth=auth,
         transport=ShardedTransport.http(
-            max_connections, verify=_verify(settings), keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS
+            max_connections, verify=tls_verify(settings), keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS
         ),
         timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
         headers={"User-Agent": f"jobdash/{__version__}"},
@@ -176,7 +176,7 @@ async def open_connection(
         except InvalidIdError as exc:
             raise ConfigError(str(exc)) from None
         urls = [endpoint] + ([settings.auth_url] if isinstance(auth, PasswordAuth) else [])
-        notes = [*settings.notes, *_security_warnings(settings, [u for u in urls if u])]
+        notes = [*settings.notes, *security_warnings(settings, [u for u in urls if u])]
         for note in notes:
             # Shown to the user through Connection.warnings (CLI and dashboard); a
             # WARNING record here would print it twice on a terminal without log setup.

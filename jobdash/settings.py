@@ -260,9 +260,13 @@ def load_settings(
     env: Mapping[str, str] | None = None,
     *,
     loaded_config: Config | None = None,
+    clouds: bool = True,
 ) -> Settings:
     """Merge flags, environment, clouds.yaml and config.toml (`loaded_config`, loaded when
-    not given). Raises ConfigError on bad files."""
+    not given). Raises ConfigError on bad files.
+
+    `clouds=False` gives the ambient connection alone: no cloud is named or picked, and
+    clouds.yaml is not read (how entries added without a cloud are fetched again)."""
     env = os.environ if env is None else env
     if loaded_config is None:
         from jobdash.config import load_config  # config.py builds on this module
@@ -276,13 +280,17 @@ def load_settings(
     named = (_flag(flags, "os_cloud") or "").strip() or (env.get("OS_CLOUD") or "").strip()
     named = named or config_layer.get("cloud") or ""
     other_login = has_login(env_layer) or has_login(config_layer)
-    cloud, clouds, notes = choose_cloud(named, env, other_login=other_login)
+    if clouds:
+        cloud, clouds_file, notes = choose_cloud(named, env, other_login=other_login)
+    else:
+        config_layer.pop("cloud", None)
+        cloud, clouds_file, notes = "", None, []
     files = [str(config_path)] if config else []
     cloud_layer: dict[str, Any] = {}
-    if cloud and clouds is not None:
+    if cloud and clouds_file is not None:
         requested_region = flag_layer.get("region") or env_layer.get("region")
         try:
-            entry = resolve_cloud(cloud, clouds.clouds[cloud], requested_region)
+            entry = resolve_cloud(cloud, clouds_file.clouds[cloud], requested_region)
         except ConfigError as exc:
             if named:
                 raise
@@ -290,7 +298,7 @@ def load_settings(
             raise ConfigError(f"{exc} ({notes[0]})") from None
         cloud_layer, login_notes = keep_own_login(entry, env_layer, env_sources, config_layer)
         notes.extend([*entry.notes, *login_notes])
-        files = [str(p) for p in clouds.files] + files
+        files = [str(p) for p in clouds_file.files] + files
 
     merged = _merge_layers([flag_layer, env_layer, cloud_layer, config_layer])
     if merged.get("auth_url"):

@@ -32,6 +32,12 @@ class WatchEntry:
     #: The settings profile (cloud name from clouds.yaml) it was added with; never a secret.
     profile: str | None = None
     added_at: datetime | None = None
+    #: How the connection it was added with authenticated ("token", "password", "aksk");
+    #: None for entries from before connections were recorded (they use the current one).
+    auth_method: str | None = None
+    #: The region and project name of that connection, for display (either may be unknown).
+    region: str | None = None
+    project_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

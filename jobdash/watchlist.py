@@ -21,18 +21,34 @@ from jobdash.api.errors import ErrorKind
 from jobdash.api.ids import short_ids
 from jobdash.api.model import Job
 from jobdash.api.server import ServerInfo
+from jobdash.connection_groups import (
+    ConnectionState,
+    Group,
+    connection_group,
+    connection_label,
+    connection_states,
+)
 from jobdash.history import Estimate, FinishedJob, History, finished_job
 from jobdash.poll.store_writer import StoreWriter
 from jobdash.server_join import ServerJoin
 from jobdash.statuses import display_status
 from jobdash.store.thread import StoreThread
 from jobdash.textsafe import one_line
-from jobdash.watch import PollUpdate, Snapshot, WatchEntry, WatchKey, merge_update
+from jobdash.watch import (
+    EndpointState,
+    PollUpdate,
+    Snapshot,
+    WatchEntry,
+    WatchKey,
+    merge_update,
+)
 
 log = logging.getLogger(__name__)
 
 #: Kinds of fetch error that mean the user must fix credentials or settings.
-CONFIG_ERROR_KINDS = frozenset({ErrorKind.UNAUTHORIZED, ErrorKind.FORBIDDEN})
+CONFIG_ERROR_KINDS = frozenset(
+    {ErrorKind.UNAUTHORIZED, ErrorKind.FORBIDDEN, ErrorKind.NO_CREDENTIALS}
+)
 #: A store call running longer than this is reported: the file is probably locked.
 SLOW_STORE_SECONDS = 1.0
 #: How soon a failed write is tried again. It runs on the store's thread, so a short
@@ -108,6 +124,12 @@ class Watchlist:
         self.last_refresh: datetime | None = None
         #: How many jobs are counted under each display status (kept as updates arrive).
         self.counts: Counter[str] = Counter()
+        #: The same per connection (`jobdash.connection_groups.connection_group`), with
+        #: each connection's label, error kinds and fetched jobs: its state costs no scan.
+        self.group_labels: dict[Group, str] = {}
+        self.group_counts: dict[Group, Counter[str]] = {}
+        self.group_errors: dict[Group, Counter[str]] = {}
+        self.group_fetched: Counter[Group] = Counter()
         self._config_errors: dict[WatchKey, str] = {}
         self._short_ids: dict[str, str] = {}
         #: The servers behind sub-jobs, and finished jobs' durations (ETA, stall marks).
@@ -154,6 +176,12 @@ class Watchlist:
 
     def config_problem_count(self) -> int:
         return len(self._config_errors)
+
+    def connection_states(self, endpoints: Iterable[EndpointState]) -> list[ConnectionState]:
+        """Each watched connection's state (ok, throttled, offline, unauthorized, ...)."""
+        return connection_states(
+            self.group_labels, self.group_counts, self.group_errors, self.group_fetched, endpoints
+        )
 
     @property
     def store_problem(self) -> str | None:
@@ -313,33 +341,50 @@ class Watchlist:
 
     def _add_entry(self, entry: WatchEntry, snapshot: Snapshot | None) -> None:
         self.entries[entry.key] = entry
-        self.counts[display_status(None)] += 1
+        group = connection_group(entry)
+        if group not in self.group_labels:
+            self.group_labels[group] = connection_label(entry)
+            self.group_counts[group] = Counter()
+            self.group_errors[group] = Counter()
+        self._count(display_status(None), +1, entry.key)
         if snapshot is not None:
             self._put_snapshot(entry.key, snapshot)
 
     def _put_snapshot(self, key: WatchKey, snapshot: Snapshot) -> None:
         """Keep `snapshot` for a watched `key`, with the counts and config errors it implies."""
-        self._count(display_status(self.snapshots.get(key)), -1)
+        old = self.snapshots.get(key)
+        self._count(display_status(old), -1, key, old)
         self.snapshots[key] = snapshot
-        self._count(display_status(snapshot), +1)
+        self._count(display_status(snapshot), +1, key, snapshot)
         if snapshot.error_kind in CONFIG_ERROR_KINDS:
             self._config_errors[key] = one_line(snapshot.error_message or snapshot.error_kind, 200)
         else:
             self._config_errors.pop(key, None)
 
-    def _count(self, status: str, delta: int) -> None:
-        number = self.counts[status] + delta
-        if number > 0:
-            self.counts[status] = number
-        else:
-            del self.counts[status]
+    def _count(
+        self, status: str, delta: int, key: WatchKey, snapshot: Snapshot | None = None
+    ) -> None:
+        _bump(self.counts, status, delta)
+        entry = self.entries.get(key)
+        if entry is None:
+            return
+        group = connection_group(entry)
+        _bump(self.group_counts[group], status, delta)
+        if snapshot is not None and snapshot.error_kind:
+            _bump(self.group_errors[group], snapshot.error_kind, delta)
+        elif snapshot is not None and snapshot.job is not None:
+            self.group_fetched[group] += delta
 
     def _drop(self, keys: Iterable[WatchKey]) -> None:
         gone = [key for key in keys if key in self.entries]
         for key in gone:
-            self._count(display_status(self.snapshots.pop(key, None)), -1)
+            snapshot = self.snapshots.pop(key, None)
+            self._count(display_status(snapshot), -1, key, snapshot)
             self._config_errors.pop(key, None)
-            del self.entries[key]
+            group = connection_group(self.entries.pop(key))
+            if not any(self.group_counts[group].values()):
+                del self.group_labels[group], self.group_counts[group], self.group_errors[group]
+                self.group_fetched.pop(group, None)
         if gone:
             self._entries_changed()
             if self._poller is not None:
@@ -351,3 +396,11 @@ class Watchlist:
     def _saw_fetch(self, fetched_at: datetime | None) -> None:
         if fetched_at is not None and (self.last_refresh is None or fetched_at > self.last_refresh):
             self.last_refresh = fetched_at
+
+
+def _bump(counter: Counter[str], name: str, delta: int) -> None:
+    number = counter[name] + delta
+    if number > 0:
+        counter[name] = number
+    else:
+        del counter[name]

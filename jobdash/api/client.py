@@ -200,11 +200,15 @@ class JobsClient:
         project_id: str,
         *,
         timeout: httpx.Timeout | float | None = None,
+        auth: httpx.Auth | None = None,
     ) -> None:
         self.http = http
         self.endpoint = endpoint.rstrip("/")
         self.project_id = validate_id(project_id, "project id")
         self.timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
+        #: This client's own credentials, when the pool is shared by several connections
+        #: (None: the pool's).
+        self.auth = auth
         #: The server's clock (its `Date` header) at the last answer of `get_job`; None
         #: when that call got no answer or no readable date. The poller passes it on.
         self.server_time: datetime | None = None
@@ -217,7 +221,9 @@ class JobsClient:
 
     async def _get(self, url: str) -> httpx.Response:
         try:
-            return await self.http.get(url, timeout=self.timeout)
+            if self.auth is None:
+                return await self.http.get(url, timeout=self.timeout)
+            return await self.http.get(url, timeout=self.timeout, auth=self.auth)
         except httpx.TimeoutException as exc:
             raise NetworkError(
                 f"timed out talking to {self.endpoint} ({type(exc).__name__})"

@@ -14,6 +14,7 @@ class ErrorKind(StrEnum):
     BAD_RESPONSE = "bad_response"
     NETWORK = "network"
     INVALID_ID = "invalid_id"
+    NO_CREDENTIALS = "no_credentials"
 
 
 class JobdashError(Exception):
@@ -93,6 +94,12 @@ class InvalidIdError(ApiError):
     kind = ErrorKind.INVALID_ID
 
 
+class NoCredentialsError(ApiError):
+    """The entry's own connection cannot be rebuilt now: nothing was sent, on purpose."""
+
+    kind = ErrorKind.NO_CREDENTIALS
+
+
 ERROR_CLASSES: dict[ErrorKind, type[ApiError]] = {
     cls.kind: cls
     for cls in (
@@ -104,5 +111,6 @@ ERROR_CLASSES: dict[ErrorKind, type[ApiError]] = {
         BadResponseError,
         NetworkError,
         InvalidIdError,
+        NoCredentialsError,
     )
 }

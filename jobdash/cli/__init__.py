@@ -95,8 +95,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             "status", "show jobs (default: the watchlist); --watch follows them to the end"
         ),
         "add": command("add", "add job ids to the watchlist"),
-        "rm": command("rm", "remove job ids from the watchlist", with_connection=False),
-        "ls": command("ls", "list the watchlist with the last known status", with_connection=False),
+        "rm": command("rm", "remove job ids from the watchlist (--os-cloud etc. limit it)"),
+        "ls": command(
+            "ls", "list the watchlist with the last known status (--os-cloud etc. limit it)"
+        ),
         "history": command(
             "history",
             "per job type: how many finished, median and p95 duration, failure rate, top errors",
@@ -150,12 +152,34 @@ def _add_tui_arguments(parser: argparse.ArgumentParser, name: str) -> None:
         adder(parser)
 
 
+#: Connection flags that take a value; they may come before the command's name.
+GLOBAL_VALUE_FLAGS = ("--os-cloud", "--endpoint", "--project-id", "--region", "--ca-file")
+GLOBAL_SWITCHES = ("--insecure",)
+
+
 def _normalise_argv(argv: Sequence[str]) -> list[str]:
-    """`jobdash [flags]` means `jobdash ui [flags]`."""
+    """`jobdash [flags]` means `jobdash ui [flags]`; connection flags given before the
+    command's name (`jobdash --os-cloud prod status`) move after it."""
     args = list(argv)
     if any(a in ("-h", "--help", "--version") for a in args[:1]):
         return args
-    first = next((a for a in args if not a.startswith("-")), None)
+    leading: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_VALUE_FLAGS and "=" not in arg and index + 1 < len(args):
+            leading += args[index : index + 2]
+            index += 2
+        elif name in GLOBAL_VALUE_FLAGS or arg in GLOBAL_SWITCHES:
+            leading.append(arg)
+            index += 1
+        else:
+            break
+    rest = args[index:]
+    if rest and rest[0] in COMMANDS:
+        return [rest[0], *leading, *rest[1:]]
+    first = next((a for a in rest if not a.startswith("-")), None)
     if first not in COMMANDS:
         return ["ui", *args]
     return args

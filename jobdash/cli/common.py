@@ -14,6 +14,7 @@ from rich.text import Text
 
 from jobdash.api.errors import ConfigError
 from jobdash.textsafe import printable
+from jobdash.watch import WatchEntry, WatchKey
 
 if TYPE_CHECKING:
     from jobdash.config import Config
@@ -116,6 +117,37 @@ async def open_connection_from_args(
         yield connection
     finally:
         await connection.aclose()
+
+
+async def current_target(args: argparse.Namespace, config: Config | None = None) -> WatchEntry:
+    """Where ids given on the command line live: the given (or ambient) connection's
+    endpoint and project, from the settings alone when they say, else by logging in.
+
+    Returns a `jobdash.watch.WatchEntry` template (job id empty) that records the
+    connection, so entries made from it are fetched with the same credentials later.
+    """
+    from jobdash.config import load_config
+    from jobdash.connection import target_without_login
+    from jobdash.settings import load_settings
+
+    config = config or load_config()
+    settings = load_settings(args, loaded_config=config)
+    known = target_without_login(settings)
+    project_name = settings.project_name
+    if known is not None:
+        endpoint, project_id = known
+    else:
+        async with open_connection_from_args(args, config) as connection:
+            endpoint, project_id = connection.endpoint, connection.project_id  # type: ignore[attr-defined]
+            token = getattr(connection.auth, "token_info", None)  # type: ignore[attr-defined]
+            project_name = project_name or getattr(token, "project_name", None)
+    return WatchEntry(
+        WatchKey(endpoint, project_id, ""),
+        profile=settings.profile,
+        auth_method=settings.auth_method,
+        region=settings.region,
+        project_name=project_name,
+    )
 
 
 def report_config_error(exc: ConfigError) -> int:

@@ -11,13 +11,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from jobdash.api.client import JobsClient
 from jobdash.cli.common import (
     EXIT_OK,
     EXIT_UNFINISHED,
     EXIT_USAGE,
     console,
-    open_connection_from_args,
     print_error,
 )
 from jobdash.cli.status_view import (
@@ -30,6 +28,8 @@ from jobdash.cli.status_view import (
     summary_line,
 )
 from jobdash.config import load_config
+from jobdash.connection_groups import describe_selection, selection
+from jobdash.connections import Connections
 from jobdash.history import History
 from jobdash.jsontext import json_text
 from jobdash.poll.options import PollerOptions
@@ -88,32 +88,22 @@ def add_status_arguments(parser: argparse.ArgumentParser) -> None:
 WHOLE_LINE_WIDTH = 10_000
 
 
-def _watchlist_targets() -> tuple[list[Target], Any]:
-    """The whole watchlist as targets, with the store to record into."""
+def _watchlist_entries(args: argparse.Namespace) -> tuple[list[WatchEntry], Any, bool]:
+    """The watchlist's entries (those of one connection with --os-cloud / --endpoint /
+    --project-id), with the store to record into, and whether the watchlist has any."""
     from jobdash.store import Store
 
     store = Store()
     try:
         entries: list[WatchEntry] = store.entries()
+        selected = selection(args)
     except BaseException:
         store.close()
         raise
-    return [Target(entry.key, entry.label) for entry in entries], store
-
-
-def _client_factory(connection: Any) -> Callable[[WatchKey], JobsClient]:
-    clients: dict[tuple[str, str], JobsClient] = {}
-
-    def client_for(key: WatchKey) -> JobsClient:
-        if key.endpoint == connection.endpoint:
-            return connection.client
-        # Other endpoints (other regions or services) share the pool and credentials.
-        return clients.setdefault(
-            (key.endpoint, key.project_id),
-            JobsClient(connection.http, key.endpoint, key.project_id),
-        )
-
-    return client_for
+    any_entries = bool(entries)
+    if selected is not None:
+        entries = [entry for entry in entries if selected(entry)]
+    return entries, store, any_entries
 
 
 async def run_status(args: argparse.Namespace) -> int:
@@ -121,26 +111,46 @@ async def run_status(args: argparse.Namespace) -> int:
     options = config.poller_with(args.interval)
     targets: list[Target] = []
     store: Any = None
-    if not args.job_ids:
-        targets, store = _watchlist_targets()
-        if not targets:
+    connections = Connections(
+        args, config=config, max_connections=max(20, config.poller.max_in_flight)
+    )
+    if args.job_ids:
+        try:
+            current = await connections.open_current()
+        except BaseException:
+            await connections.aclose()
+            raise
+        targets = [
+            Target(WatchKey(current.endpoint, current.project_id, job_id))
+            for job_id in args.job_ids
+        ]
+    else:
+        entries, store, any_entries = _watchlist_entries(args)
+        if not entries:
             store.close()
-            return _nothing_to_show(args)
+            return _nothing_to_show(args, limited=any_entries)
+        by_key = {entry.key: entry for entry in entries}
+        connections.entry_for = by_key.get
+        if any(connections.source_of(entry) == ("current",) for entry in entries):
+            # Entries from before connections were recorded use this command's: say
+            # what is missing up front (exit 2), as for ids given on the command line.
+            try:
+                await connections.open_current()
+            except BaseException:
+                store.close()
+                await connections.aclose()
+                raise
+        targets = [Target(entry.key, entry.label) for entry in entries]
     try:
-        async with open_connection_from_args(args, config) as connection:
-            if args.job_ids:
-                targets = [
-                    Target(WatchKey(connection.endpoint, connection.project_id, job_id))
-                    for job_id in args.job_ids
-                ]
-            results = Results(targets)
-            _learned_before(results, store)
-            if args.watch:
-                finished = await _watch(args, options, connection, results, store)
-            else:
-                await _fetch_once(options, connection, results, store)
-                finished = True
+        results = Results(targets)
+        _learned_before(results, store)
+        if args.watch:
+            finished = await _watch(args, options, connections, results, store)
+        else:
+            await _fetch_once(options, connections, results, store)
+            finished = True
     finally:
+        await connections.aclose()
         if store is not None:
             store.close()
     now = datetime.now(UTC)
@@ -169,9 +179,18 @@ async def run_status(args: argparse.Namespace) -> int:
     return results.exit_code(exit_status=args.exit_status)
 
 
-def _nothing_to_show(args: argparse.Namespace) -> int:
-    """An empty watchlist: fine to look at, but nothing a watch or a status check can pass on."""
+def _nothing_to_show(args: argparse.Namespace, *, limited: bool) -> int:
+    """An empty watchlist (or none of its entries in the connection asked for): fine to
+    look at, but nothing a watch or a status check can pass on."""
     hint = "add jobs with `jobdash add JOB_ID` or pass ids"
+    if limited:
+        if args.json:
+            print("[]")
+        print_error(
+            f"no watched job matches {describe_selection(args)}",
+            hint="`jobdash ls` lists every entry",
+        )
+        return EXIT_USAGE if args.watch or args.exit_status else EXIT_OK
     if args.json:
         print("[]")
     if args.watch or args.exit_status:
@@ -184,21 +203,19 @@ def _nothing_to_show(args: argparse.Namespace) -> int:
 
 def _make_poller(
     options: PollerOptions,
-    connection: Any,
+    connections: Connections,
     store: Any,
     on_update: Callable[[PollUpdate], None] | None = None,
 ) -> Any:
     from jobdash.poll.poller import Poller
 
-    return Poller(
-        _client_factory(connection), store=store, on_update=on_update, **options.as_kwargs()
-    )
+    return Poller(connections.client_for, store=store, on_update=on_update, **options.as_kwargs())
 
 
 async def _fetch_once(
-    options: PollerOptions, connection: Any, results: Results, store: Any
+    options: PollerOptions, connections: Connections, results: Results, store: Any
 ) -> None:
-    poller = _make_poller(options, connection, store)
+    poller = _make_poller(options, connections, store)
     try:
         updates = await poller.refresh_all_once([t.key for t in results.targets])
         for update in updates:
@@ -251,7 +268,7 @@ async def _join_servers(poller: Any, results: Results, store: Any) -> None:
 async def _watch(
     args: argparse.Namespace,
     options: PollerOptions,
-    connection: Any,
+    connections: Connections,
     results: Results,
     store: Any,
 ) -> bool:
@@ -269,7 +286,7 @@ async def _watch(
         if results.done():
             settled.set()
 
-    poller = _make_poller(options, connection, store, on_update)
+    poller = _make_poller(options, connections, store, on_update)
     snapshots = store.snapshots() if store is not None else None
     poller.set_watchlist([t.key for t in results.targets], snapshots)
     for key, snapshot in (snapshots or {}).items():

@@ -29,10 +29,18 @@ from jobdash.watch import (
 )
 
 #: Errors about the credentials rather than the job: every job gets the same one.
-CREDENTIAL_ERRORS = frozenset({ErrorKind.UNAUTHORIZED, ErrorKind.FORBIDDEN})
+CREDENTIAL_ERRORS = frozenset(
+    {ErrorKind.UNAUTHORIZED, ErrorKind.FORBIDDEN, ErrorKind.NO_CREDENTIALS}
+)
 #: Errors that will not go away by asking again; `--watch` stops waiting for such entries.
 PERMANENT_ERRORS = frozenset(
-    {ErrorKind.NOT_FOUND, ErrorKind.INVALID_ID, ErrorKind.FORBIDDEN, ErrorKind.UNAUTHORIZED}
+    {
+        ErrorKind.NOT_FOUND,
+        ErrorKind.INVALID_ID,
+        ErrorKind.FORBIDDEN,
+        ErrorKind.UNAUTHORIZED,
+        ErrorKind.NO_CREDENTIALS,
+    }
 )
 
 
@@ -128,7 +136,11 @@ def result_json(
         }
     else:
         error = update.error.as_dict()
-    return {"job_id": key.job_id, "project_id": key.project_id, "status": None, "error": error}
+    result = {"job_id": key.job_id, "project_id": key.project_id, "status": None, "error": error}
+    if update is not None and update.job is not None:
+        # The last snapshot stays visible (e.g. an entry with no credentials now).
+        result["last_known"] = raw_dict(update.job)
+    return result
 
 
 def shared_errors(results: Results) -> dict[tuple[str, str], int]:

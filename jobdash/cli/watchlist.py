@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -17,11 +18,18 @@ from jobdash.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     console,
+    current_target,
     error_console,
-    open_connection_from_args,
     print_error,
 )
 from jobdash.cli.tree import status_text
+from jobdash.connection_groups import (
+    cloud_name,
+    describe_selection,
+    project_label,
+    region_of,
+    selection,
+)
 from jobdash.jsontext import json_text
 from jobdash.textsafe import one_line
 from jobdash.watch import Snapshot, WatchEntry, WatchKey
@@ -99,13 +107,13 @@ async def run_add(args: argparse.Namespace) -> int:
     added: list[WatchKey] = []
     duplicates: list[WatchKey] = []
     if valid:
-        endpoint, project_id, profile = await _target(args)
+        template = await current_target(args)
         now = datetime.now(UTC)
         entries = [
-            WatchEntry(
-                WatchKey(endpoint, project_id, job_id),
+            replace(
+                template,
+                key=replace(template.key, job_id=job_id),
                 label=args.label,
-                profile=profile,
                 added_at=now,
             )
             for job_id in valid
@@ -149,21 +157,6 @@ async def run_add(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def _target(args: argparse.Namespace) -> tuple[str, str, str | None]:
-    """Where added ids live: from the settings alone when they say, else by logging in."""
-    from jobdash.config import load_config
-    from jobdash.connection import target_without_login
-    from jobdash.settings import load_settings
-
-    config = load_config()
-    settings = load_settings(args, loaded_config=config)
-    known = target_without_login(settings)
-    if known is not None:
-        return known[0], known[1], settings.profile
-    async with open_connection_from_args(args, config) as connection:
-        return connection.endpoint, connection.project_id, settings.profile
-
-
 async def run_rm(args: argparse.Namespace) -> int:
     from jobdash.store import Store
 
@@ -175,10 +168,12 @@ async def run_rm(args: argparse.Namespace) -> int:
     removed: list[WatchKey] = []
     missing: list[str] = []
     with Store() as store:
+        selected = selection(args)
+        within = None if selected is None else {e.key for e in store.entries() if selected(e)}
         if args.finished:
-            removed.extend(store.remove_finished())
+            removed.extend(store.remove_finished(within))
         for job_id in args.job_ids:
-            keys = store.find(job_id)
+            keys = [k for k in store.find(job_id) if within is None or k in within]
             if not keys:
                 missing.append(job_id)
                 continue
@@ -209,6 +204,10 @@ def entry_json(entry: WatchEntry, snapshot: Snapshot | None) -> dict[str, Any]:
         "project_id": entry.key.project_id,
         "endpoint": entry.key.endpoint,
         "label": entry.label,
+        "cloud": entry.profile,
+        "region": region_of(entry),
+        "project_name": entry.project_name,
+        "auth_method": entry.auth_method,
         "profile": entry.profile,
         "added_at": entry.added_at.isoformat() if entry.added_at else None,
         "status": job.status if job else None,
@@ -229,14 +228,22 @@ async def run_ls(args: argparse.Namespace) -> int:
     with Store() as store:
         entries = store.entries()
         snapshots = store.snapshots()
+    selected = selection(args)
+    if selected is not None:
+        entries = [entry for entry in entries if selected(entry)]
     if args.json:
         print(json_text([entry_json(e, snapshots.get(e.key)) for e in entries], indent=2))
         return EXIT_OK
     if not entries:
-        error_console().print("the watchlist is empty; add jobs with `jobdash add JOB_ID`")
+        limited = describe_selection(args)
+        error_console().print(
+            f"no watched job matches {limited}; `jobdash ls` lists every entry"
+            if limited
+            else "the watchlist is empty; add jobs with `jobdash add JOB_ID`"
+        )
         return EXIT_OK
     now = datetime.now(UTC)
-    places = {(e.key.project_id, e.key.endpoint) for e in entries}
+    places = {(cloud_name(e), e.key.project_id, e.key.endpoint) for e in entries}
     table = Table(box=None, pad_edge=False, header_style="bold")
     table.add_column("status", no_wrap=True)
     table.add_column("job id", no_wrap=True, min_width=32)  # ids are copied: never cut them
@@ -244,6 +251,8 @@ async def run_ls(args: argparse.Namespace) -> int:
     table.add_column("label", no_wrap=True, overflow="ellipsis")
     table.add_column("updated", no_wrap=True)
     if len(places) > 1:
+        table.add_column("cloud", no_wrap=True)
+        table.add_column("region", no_wrap=True)
         table.add_column("project / endpoint", overflow="fold")
     for entry in entries:
         snapshot = snapshots.get(entry.key)
@@ -261,9 +270,11 @@ async def run_ls(args: argparse.Namespace) -> int:
             Text(_age(snapshot, now), style="dim"),
         ]
         if len(places) > 1:
+            row.append(Text(one_line(cloud_name(entry), 40)))
+            row.append(Text(one_line(region_of(entry) or "", 30)))
             row.append(
                 Text(
-                    f"{one_line(entry.key.project_id, 40)} {one_line(entry.key.endpoint, 60)}",
+                    f"{one_line(project_label(entry), 40)} {one_line(entry.key.endpoint, 60)}",
                     style="dim",
                 )
             )
@@ -277,7 +288,16 @@ async def run_ls(args: argparse.Namespace) -> int:
         table.columns[3].ratio = 1
     out.print(table)
     if len(places) == 1:
-        ((project_id, endpoint),) = places
-        footer = f"{len(entries)} job{'s' if len(entries) != 1 else ''} in project {project_id} at {endpoint}"
+        ((cloud, project_id, endpoint),) = places
+        first = entries[0]
+        region = region_of(first)
+        where = f"cloud {cloud}, " if first.profile else ""
+        if region:
+            where += f"region {region}, "
+        name = project_label(first)
+        footer = (
+            f"{len(entries)} job{'s' if len(entries) != 1 else ''} in {where}project {name}"
+            f"{'' if name == project_id else f' ({project_id})'} at {endpoint}"
+        )
         console().print(Text(one_line(footer, 200), style="dim"))
     return EXIT_OK

@@ -19,7 +19,7 @@ from urllib.parse import unquote
 
 from jobdash.simulator import responses as r
 from jobdash.simulator.clock import SimClock, format_api_time
-from jobdash.simulator.config import SimulatorConfig, make_credentials, make_project_id
+from jobdash.simulator.config import SimulatorConfig, make_accounts
 from jobdash.simulator.control import CONTROL_PREFIX, control_response
 from jobdash.simulator.faults import Fault, FaultBook, make_fault
 from jobdash.simulator.flow import FlowLimit
@@ -27,7 +27,7 @@ from jobdash.simulator.http import Request, Response
 from jobdash.simulator.iam import (
     Identity,
     TokenBook,
-    password_auth_problem,
+    password_auth,
     token_body,
     verify_aksk,
 )
@@ -56,8 +56,10 @@ class SimulatorApp:
             start=config.start_time, speed=config.speed, manual=config.manual_clock
         )
         self.region = config.region
-        self.project_id = make_project_id(config.seed)
-        self.credentials = make_credentials(config.seed, config.region)
+        #: Every account; the first is the main one (`credentials`, `project_id`).
+        self.accounts = make_accounts(config)
+        self.project_id = self.accounts[0].project_id
+        self.credentials = self.accounts[0].credentials
         self.base_url = f"http://{config.host}:{config.port}"
         #: Connection figures from the HTTP server, merged into stats().
         self.connection_stats: Callable[[], dict[str, int]] = dict
@@ -75,8 +77,7 @@ class SimulatorApp:
         self._tokens = TokenBook(
             seed=config.seed,
             ttl=config.token_ttl,
-            static_token=self.credentials.token,
-            project_id=self.project_id,
+            static_tokens={a.credentials.token: a.project_id for a in self.accounts},
         )
         self._by_route: Counter[str] = Counter()
         self._by_status: Counter[str] = Counter()
@@ -195,6 +196,7 @@ class SimulatorApp:
                 "by_route": dict(self._by_route),
                 "by_status": dict(self._by_status),
                 "tokens_issued": self._tokens.issued,
+                "tokens_issued_by_project": self._tokens.issued_by_project(),
                 "jobs": len(self._jobs),
                 "faults_pending": self._faults.pending(),
                 "now": format_api_time(self.clock.now_ms()),
@@ -346,7 +348,7 @@ class SimulatorApp:
                 query=request.query,
                 headers=request.header_map(),
                 body=request.body,
-                credentials=self.credentials,
+                accounts=self.accounts,
             )
         else:
             identity = Identity(None, "x-auth-token not found")
@@ -363,7 +365,7 @@ class SimulatorApp:
             body = json.loads(request.body or b"null")
         except ValueError:
             return r.keystone_error(400, "The request body is not valid JSON.", "Bad Request")
-        problem = password_auth_problem(body, self.credentials, self.project_id)
+        problem, account, project_id = password_auth(body, self.accounts)
         if problem == "malformed":
             return r.keystone_error(
                 400, "Expecting to find identity.password.user in auth.", "Bad Request"
@@ -372,12 +374,13 @@ class SimulatorApp:
             return r.keystone_error(
                 401, "The request you have made requires authentication.", "Unauthorized"
             )
+        assert account is not None
         with self._lock:
-            token, record = self._tokens.issue(self.clock.now_ms())
+            token, record = self._tokens.issue(self.clock.now_ms(), project_id)
         answer = token_body(
             record,
-            credentials=self.credentials,
-            project_id=self.project_id,
+            account=account,
+            project_id=project_id,
             region=self.region,
             base_url=self.base_url,
         )

@@ -78,6 +78,21 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
         help="answer unknown jobs with 404, or with 400 Common.0011 (%(default)s)",
     )
     parser.add_argument(
+        "--extra-project",
+        dest="extra_projects",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another project of the same account (repeatable); printed with its id",
+    )
+    parser.add_argument(
+        "--extra-accounts",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N more accounts, each with its own user, key pair, token and project",
+    )
+    parser.add_argument(
         "--rate-limit",
         type=_positive,
         default=None,
@@ -111,6 +126,8 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         token_ttl=args.token_ttl,
         purge_after=args.purge_after,
         not_found_style=args.not_found_style,
+        extra_projects=tuple(getattr(args, "extra_projects", None) or ()),
+        extra_accounts=int(getattr(args, "extra_accounts", 0) or 0),
         rate_limit=getattr(args, "rate_limit", None),
         rate_limit_answer=getattr(args, "rate_limit_answer", "429"),
     )
@@ -161,8 +178,21 @@ def connection_lines(sim: Simulator) -> list[str]:
             *own,
         ]
 
+    extras = [
+        f"# another project of {creds.username}: project_name={name} project_id={project_id}"
+        for name, project_id in list(sim.accounts[0].projects.items())[1:]
+    ]
+    for number, account in enumerate(sim.accounts[1:], start=1):
+        other = account.credentials
+        extras.append(
+            f"# account {number + 1}: project_id={account.project_id} "
+            f"project_name={other.project_name} user={other.username} "
+            f"password={other.password} domain={other.user_domain_name} "
+            f"ak={other.access_key} sk={other.secret_key} token={other.token}"
+        )
     return [
         banner,
+        *extras,
         *block("static token", "token", [export("OS_AUTH_TOKEN", creds.token)]),
         *block(
             "or IAM password",

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jobdash.simulator.clock import format_iam_time
-from jobdash.simulator.config import SimCredentials, make_token, seeded_random
+from jobdash.simulator.config import SimAccount, make_token, seeded_random
 
 SDK_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 MAX_CLOCK_SKEW = timedelta(minutes=15)
@@ -41,20 +41,26 @@ class Identity:
 class TokenBook:
     """Tokens issued by `POST /v3/auth/tokens`. Caller holds a lock."""
 
-    def __init__(self, *, seed: int, ttl: float, static_token: str, project_id: str) -> None:
+    def __init__(self, *, seed: int, ttl: float, static_tokens: Mapping[str, str]) -> None:
+        """`static_tokens`: each account's pre-issued token -> the project it is for."""
         self._rng = seeded_random("tokens", seed)
         self._ttl_ms = round(ttl * 1000)
-        self._static_token = static_token
-        self._project_id = project_id
+        self._static_tokens = dict(static_tokens)
         self._tokens: dict[str, IssuedToken] = {}
 
     @property
     def issued(self) -> int:
         return len(self._tokens)
 
-    def issue(self, now_ms: int) -> tuple[str, IssuedToken]:
+    def issued_by_project(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for record in self._tokens.values():
+            counts[record.project_id] = counts.get(record.project_id, 0) + 1
+        return counts
+
+    def issue(self, now_ms: int, project_id: str) -> tuple[str, IssuedToken]:
         token = make_token(self._rng)
-        record = IssuedToken(self._project_id, now_ms, now_ms + self._ttl_ms)
+        record = IssuedToken(project_id, now_ms, now_ms + self._ttl_ms)
         self._tokens[token] = record
         return token, record
 
@@ -64,8 +70,9 @@ class TokenBook:
             record.revoked = True
 
     def check(self, token: str, now_ms: int) -> Identity:
-        if hmac.compare_digest(token.encode(), self._static_token.encode()):
-            return Identity(self._project_id)
+        for static, project_id in self._static_tokens.items():
+            if hmac.compare_digest(token.encode(), static.encode()):
+                return Identity(project_id)
         record = self._tokens.get(token)
         if record is None:
             return Identity(None, "decrypt token fail")
@@ -74,14 +81,17 @@ class TokenBook:
         return Identity(record.project_id)
 
 
-def password_auth_problem(body: Any, credentials: SimCredentials, project_id: str) -> str | None:
-    """Why a Keystone-style password auth body is refused, or None when it is accepted."""
+def password_auth(
+    body: Any, accounts: Sequence[SimAccount]
+) -> tuple[str | None, SimAccount | None, str]:
+    """(why a Keystone-style password auth body is refused or None, the account, the
+    project id the token is scoped to)."""
     if not isinstance(body, Mapping):
-        return "malformed"
+        return "malformed", None, ""
     auth = body.get("auth")
     identity = auth.get("identity") if isinstance(auth, Mapping) else None
     if not isinstance(identity, Mapping):
-        return "malformed"
+        return "malformed", None, ""
     methods = identity.get("methods")
     password = identity.get("password")
     if (
@@ -89,39 +99,48 @@ def password_auth_problem(body: Any, credentials: SimCredentials, project_id: st
         or "password" not in methods
         or not isinstance(password, Mapping)
     ):
-        return "malformed"
+        return "malformed", None, ""
     user = password.get("user")
     if not isinstance(user, Mapping):
-        return "malformed"
+        return "malformed", None, ""
+    account = next((a for a in accounts if _user_matches(user, a)), None)
+    if account is None:
+        return "credentials", None, ""
+    scope = auth.get("scope") if isinstance(auth, Mapping) else None
+    project = scope.get("project") if isinstance(scope, Mapping) else None
+    if not isinstance(project, Mapping):
+        return "scope", account, ""
+    if "id" in project:
+        wanted = project.get("id")
+        found = wanted if wanted in account.projects.values() else None
+    else:
+        found = account.projects.get(str(project.get("name")))
+    return (None, account, found) if found else ("scope", account, "")
+
+
+def _user_matches(user: Mapping[str, Any], account: SimAccount) -> bool:
+    credentials = account.credentials
     domain = user.get("domain")
     domain = domain if isinstance(domain, Mapping) else {}
     # IAM accepts the user's domain by name or by id.
     domain_ok = (
-        domain.get("id") == DOMAIN_ID
+        domain.get("id") == account.domain_id
         if "id" in domain
         else domain.get("name") == credentials.user_domain_name
     )
     given_password = user.get("password")
-    if (
-        user.get("name") != credentials.username
-        or not domain_ok
-        or not isinstance(given_password, str)
-        or not hmac.compare_digest(given_password.encode(), credentials.password.encode())
-    ):
-        return "credentials"
-    scope = auth.get("scope") if isinstance(auth, Mapping) else None
-    project = scope.get("project") if isinstance(scope, Mapping) else None
-    if not isinstance(project, Mapping):
-        return "scope"
-    if "id" in project:
-        return None if project.get("id") == project_id else "scope"
-    return None if project.get("name") == credentials.project_name else "scope"
+    return (
+        user.get("name") == credentials.username
+        and domain_ok
+        and isinstance(given_password, str)
+        and hmac.compare_digest(given_password.encode(), credentials.password.encode())
+    )
 
 
 def token_body(
     record: IssuedToken,
     *,
-    credentials: SimCredentials,
+    account: SimAccount,
     project_id: str,
     region: str,
     base_url: str,
@@ -138,15 +157,17 @@ def token_body(
         }
         return {"type": kind, "name": name, "id": f"{name}-service", "endpoints": [endpoint]}
 
-    domain = {"name": credentials.user_domain_name, "id": DOMAIN_ID}
+    credentials = account.credentials
+    project_name = next(name for name, pid in account.projects.items() if pid == project_id)
+    domain = {"name": credentials.user_domain_name, "id": account.domain_id}
     return {
         "token": {
             "expires_at": format_iam_time(record.expires_ms),
             "issued_at": format_iam_time(record.issued_ms),
             "methods": ["password"],
-            "project": {"id": project_id, "name": credentials.project_name, "domain": domain},
+            "project": {"id": project_id, "name": project_name, "domain": domain},
             "user": {
-                "id": "1" * 32,
+                "id": account.domain_id[::-1],
                 "name": credentials.username,
                 "domain": domain,
                 "password_expires_at": "",
@@ -169,7 +190,7 @@ def verify_aksk(
     query: str,
     headers: Mapping[str, str],
     body: bytes,
-    credentials: SimCredentials,
+    accounts: Sequence[SimAccount],
     real_now: datetime | None = None,
 ) -> Identity:
     """Check an `SDK-HMAC-SHA256` request signature; headers are keyed in lower case."""
@@ -180,8 +201,10 @@ def verify_aksk(
     if parsed is None:
         return Identity(None, "malformed Authorization header")
     access_key, signed_headers, signature = parsed
-    if access_key != credentials.access_key:
+    account = next((a for a in accounts if a.credentials.access_key == access_key), None)
+    if account is None:
         return Identity(None, "get secretkey error")
+    credentials = account.credentials
     signed = [name.lower() for name in signed_headers]
     if "x-sdk-date" not in signed:
         return Identity(None, "X-Sdk-Date must be signed")
@@ -199,4 +222,6 @@ def verify_aksk(
     project_id = headers.get("x-project-id")
     if not project_id:
         return Identity(None, "X-Project-Id is required with AK/SK")
+    if project_id not in account.projects.values():
+        return Identity(None, "the project is not in the key's account")
     return Identity(project_id)

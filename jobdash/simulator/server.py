@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import Any
 
 from jobdash.simulator.app import SimulatorApp
-from jobdash.simulator.config import SimCredentials, SimulatorConfig
+from jobdash.simulator.config import SimAccount, SimCredentials, SimulatorConfig
 from jobdash.simulator.http import HttpServer
 from jobdash.simulator.jobs import DEFAULT_DURATION
 
@@ -61,6 +61,11 @@ class Simulator:
     @property
     def credentials(self) -> SimCredentials:
         return self.app.credentials
+
+    @property
+    def accounts(self) -> list[SimAccount]:
+        """Every account; the first is the main one (`credentials`, `project_id`)."""
+        return self.app.accounts
 
     @property
     def running(self) -> bool:

@@ -131,6 +131,9 @@ class Store(extra.ExtraRows):
                 text_or_none(e.label),
                 e.profile,
                 time_text(e.added_at or now),
+                e.auth_method,
+                text_or_none(e.region),
+                text_or_none(e.project_name),
                 e.key,
             )
             for e in entries
@@ -141,8 +144,8 @@ class Store(extra.ExtraRows):
             duplicates: list[WatchKey] = []
             for *values, key in rows:
                 cursor = connection.execute(
-                    "INSERT INTO entries (endpoint, project_id, job_id, label, profile, added_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?)"
+                    "INSERT INTO entries (endpoint, project_id, job_id, label, profile, added_at,"
+                    " auth_method, region, project_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT (endpoint, project_id, job_id) DO NOTHING",
                     values,
                 )
@@ -166,8 +169,10 @@ class Store(extra.ExtraRows):
 
         return self._write(work)
 
-    def remove_finished(self) -> list[WatchKey]:
-        """Remove entries whose last snapshot is terminal (SUCCESS/FAIL) or expired."""
+    def remove_finished(self, within: Iterable[WatchKey] | None = None) -> list[WatchKey]:
+        """Remove entries whose last snapshot is terminal (SUCCESS/FAIL) or expired; with
+        `within`, only among those keys (one connection's entries)."""
+        allowed = None if within is None else set(within)
         terminal = sorted(str(status) for status in TERMINAL_STATUSES)
         marks = ", ".join("?" for _ in terminal)
 
@@ -178,6 +183,8 @@ class Store(extra.ExtraRows):
                 f" WHERE s.expired = 1 OR s.status IN ({marks}) ORDER BY e.id",
                 terminal,
             ).fetchall()
+            if allowed is not None:
+                rows = [row for row in rows if WatchKey(*row[1:]) in allowed]
             connection.executemany("DELETE FROM entries WHERE id = ?", [(row[0],) for row in rows])
             return [WatchKey(*row[1:]) for row in rows]
 
@@ -188,7 +195,8 @@ class Store(extra.ExtraRows):
 
         def work(connection: sqlite3.Connection) -> list[WatchEntry]:
             rows = connection.execute(
-                "SELECT endpoint, project_id, job_id, label, profile, added_at FROM entries ORDER BY id"
+                "SELECT endpoint, project_id, job_id, label, profile, added_at, auth_method,"
+                " region, project_name FROM entries ORDER BY id"
             ).fetchall()
             return [
                 WatchEntry(
@@ -196,8 +204,21 @@ class Store(extra.ExtraRows):
                     label=label,
                     profile=profile,
                     added_at=parse_time_text(added_at),
+                    auth_method=auth_method,
+                    region=region,
+                    project_name=project_name,
                 )
-                for endpoint, project_id, job_id, label, profile, added_at in rows
+                for (
+                    endpoint,
+                    project_id,
+                    job_id,
+                    label,
+                    profile,
+                    added_at,
+                    auth_method,
+                    region,
+                    project_name,
+                ) in rows
             ]
 
         return self._read(work)

@@ -87,7 +87,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
         "CREATE INDEX transitions_by_entry ON transitions (entry_id, id)",
     ),
-    # 2: the servers behind sub-jobs, and the history of finished jobs (ETA, stall alarms,
+    # 2: the connection each entry was added with, beside `profile` (the cloud's name):
+    # how it authenticated, its region and project name. Never a secret.
+    _statements(
+        "ALTER TABLE entries ADD COLUMN auth_method TEXT",
+        "ALTER TABLE entries ADD COLUMN region TEXT",
+        "ALTER TABLE entries ADD COLUMN project_name TEXT",
+    ),
+    # 3: the servers behind sub-jobs, and the history of finished jobs (ETA, stall alarms,
     # `jobdash history`); neither is tied to an entry, so both outlive `rm`.
     _then(
         _statements(

@@ -10,6 +10,7 @@ from pathlib import Path
 from jobdash.catalog import lookup as catalog_lookup
 from jobdash.tui.deps import PollerFactory, StoreLike
 from jobdash.tui.render_details import Lookup
+from jobdash.watch import WatchEntry
 
 
 def utc_now() -> datetime:
@@ -30,6 +31,9 @@ class DashboardContext:
     project_id: str | None = None
     #: The clouds.yaml cloud the connection came from; recorded with entries added here.
     profile: str | None = None
+    #: The whole connection new ids are added with, as an entry (job id empty); `a` uses
+    #: the selected job's connection first.
+    connection: WatchEntry | None = None
     clock: Callable[[], datetime] = utc_now
     lookup: Lookup = catalog_lookup
     notify_finished: bool = True

@@ -8,7 +8,7 @@ import random
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +22,8 @@ from jobdash.watch import WatchEntry, WatchKey
 #: Simulated seconds each kind of sub-job runs: (shortest, longest).
 QUICK = (20.0, 75.0)
 LONG = (4 * 3600.0, 4 * 3600.0)
+#: The demo's second project lives in this region, at its own simulator.
+SECOND_REGION = "eu-nl"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,12 @@ class DemoScenario:
             DemoJob(long_id, "db restore"),
         ]
 
+    def run_second_region(self) -> list[DemoJob]:
+        """A smaller mix for the second region's project."""
+        batch_id, app_servers = self.create_servers("app", 4, fail_count=1)
+        start_id = self.batch("os-start", app_servers[:2])
+        return [DemoJob(batch_id, "app tier x4"), DemoJob(start_id, "start app")]
+
 
 #: The demo's history: (job type, sub-job type, servers, how many such jobs ended before).
 PAST_JOBS = (
@@ -161,27 +169,49 @@ def seed_history(store: Store, now: datetime, seed: int) -> None:
         store.record_finished(job)
 
 
-def demo_entries(endpoint: str, project_id: str, jobs: list[DemoJob]) -> list[WatchEntry]:
-    return [WatchEntry(WatchKey(endpoint, project_id, job.job_id), job.label) for job in jobs]
+def demo_entries(
+    endpoint: str, project_id: str, jobs: list[DemoJob], sim: Simulator | None = None
+) -> list[WatchEntry]:
+    """Entries for `jobs`; with `sim`, they record its region and project (cloud "demo")."""
+    if sim is None:
+        return [WatchEntry(WatchKey(endpoint, project_id, job.job_id), job.label) for job in jobs]
+    return [
+        WatchEntry(
+            WatchKey(endpoint, project_id, job.job_id),
+            job.label,
+            profile="demo",
+            auth_method="token",
+            region=sim.region,
+            project_name=sim.project_name,
+        )
+        for job in jobs
+    ]
 
 
 @contextmanager
 def demo_world(
     *, speed: float, seed: int, open_store: Callable[[Path], Store] = Store
 ) -> Iterator[tuple[Simulator, Store]]:
-    """The simulator on a free loopback port, the demo's jobs on it, and a throwaway
-    watchlist holding them (opened with `open_store`); all of it is gone when the block ends."""
+    """Two regions' simulators on free loopback ports (eu-de, the one yielded, and eu-nl:
+    a project in each, one account, so the demo's token opens both), the demo's jobs on
+    them, and a throwaway watchlist holding them (opened with `open_store`); all of it
+    is gone when the block ends."""
     config = SimulatorConfig(host="127.0.0.1", port=0, speed=speed, seed=seed)
+    second = replace(config, region=SECOND_REGION)
     with (
         tempfile.TemporaryDirectory(prefix="jobdash-demo-") as workdir,
         Simulator(config) as sim,
+        Simulator(second) as sim_nl,
     ):
         with DemoScenario(sim.url, sim.project_id, sim.credentials.token) as scenario:
             jobs = scenario.run()
+        with DemoScenario(sim_nl.url, sim_nl.project_id, sim.credentials.token) as scenario:
+            jobs_nl = scenario.run_second_region()
         store = open_store(Path(workdir) / "demo-watchlist.sqlite3")
         try:
             seed_history(store, sim.now(), seed)
-            store.add(demo_entries(sim.url, sim.project_id, jobs))
+            store.add(demo_entries(sim.url, sim.project_id, jobs, sim))
+            store.add(demo_entries(sim_nl.url, sim_nl.project_id, jobs_nl, sim_nl))
             yield sim, store
         finally:
             store.close()

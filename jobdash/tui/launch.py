@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from jobdash.api.client import JobsClient
 from jobdash.api.errors import ApiError, ConfigError, InvalidIdError
 from jobdash.api.ids import validate_job_id
 from jobdash.config import Config, load_config
+from jobdash.connections import Connections
 from jobdash.poll.options import PollerOptions
 from jobdash.poll.poller import Poller
 from jobdash.store import Store
@@ -96,40 +98,43 @@ async def _dashboard(args: argparse.Namespace, job_ids: list[str]) -> int:
     connection: Any = None
     alert: str | None = None
     ids, notices = _valid_ids(job_ids)
+    config = load_config()
+    # Each entry is fetched with its own connection's credentials, opened on first need.
+    connections = Connections(args, config=config)
+    template: WatchEntry | None = None
     try:
-        config = load_config()
+        # Entries that recorded their connection poll without the command's own.
+        recorded = any(e.profile or e.auth_method for e in store.entries())
         if not getattr(args, "offline", False):
-            from jobdash.connection import open_connection
-            from jobdash.settings import load_settings, require_complete
-
-            settings = load_settings(args, loaded_config=config)
             try:
-                require_complete(settings)
-                connection = await open_connection(settings)
+                connection = await connections.open_current()
             except (ConfigError, ApiError) as exc:
                 if ids:
                     raise  # ids cannot be resolved without a connection: say so and stop
-                # Still open on the saved snapshots; the header says what is wrong.
-                alert = one_line(getattr(exc, "message", None) or str(exc), 300)
+                problem = one_line(getattr(exc, "message", None) or str(exc), 300)
+                if recorded and isinstance(exc, ConfigError):
+                    # Nothing watched depends on it: only `a` without a selected job does.
+                    notices.append(
+                        f"No connection of its own ({problem}); a adds to the selected "
+                        "job's connection."
+                    )
+                else:
+                    # Still open on the saved snapshots; the header says what is wrong.
+                    alert = problem
         if connection is not None:
             notices.extend(one_line(w, 200) for w in getattr(connection, "warnings", []) or [])
+            template = _entry_template(connection)
             if ids:
                 label = getattr(args, "label", None)
-                profile = getattr(getattr(connection, "settings", None), "profile", None)
                 store.add(
-                    WatchEntry(
-                        WatchKey(connection.endpoint, connection.project_id, i), label, profile
-                    )
-                    for i in ids
+                    replace(template, key=replace(template.key, job_id=i), label=label) for i in ids
                 )
         factory = None
-        if connection is not None:
+        if not getattr(args, "offline", False) and (connection is not None or recorded):
             factory = _poller_factory(
-                _client_for(connection.http, connection.client),
-                config.poller_with(getattr(args, "interval", None)),
+                connections.client_for, config.poller_with(getattr(args, "interval", None))
             )
         prefs = ui_preferences(config)
-        settings = getattr(connection, "settings", None)
         app = JobDashApp(
             DashboardContext(
                 store=store,
@@ -139,18 +144,32 @@ async def _dashboard(args: argparse.Namespace, job_ids: list[str]) -> int:
                 ),
                 endpoint=connection.endpoint if connection is not None else None,
                 project_id=connection.project_id if connection is not None else None,
-                profile=getattr(settings, "profile", None),
+                profile=template.profile if template is not None else None,
+                connection=template,
                 notify_finished=prefs["notify"],
                 bell_on_fail=prefs["bell"],
                 alert=alert,
                 notices=notices,
             )
         )
+        connections.entry_for = lambda key: app.watchlist.entries.get(key)
         return await _run_app(app)
     finally:
-        if connection is not None:
-            await connection.aclose()
+        await connections.aclose()  # the command's own connection with the rest
         store.close()
+
+
+def _entry_template(connection: Any) -> WatchEntry:
+    """The connection new ids are added with, recorded with each entry (never a secret)."""
+    settings = connection.settings
+    token = getattr(connection.auth, "token_info", None)
+    return WatchEntry(
+        WatchKey(connection.endpoint, connection.project_id, ""),
+        profile=settings.profile,
+        auth_method=settings.auth_method,
+        region=settings.region,
+        project_name=settings.project_name or getattr(token, "project_name", None),
+    )
 
 
 # -- jobdash demo ------------------------------------------------------------------------

@@ -216,6 +216,14 @@ def counts_text(
     return text
 
 
+def connection_row_label(label: str, counts: Counter[str], palette: Palette) -> Text:
+    """A connection's row in the tree: `cloud · region · project` and its jobs' counts."""
+    text = Text(one_line(label, 200), style="bold")
+    text.append("  ")
+    text.append_text(counts_text(counts, palette))
+    return text
+
+
 def _counts(counts: Counter[str], palette: Palette, template: str, gap: str) -> Text:
     text = Text()
     order = list(COUNT_ORDER) + sorted(k for k in counts if k not in COUNT_ORDER)

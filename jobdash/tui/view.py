@@ -11,6 +11,7 @@ from enum import Enum
 
 from jobdash.api.ids import keyed_sub_jobs
 from jobdash.api.model import Job, JobStatus, SubJob
+from jobdash.connection_groups import Group
 from jobdash.textsafe import one_line
 from jobdash.watch import Snapshot, WatchEntry, WatchKey
 from jobdash.watchlist import Watchlist
@@ -56,12 +57,21 @@ class SubJobRow:
 Row = JobRow | SubJobRow
 
 
+@dataclass(frozen=True, slots=True)
+class GroupRow:
+    """A connection's row (`cloud · region · project`), shown when jobs of several
+    connections are watched; its jobs are its children. Not a `Row`: nothing acts on it."""
+
+    group: Group
+
+
 def _needle_in(needle: str, values: Iterable[str | None]) -> bool:
     return any(needle in value.casefold() for value in values if value)
 
 
 def _job_matches_text(entry: WatchEntry, job: Job | None, needle: str) -> bool:
-    values = [entry.key.job_id, entry.label]
+    # The cloud, region and project name too: "prod" narrows to that cloud's jobs.
+    values = [entry.key.job_id, entry.label, entry.profile, entry.region, entry.project_name]
     if job is not None:
         values += [job.job_type, job.error_code, job.server_id, job.nic_id]
     return _needle_in(needle, values)

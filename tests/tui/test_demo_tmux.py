@@ -94,6 +94,11 @@ def test_demo_shows_a_failure_and_its_reason(
     tmux.run("resize-window", "-t", tmux.session, "-x", str(WIDTH), "-y", str(HEIGHT))
     tmux.run("respawn-pane", "-k", "-t", tmux.session, command)
     first = tmux.wait_for(lambda s: "web tier x20" in s, "the demo's jobs")
+    # Two projects in two regions: a row per connection, and each one's state in the header.
+    tmux.wait_for(
+        lambda s: "demo · eu-nl · eu-nl_demo ● ok" in s and "demo · eu-de · eu-de_demo  " in s,
+        "the second region's connection",
+    )
     port = re.search(r"http://127\.0\.0\.1:(\d+)", first)
     assert port is not None, first
     tmux.wait_for(lambda s: "✗ createServer" in s, "the batch to fail")

@@ -124,7 +124,21 @@ def test_demo_runs_on_its_own_simulator_and_leaves_nothing(
     assert launch.run_demo(parser.parse_args(["--speed", "1"])) == 0
     assert seen.app is not None
     labels = [entry.label for entry in seen.entries]
-    assert labels == ["web tier x20", "stop workers", "delete old workers", "bastion", "db restore"]
+    assert labels == [
+        "web tier x20",
+        "stop workers",
+        "delete old workers",
+        "bastion",
+        "db restore",
+        "app tier x4",
+        "start app",
+    ]
+    # Two projects in two regions, each at its own endpoint.
+    places = {(e.region, e.key.project_id, e.key.endpoint) for e in seen.entries}
+    assert {region for region, _, _ in places} == {"eu-de", "eu-nl"} and len(places) == 2
+    assert len({endpoint for _, _, endpoint in places}) == 2
+    assert "demo · eu-de · eu-de_demo ● ok" in seen.header
+    assert "demo · eu-nl · eu-nl_demo ● ok" in seen.header
     assert "demo · simulator http://127.0.0.1:" in seen.header
     port = int(seen.app.context.endpoint.rsplit(":", 1)[1])  # type: ignore[union-attr]
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), 2):

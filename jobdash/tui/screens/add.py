@@ -81,13 +81,18 @@ class AddJobsScreen(ModalScreen[AddRequest | None]):
         Binding("ctrl+s", "submit", "Add"),
     ]
 
-    def __init__(self, watched: frozenset[str] = frozenset()) -> None:
+    def __init__(self, watched: frozenset[str] = frozenset(), destination: str = "") -> None:
         super().__init__()
         self.watched = watched
+        #: The connection the ids are added to (`cloud · region · project`).
+        self.destination = destination
 
     def compose(self) -> ComposeResult:
         with Vertical(id="add-dialog", classes="dialog") as dialog:
-            dialog.border_title = "Add jobs"
+            # Text, not markup: a cloud may be named "[prod]".
+            dialog.border_title = Text(
+                f"Add jobs to {self.destination}" if self.destination else "Add jobs"
+            )
             dialog.border_subtitle = "ctrl+s to add · escape to cancel"
             yield Static(
                 Text("Paste job ids (one per line, any text containing them, or JSON):"),

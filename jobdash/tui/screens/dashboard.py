@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
@@ -21,6 +22,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Tree
 
+from jobdash.connection_groups import add_target, connection_label
 from jobdash.textsafe import one_line
 from jobdash.tui import view
 from jobdash.tui.context import DashboardContext
@@ -145,7 +147,7 @@ class DashboardScreen(Screen[None]):
             self.entries_changed()  # a job came into the filter's result or left it
         elif (
             self.sort is not view.SortOrder.WATCHLIST
-            and self._ordered_jobs() != self.job_tree.shown_jobs
+            and self._ordered_jobs() != self.job_tree.requested
         ):
             self.entries_changed()  # an update moved a job in the chosen order
         for key in dirty:
@@ -274,22 +276,43 @@ class DashboardScreen(Screen[None]):
     # -- watchlist -----------------------------------------------------------------------
 
     def action_add_jobs(self) -> None:
-        if not self.context.endpoint or not self.context.project_id:
-            self.notify(
-                "No endpoint and project are configured, so new ids cannot be resolved.",
-                severity="error",
-            )
+        target = self._add_target()
+        if target is None:
             return
         watched = frozenset(key.job_id for key in self.watchlist.entries)
-        self.app.push_screen(AddJobsScreen(watched), self._add_requested)
+        # Which connection is worth saying only when there are several.
+        several = len(self.watchlist.group_labels) > 1
+        screen = AddJobsScreen(watched, connection_label(target) if several else "")
+        self.app.push_screen(screen, partial(self._add_requested, target))
 
-    def _add_requested(self, request: AddRequest | None) -> None:
+    def _add_target(self) -> WatchEntry | None:
+        """The connection new ids go to; None (after saying why) when that is ambiguous."""
+        tree, context = self.job_tree, self.context
+        own = context.connection
+        if own is None and context.endpoint and context.project_id:
+            key = WatchKey(context.endpoint, context.project_id, "")
+            own = WatchEntry(key, profile=context.profile)
+        selected = tree.selected
+        target, problem = add_target(
+            self.watchlist.entries.get(selected.key) if selected is not None else None,
+            own,
+            self.watchlist.entries.values(),
+            group=tree.selected_group,
+        )
+        if problem:
+            self.notify(problem, severity="error")
+        return target
+
+    def _add_requested(self, target: WatchEntry, request: AddRequest | None) -> None:
         if request is None or not request.ids:
             return
-        endpoint, project = self.context.endpoint, self.context.project_id
-        assert endpoint and project
         entries = [
-            WatchEntry(WatchKey(endpoint, project, job_id), request.label, self.context.profile)
+            replace(
+                target,
+                key=replace(target.key, job_id=job_id),
+                label=request.label,
+                added_at=None,
+            )
             for job_id in request.ids
         ]
         self.run_worker(self._add(entries, request), name="Adding to the watchlist")

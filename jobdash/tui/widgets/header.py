@@ -10,6 +10,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from jobdash.connection_groups import ConnectionState
+from jobdash.statuses import Palette, Role
 from jobdash.textsafe import one_line
 from jobdash.tui.render import connection_text, counts_text, poller_text
 from jobdash.tui.widgets.themed import STATUS_COMPONENTS, theme_palette
@@ -56,7 +58,10 @@ class DashHeader(Static):
         )
         counts = counts_text(watchlist.counts, palette, width=self.size.width or None)
         lines: list[Table | Text] = [top, counts]
-        problem = self.alert or watchlist.config_problem()
+        if len(watchlist.group_labels) > 1:
+            lines.append(connections_text(watchlist.connection_states(endpoints), palette))
+        # A watched job's credentials first: it says why jobs are not being fetched.
+        problem = watchlist.config_problem() or self.alert
         if not problem and store_problem:
             problem = f"updates kept in memory, the store will be retried: {store_problem}"
         if problem:
@@ -71,3 +76,23 @@ class DashHeader(Static):
         self._shape = shape
         self.set_class(bool(problem), "-alert")
         self.update(Group(*lines), layout=layout)
+
+
+_STATE_ROLES = {
+    "ok": Role.SUCCESS,
+    "waiting": Role.MUTED,
+    "throttled": Role.WARNING,
+    "offline": Role.WARNING,
+}
+
+
+def connections_text(states: list[ConnectionState], palette: Palette) -> Text:
+    """One line: each connection and its state; an auth failure never reads as ok."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for index, state in enumerate(states):
+        if index:
+            text.append("  │  ", style=palette.muted)
+        text.append(one_line(state.label, 80))
+        text.append(" ● ", style=palette.style(_STATE_ROLES.get(state.state, Role.ERROR)))
+        text.append(state.state, style=palette.style(_STATE_ROLES.get(state.state, Role.ERROR)))
+    return text

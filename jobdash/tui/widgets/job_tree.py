@@ -11,6 +11,9 @@ touches:
   sub-job changed;
 - sub-job rows exist only while their job is expanded;
 - `tick` relabels the running rows that are on screen.
+
+With jobs of more than one connection, each job row sits under its connection's row
+(`cloud · region · project` and its counts), which collapses like any other row.
 """
 
 from __future__ import annotations
@@ -28,12 +31,14 @@ from textual.widgets.tree import TreeNode
 from jobdash.api.ids import keyed_sub_jobs
 from jobdash.api.model import SubJob
 from jobdash.api.server import ServerInfo
+from jobdash.connection_groups import Group
 from jobdash.history import remaining_text
 from jobdash.statuses import Palette
 from jobdash.tui.expansion import ExpansionPolicy, Move
 from jobdash.tui.render import job_label, sub_job_label
 from jobdash.tui.view import (
     Filter,
+    GroupRow,
     JobRow,
     Row,
     SubJobRow,
@@ -42,11 +47,12 @@ from jobdash.tui.view import (
     rows_in_order,
     visible_sub_jobs,
 )
+from jobdash.tui.widgets.connection_rows import ConnectionRows
 from jobdash.tui.widgets.themed import STATUS_COMPONENTS, theme_palette
 from jobdash.watch import WatchKey
 from jobdash.watchlist import Watchlist
 
-JobTreeNode = TreeNode[Row]
+JobTreeNode = TreeNode[Row | GroupRow]
 
 
 def _sub_signature(sub: SubJob, server: ServerInfo | None) -> tuple[object, ...]:
@@ -56,7 +62,7 @@ def _sub_signature(sub: SubJob, server: ServerInfo | None) -> tuple[object, ...]
     return (*drawn, sub.job_type, shown)
 
 
-class JobTree(Tree[Row]):
+class JobTree(Tree[Row | GroupRow]):
     """Watched jobs and their sub-jobs. Renders from the watchlist; never fetches."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = set(STATUS_COMPONENTS)
@@ -82,6 +88,8 @@ class JobTree(Tree[Row]):
         #: An endpoint's time for ours: job times are the cloud's (`CloudClocks.now`).
         self._cloud_now = cloud_now or (lambda _endpoint, now: now)
         self._job_nodes: dict[WatchKey, JobTreeNode] = {}
+        #: Connection rows, while jobs of several connections are watched.
+        self.connections = ConnectionRows(watchlist, self._set_label)
         #: Sub-job rows of expanded jobs, and the signature each was drawn from.
         self._sub_nodes: dict[WatchKey, dict[str, JobTreeNode]] = {}
         self._sub_drawn: dict[WatchKey, dict[str, tuple[object, ...]]] = {}
@@ -92,6 +100,8 @@ class JobTree(Tree[Row]):
         self._filter_expanded: set[WatchKey] = set()
         #: Where the cursor goes once the tree has laid out rows just added.
         self._cursor_target: JobTreeNode | None = None
+        #: The jobs and order last asked for (`show_jobs`); rows are grouped by connection.
+        self.requested: list[WatchKey] = []
         #: Rows relabelled since the tree was made: what an update cost.
         self.relabelled = 0
         #: The sub-jobs of the job last looked up, by key (the tick asks for many in a row).
@@ -105,17 +115,29 @@ class JobTree(Tree[Row]):
     @property
     def selected(self) -> Row | None:
         node = self._cursor_target or self.cursor_node
-        return node.data if node is not None else None
+        row = node.data if node is not None else None
+        return None if isinstance(row, GroupRow) else row
+
+    @property
+    def selected_group(self) -> Group | None:
+        """The connection whose row the cursor is on, if it is on one."""
+        node = self._cursor_target or self.cursor_node
+        row = node.data if node is not None else None
+        return row.group if isinstance(row, GroupRow) else None
 
     def iter_nodes(self) -> Iterator[JobTreeNode]:
         """Every job row and sub-job row in display order, collapsed jobs included."""
-        for job_node in self.root.children:
+        for job_node in self.connections.job_rows(self.root):
             yield job_node
             yield from job_node.children
 
     @property
     def shown_jobs(self) -> list[WatchKey]:
-        return [node.data.key for node in self.root.children if node.data is not None]
+        return [
+            node.data.key
+            for node in self.connections.job_rows(self.root)
+            if isinstance(node.data, JobRow)
+        ]
 
     def sub_job(self, row: Row | None) -> SubJob | None:
         """The sub-job a row stands for (None for a job row or one that has gone)."""
@@ -139,6 +161,8 @@ class JobTree(Tree[Row]):
         node = self._job_nodes.get(row.key)
         if node is None:
             return
+        if node.parent is not None and not node.parent.is_root:
+            node.parent.expand()  # its connection's row
         if isinstance(row, SubJobRow):
             if not node.is_expanded:
                 self._expand(node)
@@ -149,44 +173,56 @@ class JobTree(Tree[Row]):
 
     def show_jobs(self, wanted: list[WatchKey]) -> None:
         """Show exactly `wanted`, in that order: the filter, sort or entries changed."""
+        self.requested = list(wanted)
+        rows = self.connections
+        if rows.wanted() != rows.active:  # a second connection came, or the last but one went
+            for key in list(self._job_nodes):
+                self._remove_job(key)
+            rows.active = not rows.active
         wanted_set = set(wanted)
         for key in [k for k in self._job_nodes if k not in wanted_set]:
             self._remove_job(key)
         palette = theme_palette(self)
         now = self._clock()
-        existing = [node.data.key for node in self.root.children if node.data is not None]
-        if existing == wanted:
-            for key in wanted:  # the filter may show other sub-jobs of the same jobs
-                self._sync_subs(self._job_nodes[key], palette, now)
-        else:
-            selected = self._take_out_of_order(wanted)
-            for index, key in enumerate(wanted):
-                node = self._job_nodes.get(key)
-                if node is None:
-                    self._add_job(index, key, palette, now)
-                else:
-                    self._sync_subs(node, palette, now)
-            if selected is not None and selected.key in self._job_nodes:
-                self.go_to(selected)  # the cursor stays on its job when the order changes
+        selected = self.selected
+        moved: set[WatchKey] = set()
+        by_parent: dict[Group | None, list[WatchKey]] = {}
+        for key in wanted:
+            by_parent.setdefault(rows.group_of(key), []).append(key)
+        for group, keys in by_parent.items():
+            parent = rows.parent(self.root, group, palette)
+            existing = [node.data.key for node in parent.children if isinstance(node.data, JobRow)]
+            if existing == keys:
+                for key in keys:  # the filter may show other sub-jobs of the same jobs
+                    self._sync_subs(self._job_nodes[key], palette, now)
+            else:
+                moved |= self._take_out_of_order(existing, keys)
+                for index, key in enumerate(keys):
+                    node = self._job_nodes.get(key)
+                    if node is None:
+                        self._add_job(index, key, palette, now, parent)
+                    else:
+                        self._sync_subs(node, palette, now)
+        for unused in rows.unused(set(by_parent)):
+            self._remove_node(unused)
+        if selected is not None and selected.key in moved and selected.key in self._job_nodes:
+            self.go_to(selected)  # the cursor stays on its job when the order changes
         self._follow_filter(wanted)
         if self.cursor_line < 0 and self.root.children and self._cursor_target is None:
             self._move_cursor_soon(self.root.children[0])
 
-    def _take_out_of_order(self, wanted: list[WatchKey]) -> Row | None:
-        """Remove the job rows from the first one out of `wanted`'s order on (they are added
-        again in place, open or closed as they were); returns the row under the cursor if
-        it was among them."""
-        existing = [node.data.key for node in self.root.children if node.data is not None]
-        order = [key for key in wanted if key in self._job_nodes]
+    def _take_out_of_order(self, existing: list[WatchKey], wanted: list[WatchKey]) -> set[WatchKey]:
+        """Remove the job rows of one parent from the first one out of `wanted`'s order on
+        (they are added again in place, open or closed as they were); returns their keys."""
+        order = [key for key in wanted if key in existing]
         same = 0
         while same < len(order) and existing[same] == order[same]:
             same += 1
         if same == len(order):
-            return None
-        selected = self.selected
+            return set()
         for key in existing[same:]:
             self._remove_job(key)
-        return selected if selected is not None and selected.key in existing[same:] else None
+        return set(existing[same:])
 
     def _follow_filter(self, shown: list[WatchKey]) -> None:
         """Open the jobs whose sub-jobs the filter narrows, so the matches show; close them
@@ -219,6 +255,7 @@ class JobTree(Tree[Row]):
         palette = theme_palette(self)
         now = self._clock()
         self._set_label(node, self._job_label(key, palette, now))
+        self.connections.relabel(self.connections.group_of(key), palette)
         job = self.watchlist.job(key)
         node.allow_expand = bool(job is not None and job.sub_jobs)
         if not self.expansion.decided(key):
@@ -235,6 +272,7 @@ class JobTree(Tree[Row]):
             self._set_label(node, self._job_label(key, palette, now))
             self._sub_drawn[key] = {}
             self._sync_subs(node, palette, now)
+        self.connections.relabel_all(palette)
 
     def tick(self) -> None:
         """Move the running times of the rows on screen (once a second)."""
@@ -326,9 +364,16 @@ class JobTree(Tree[Row]):
             estimate=remaining_text(self.watchlist.estimate(key, cloud_now)),
         )
 
-    def _add_job(self, index: int, key: WatchKey, palette: Palette, now: datetime) -> None:
+    def _add_job(
+        self,
+        index: int,
+        key: WatchKey,
+        palette: Palette,
+        now: datetime,
+        parent: JobTreeNode | None = None,
+    ) -> None:
         job = self.watchlist.job(key)
-        node = self.root.add(
+        node = (parent or self.root).add(
             self._job_label(key, palette, now), JobRow(key), before=index, expand=False
         )
         self._job_nodes[key] = node
@@ -403,7 +448,10 @@ class JobTree(Tree[Row]):
         self.expansion.hidden(key, was_open=node.is_expanded)
         self._rows_open -= len(self._sub_nodes.pop(key, {}))
         self._sub_drawn.pop(key, None)
+        parent = node.parent
         self._remove_node(node)
+        if (emptied := self.connections.emptied(parent)) is not None:
+            self._remove_node(emptied)
 
     def _remove_node(self, node: JobTreeNode) -> None:
         """Remove `node`; if the cursor was on it (or below it), move it to a neighbour."""
