@@ -89,3 +89,42 @@ async def test_sorting_keeps_the_cursor_and_is_remembered(sample_store: Store) -
         await pilot.press("o")
         await pilot.pause()
         assert _ids(again) == watched
+
+
+async def test_sorting_orders_jobs_within_each_connection(store: Store) -> None:
+    from tui_sample import ENDPOINT, PROJECT, api_time, at
+
+    from jobdash.api.model import parse_job
+    from jobdash.watch import PollUpdate, WatchEntry, WatchKey
+
+    def body(job_id: str, minutes_ago: float) -> dict[str, object]:
+        return {
+            "job_id": job_id,
+            "job_type": "createServer",
+            "status": "RUNNING",
+            "begin_time": api_time(at(minutes_ago)),
+            "end_time": "",
+        }
+
+    jobs = {  # watchlist order: the older job of each connection first
+        f"{n:032x}": (profile, minutes)
+        for n, (profile, minutes) in enumerate(
+            [("prod", 30), ("team", 20), ("prod", 5), ("team", 2)], start=1
+        )
+    }
+    for job_id, (profile, minutes) in jobs.items():
+        key = WatchKey(ENDPOINT, PROJECT, job_id)
+        store.add([WatchEntry(key, profile=profile, region="eu-de", auth_method="token")])
+        store.record(PollUpdate(key, FROZEN, job=parse_job(body(job_id, minutes))))
+    app = _app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        tree = app.dashboard.job_tree
+        first, second, third, fourth = jobs
+        assert _ids(app) == [first, third, second, fourth]  # grouped: prod, then team
+        older_team = next(k for k in tree.shown_jobs if k.job_id == second)
+        tree.go_to(JobRow(older_team))
+        await pilot.press("o", "o")  # most recent first, within each connection
+        await pilot.pause()
+        assert _ids(app) == [third, first, fourth, second]
+        await wait_until(pilot, lambda: tree.cursor_node.data == JobRow(older_team), "cursor")  # type: ignore[union-attr]

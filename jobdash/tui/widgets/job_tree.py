@@ -221,7 +221,7 @@ class JobTree(Tree[Row | GroupRow]):
         if same == len(order):
             return set()
         for key in existing[same:]:
-            self._remove_job(key)
+            self._remove_job(key, keep_parent=True)
         return set(existing[same:])
 
     def _follow_filter(self, shown: list[WatchKey]) -> None:
@@ -443,13 +443,17 @@ class JobTree(Tree[Row | GroupRow]):
         elif move is Move.CLOSE:
             self._collapse_job(node)
 
-    def _remove_job(self, key: WatchKey) -> None:
+    def _remove_job(self, key: WatchKey, *, keep_parent: bool = False) -> None:
+        """Remove a job's row (and its connection's row once empty, unless `keep_parent`:
+        the job comes back under it at once)."""
         node = self._job_nodes.pop(key)
         self.expansion.hidden(key, was_open=node.is_expanded)
         self._rows_open -= len(self._sub_nodes.pop(key, {}))
         self._sub_drawn.pop(key, None)
         parent = node.parent
         self._remove_node(node)
+        if keep_parent:
+            return
         if (emptied := self.connections.emptied(parent)) is not None:
             self._remove_node(emptied)
 
