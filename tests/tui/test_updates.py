@@ -195,9 +195,15 @@ async def test_fetch_errors_show_in_the_node_and_keep_the_snapshot(dash: SimDash
         )
         node = app.dashboard.job_tree.job_node(key)
         assert node is not None
+        # Drawn with the next batch of updates; the details at most 4 times a second.
+        await wait_until(pilot, lambda: "! server" in node.label.plain, "the row to show it")
         assert node.label.plain.startswith("✓ createServer")
         assert "! server: server error (HTTP 503)" in node.label.plain
-        assert "Last fetch failed (server)" in shown(app.dashboard.details.body)
+        await wait_until(
+            pilot,
+            lambda: "Last fetch failed (server)" in shown(app.dashboard.details.body),
+            "the details to show it",
+        )
         assert "1 unreachable" not in shown(app.dashboard.header)  # it still has a job to show
 
 
@@ -220,6 +226,12 @@ async def test_a_purged_job_says_expired_not_error(purging_sim: Simulator, store
             purging_sim.advance(600)
             await pilot.press("r")
             await wait_until(pilot, lambda: app.watchlist.snapshots[key].expired, "expiry")
+            # Drawn with the next batch of updates; the details at most 4 times a second.
+            await wait_until(
+                pilot,
+                lambda: "Expired" in shown(app.dashboard.details.body),
+                "the details to show the expiry",
+            )
             label = app.dashboard.job_tree.job_node(key).label.plain  # type: ignore[union-attr]
             assert label.startswith("✓ createServer") and label.endswith("expired")
             assert "error" not in label and "not_found" not in label

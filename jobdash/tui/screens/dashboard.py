@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
-from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -22,25 +20,21 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Tree
 
-from jobdash.connection_groups import add_target, connection_label
-from jobdash.textsafe import one_line
 from jobdash.tui import view
 from jobdash.tui.context import DashboardContext
 from jobdash.tui.deps import PollerLike
 from jobdash.tui.keys import bindings
 from jobdash.tui.output import copy_failed_servers, copy_selected_id, export_failed
-from jobdash.tui.screens.add import AddJobsScreen, AddRequest
-from jobdash.tui.screens.confirm import ConfirmScreen
 from jobdash.tui.screens.help import HelpScreen
-from jobdash.tui.screens.label import LabelScreen
 from jobdash.tui.screens.timeline import TimelineScreen
 from jobdash.tui.servers import fetch_selected_server
-from jobdash.tui.view import Filter, JobRow, SubJobRow, visible_jobs, visible_sub_jobs
+from jobdash.tui.view import Filter, SubJobRow, visible_jobs, visible_sub_jobs
+from jobdash.tui.watchlist_actions import ask_for_ids, ask_for_label, confirm_removal
 from jobdash.tui.widgets.details import DetailsPanel
 from jobdash.tui.widgets.filter_bar import FilterBar
 from jobdash.tui.widgets.header import DashHeader
 from jobdash.tui.widgets.job_tree import JobTree
-from jobdash.watch import CloudClocks, WatchEntry, WatchKey
+from jobdash.watch import CloudClocks, WatchKey
 from jobdash.watchlist import Watchlist
 
 
@@ -276,101 +270,17 @@ class DashboardScreen(Screen[None]):
     # -- watchlist -----------------------------------------------------------------------
 
     def action_add_jobs(self) -> None:
-        target = self._add_target()
-        if target is None:
-            return
-        watched = frozenset(key.job_id for key in self.watchlist.entries)
-        # Which connection is worth saying only when there are several.
-        several = len(self.watchlist.group_labels) > 1
-        screen = AddJobsScreen(watched, connection_label(target) if several else "")
-        self.app.push_screen(screen, partial(self._add_requested, target))
-
-    def _add_target(self) -> WatchEntry | None:
-        """The connection new ids go to; None (after saying why) when that is ambiguous."""
-        tree, context = self.job_tree, self.context
-        own = context.connection
-        if own is None and context.endpoint and context.project_id:
-            key = WatchKey(context.endpoint, context.project_id, "")
-            own = WatchEntry(key, profile=context.profile)
-        selected = tree.selected
-        target, problem = add_target(
-            self.watchlist.entries.get(selected.key) if selected is not None else None,
-            own,
-            self.watchlist.entries.values(),
-            group=tree.selected_group,
-        )
-        if problem:
-            self.notify(problem, severity="error")
-        return target
-
-    def _add_requested(self, target: WatchEntry, request: AddRequest | None) -> None:
-        if request is None or not request.ids:
-            return
-        entries = [
-            replace(
-                target,
-                key=replace(target.key, job_id=job_id),
-                label=request.label,
-                added_at=None,
-            )
-            for job_id in request.ids
-        ]
-        self.run_worker(self._add(entries, request), name="Adding to the watchlist")
-
-    async def _add(self, entries: list[WatchEntry], request: AddRequest) -> None:
-        added = await self.watchlist.add(entries)
-        self.entries_changed()
-        count = len(added.entries)
-        message = f"Added {count} job{'s' if count != 1 else ''}."
-        if added.duplicates:
-            message += f" {len(added.duplicates)} already watched."
-        if request.skipped:
-            message += f" Skipped {len(request.skipped)} invalid: " + "; ".join(
-                one_line(value, 24) for value, _reason in request.skipped[:3]
-            )
-        self.notify(message, title="Watchlist", markup=False)
-        if added.entries:
-            self.job_tree.go_to(JobRow(added.entries[0].key))
+        ask_for_ids(self)
 
     def action_remove_job(self) -> None:
         key = self._selected_key()
-        if key is None:
-            return
-        entry = self.watchlist.entries.get(key)
-        question = Text("Stop watching job ")
-        question.append(key.job_id, style="bold")
-        if entry is not None and entry.label:
-            question.append(f" «{one_line(entry.label, 40)}»")
-        question.append("?\nIts last snapshot is removed from the watchlist too.")
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.run_worker(self._remove(key), name="Removing from the watchlist")
-
-        self.app.push_screen(ConfirmScreen(question, yes="Remove"), answered)
-
-    async def _remove(self, key: WatchKey) -> None:
-        short = self.watchlist.short_id(key)
-        await self.watchlist.remove([key])
-        self.entries_changed()
-        self.notify(f"Removed {short} from the watchlist.", markup=False)
+        if key is not None:
+            confirm_removal(self, key)
 
     def action_set_label(self) -> None:
         key = self._selected_key()
-        if key is None:
-            return
-        entry = self.watchlist.entries.get(key)
-
-        def chosen(label: str | None) -> None:
-            if label is not None:
-                self.run_worker(self._set_label(key, label), name="Saving the label")
-
-        self.app.push_screen(LabelScreen(key.job_id, entry.label if entry else None), chosen)
-
-    async def _set_label(self, key: WatchKey, label: str) -> None:
-        await self.watchlist.set_label(key, label or None)
-        self.job_tree.update_job(key)
-        self.refresh_details()
+        if key is not None:
+            ask_for_label(self, key)
 
     # -- polling -------------------------------------------------------------------------
 

@@ -22,10 +22,8 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import ClassVar
 
-from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from jobdash.api.ids import keyed_sub_jobs
@@ -48,6 +46,7 @@ from jobdash.tui.view import (
     visible_sub_jobs,
 )
 from jobdash.tui.widgets.connection_rows import ConnectionRows
+from jobdash.tui.widgets.steady_tree import SteadyTree
 from jobdash.tui.widgets.themed import STATUS_COMPONENTS, theme_palette
 from jobdash.watch import WatchKey
 from jobdash.watchlist import Watchlist
@@ -62,7 +61,7 @@ def _sub_signature(sub: SubJob, server: ServerInfo | None) -> tuple[object, ...]
     return (*drawn, sub.job_type, shown)
 
 
-class JobTree(Tree[Row | GroupRow]):
+class JobTree(SteadyTree[Row | GroupRow]):
     """Watched jobs and their sub-jobs. Renders from the watchlist; never fetches."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = set(STATUS_COMPONENTS)
@@ -98,8 +97,6 @@ class JobTree(Tree[Row | GroupRow]):
         self.expansion = ExpansionPolicy()
         #: Jobs opened only because a filter narrowed their sub-jobs.
         self._filter_expanded: set[WatchKey] = set()
-        #: Where the cursor goes once the tree has laid out rows just added.
-        self._cursor_target: JobTreeNode | None = None
         #: The jobs and order last asked for (`show_jobs`); rows are grouped by connection.
         self.requested: list[WatchKey] = []
         #: Rows relabelled since the tree was made: what an update cost.
@@ -114,14 +111,14 @@ class JobTree(Tree[Row | GroupRow]):
 
     @property
     def selected(self) -> Row | None:
-        node = self._cursor_target or self.cursor_node
+        node = self.cursor_or_target
         row = node.data if node is not None else None
         return None if isinstance(row, GroupRow) else row
 
     @property
     def selected_group(self) -> Group | None:
         """The connection whose row the cursor is on, if it is on one."""
-        node = self._cursor_target or self.cursor_node
+        node = self.cursor_or_target
         row = node.data if node is not None else None
         return row.group if isinstance(row, GroupRow) else None
 
@@ -167,7 +164,7 @@ class JobTree(Tree[Row | GroupRow]):
             if not node.is_expanded:
                 self._expand(node)
             node = self._sub_nodes.get(row.key, {}).get(row.sub_key, node)
-        self._move_cursor_soon(node)
+        self.move_cursor_soon(node)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -204,12 +201,12 @@ class JobTree(Tree[Row | GroupRow]):
                     else:
                         self._sync_subs(node, palette, now)
         for unused in rows.unused(set(by_parent)):
-            self._remove_node(unused)
+            self.remove_row(unused)
         if selected is not None and selected.key in moved and selected.key in self._job_nodes:
             self.go_to(selected)  # the cursor stays on its job when the order changes
         self._follow_filter(wanted)
-        if self.cursor_line < 0 and self.root.children and self._cursor_target is None:
-            self._move_cursor_soon(self.root.children[0])
+        if self.cursor_line < 0 and self.root.children and not self.cursor_move_waiting:
+            self.move_cursor_soon(self.root.children[0])
 
     def _take_out_of_order(self, existing: list[WatchKey], wanted: list[WatchKey]) -> set[WatchKey]:
         """Remove the job rows of one parent from the first one out of `wanted`'s order on
@@ -320,37 +317,6 @@ class JobTree(Tree[Row | GroupRow]):
         if isinstance(node.data, JobRow) and not node.is_expanded:
             self._drop_subs(node)
 
-    def _move_to_target(self, attempts: int = 20) -> None:
-        """Move the cursor to the row waiting for it once the tree has given that row a line
-        number, which happens when the tree is next drawn."""
-        target = self._cursor_target
-        if target is None:
-            return
-        if not self._is_attached(target):
-            self._cursor_target = None
-        elif target.line >= 0 or attempts <= 0:
-            self._cursor_target = None
-            self.move_cursor(target)
-        else:
-            self.call_after_refresh(self._move_to_target, attempts - 1)
-
-    def render_label(self, node: JobTreeNode, base_style: Style, style: Style) -> Text:
-        """The label, cut with an ellipsis where the tree's width ends (rather than cut
-        short without a sign, or scrolled sideways)."""
-        label = super().render_label(node, base_style, style)
-        depth = 0
-        parent = node.parent
-        while parent is not None and not parent.is_root:
-            depth += 1
-            parent = parent.parent
-        # The vertical scrollbar's column is kept free whether it shows or not: labels that
-        # fit only without it would bring a horizontal scrollbar when it appears.
-        width = self.content_region.width - self.styles.scrollbar_size_vertical
-        room = width - depth * self.guide_depth
-        if room > 1 and label.cell_len > room:
-            label.truncate(room, overflow="ellipsis")
-        return label
-
     # -- internals -------------------------------------------------------------------------
 
     def _job_label(self, key: WatchKey, palette: Palette, now: datetime) -> Text:
@@ -406,7 +372,7 @@ class JobTree(Tree[Row | GroupRow]):
         wanted = {sub_key for sub_key, _ in subs}
         for sub_key in [k for k in known if k not in wanted]:
             drawn.pop(sub_key, None)
-            self._remove_node(known.pop(sub_key))
+            self.remove_row(known.pop(sub_key))
             self._rows_open -= 1
         servers = self.watchlist.servers
         for index, (sub_key, sub) in enumerate(subs):
@@ -451,55 +417,18 @@ class JobTree(Tree[Row | GroupRow]):
         self._rows_open -= len(self._sub_nodes.pop(key, {}))
         self._sub_drawn.pop(key, None)
         parent = node.parent
-        self._remove_node(node)
+        self.remove_row(node)
         if keep_parent:
             return
         if (emptied := self.connections.emptied(parent)) is not None:
-            self._remove_node(emptied)
-
-    def _remove_node(self, node: JobTreeNode) -> None:
-        """Remove `node`; if the cursor was on it (or below it), move it to a neighbour."""
-        target = None
-        if self._cursor_within(node):
-            target = node.next_sibling or node.previous_sibling or node.parent
-        if self._cursor_target is not None and self._is_within(self._cursor_target, node):
-            self._cursor_target = None
-        node.remove()
-        if target is not None and not target.is_root:
-            self._move_cursor_soon(target)
+            self.remove_row(emptied)
 
     def _collapse_job(self, node: JobTreeNode) -> None:
-        cursor_inside = self._cursor_within(node) and self.cursor_node is not node
+        cursor_inside = self.cursor_within(node) and self.cursor_node is not node
         node.collapse()
         self._drop_subs(node)
         if cursor_inside:
-            self._move_cursor_soon(node)
-
-    def _cursor_within(self, node: JobTreeNode) -> bool:
-        cursor = self.cursor_node
-        return cursor is not None and self._is_within(cursor, node)
-
-    @staticmethod
-    def _is_within(inner: JobTreeNode, outer: JobTreeNode) -> bool:
-        current: JobTreeNode | None = inner
-        while current is not None:
-            if current is outer:
-                return True
-            current = current.parent
-        return False
-
-    def _is_attached(self, node: JobTreeNode) -> bool:
-        """Still in the tree: its job row is still shown, and it is still among its siblings."""
-        parent = node.parent
-        if parent is None:
-            return False
-        return node in parent.children and (parent.is_root or self._is_attached(parent))
-
-    def _move_cursor_soon(self, node: JobTreeNode) -> None:
-        """Move the cursor to `node` after the next refresh: rows just added (or shown by
-        an expansion) get their line numbers when the tree is drawn."""
-        self._cursor_target = node
-        self.call_after_refresh(self._move_to_target)
+            self.move_cursor_soon(node)
 
     def _set_label(self, node: JobTreeNode, label: Text) -> None:
         if node.label != label:
