@@ -120,16 +120,16 @@ def test_forget_drops_an_update_waiting_for_a_locked_store(
 def test_an_update_the_store_cannot_write_is_skipped_and_the_others_saved(
     store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from jobdash.store import core
+    from jobdash.store import snapshots
 
-    real_job_json = core.job_json
+    real_job_json = snapshots.job_json
 
     def refuses_a(job):  # type: ignore[no-untyped-def]
         if job.job_id == "a":
             raise ValueError("a value SQLite cannot take")
         return real_job_json(job)
 
-    monkeypatch.setattr(core, "job_json", refuses_a)
+    monkeypatch.setattr(snapshots, "job_json", refuses_a)
     clock = Clock()
     writer = StoreWriter(store, clock)
     writer.record(update("a", "RUNNING"))
@@ -139,7 +139,7 @@ def test_an_update_the_store_cannot_write_is_skipped_and_the_others_saved(
     assert writer.skipped == 1
     assert "skipped an update" in caplog.text and "job a" in caplog.text
     # Nothing waits behind it: later updates of both are written at once.
-    monkeypatch.setattr(core, "job_json", real_job_json)
+    monkeypatch.setattr(snapshots, "job_json", real_job_json)
     writer.record(update("a", "SUCCESS"))
     assert stored_status(store, "a") == "SUCCESS"
     assert writer.error is None
@@ -148,8 +148,10 @@ def test_an_update_the_store_cannot_write_is_skipped_and_the_others_saved(
 def test_store_record_names_the_job_it_cannot_save(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from jobdash.store import RecordError, core
+    from jobdash.store import RecordError, snapshots
 
-    monkeypatch.setattr(core, "job_json", lambda job: (_ for _ in ()).throw(OverflowError("big")))
+    monkeypatch.setattr(
+        snapshots, "job_json", lambda job: (_ for _ in ()).throw(OverflowError("big"))
+    )
     with pytest.raises(RecordError, match="cannot save the update of job a"):
         store.record(update("a", "RUNNING"))

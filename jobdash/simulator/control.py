@@ -10,7 +10,7 @@ from jobdash.simulator.clock import format_api_time, to_ms
 from jobdash.simulator.http import Request, Response
 
 if TYPE_CHECKING:
-    from jobdash.simulator.app import SimulatorApp
+    from jobdash.simulator.cloud import SimulatedCloud
 
 CONTROL_PREFIX = "/_sim/"
 
@@ -19,7 +19,7 @@ def _is_loopback(peer: str) -> bool:
     return peer.startswith("127.") or peer in ("::1", "::ffff:127.0.0.1")
 
 
-def control_response(app: SimulatorApp, request: Request) -> Response:
+def control_response(app: SimulatedCloud, request: Request) -> Response:
     if not _is_loopback(request.peer):
         return r.json_response(403, {"error": {"code": "Sim.0403", "message": "loopback only"}})
     name = request.path[len(CONTROL_PREFIX) :].rstrip("/")
@@ -33,7 +33,7 @@ def control_response(app: SimulatorApp, request: Request) -> Response:
         return r.json_response(400, {"error": {"code": "Sim.0400", "message": message}})
 
 
-def _action(app: SimulatorApp, method: str, name: str, body: dict[str, Any]) -> Response:
+def _action(app: SimulatedCloud, method: str, name: str, body: dict[str, Any]) -> Response:
     if name == "faults" and method == "POST":
         app.inject(
             body["fault"],

@@ -1,6 +1,7 @@
 """The persistent watchlist: entries, the latest snapshot of each job, status transitions."""
 
-from jobdash.store.core import AddResult, Store, Transition
+from jobdash.store.codec import AddResult, Transition
+from jobdash.store.core import Store
 from jobdash.store.schema import SCHEMA_VERSION
 from jobdash.store.sqlite import RecordError, StoreError
 

@@ -101,6 +101,14 @@ def text_or_none(value: str | None) -> str | None:
     return without_surrogates(value) if value else None
 
 
+#: The SQL condition matching one entry by its key; `key_params` gives its values.
+KEY_MATCH = "endpoint = ? AND project_id = ? AND job_id = ?"
+
+
+def key_params(key: WatchKey) -> tuple[str, str, str]:
+    return (key.endpoint, key.project_id, key.job_id)
+
+
 def snapshot_from_row(row: tuple) -> Snapshot:
     endpoint, project_id, job_id, raw_json, fetched_at, expired, error_kind, error_message = row
     return Snapshot(

@@ -37,7 +37,7 @@ def _then(first: Migration, second: Migration) -> Migration:
 
 
 def _backfill_finished(connection: sqlite3.Connection) -> None:
-    from jobdash.store.extra import backfill_finished
+    from jobdash.store.side_tables import backfill_finished
 
     backfill_finished(connection)
 

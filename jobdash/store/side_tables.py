@@ -1,22 +1,20 @@
-"""Rows beside the watchlist: the servers fetched for sub-jobs, and finished jobs' history.
+"""The tables beside the watchlist: servers fetched for sub-jobs, history, preferences.
 
-Plain functions of an open connection; `Store` runs them in its transactions.
+The history holds finished jobs (durations, error codes); preferences are remembered
+choices. Plain functions of an open connection; `Store` runs them in its transactions.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
-from typing import TypeVar
 
 from jobdash.api.model import Job
 from jobdash.api.server import ServerInfo, parse_server
 from jobdash.history import FinishedJob, finished_job
 from jobdash.jsontext import clean_json
 from jobdash.store.codec import parse_time_text, time_text
-
-T = TypeVar("T")
+from jobdash.store.sqlite import UsesTransactions
 
 
 def save_server(connection: sqlite3.Connection, info: ServerInfo) -> None:
@@ -136,14 +134,8 @@ def save_preference(connection: sqlite3.Connection, name: str, value: str) -> No
     )
 
 
-class ExtraRows:
-    """`Store`'s calls for these rows; the store provides its transactions."""
-
-    def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        raise NotImplementedError
-
-    def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        raise NotImplementedError
+class SideTables(UsesTransactions):
+    """`Store`'s calls for these tables; the store provides its transactions."""
 
     def record_server(self, info: ServerInfo) -> None:
         self._write(lambda c: save_server(c, info))
