@@ -138,6 +138,8 @@ class UpdateFigures:
     median: float
     p95: float
     wall_median: float
+    #: The harness's own wait for idle, with no update: part of every wall figure.
+    idle_wait: float
 
 
 async def measure_updates(
@@ -174,12 +176,18 @@ async def measure_updates(
                     await pilot.pause()
                     durations.append(time.thread_time() - begin_cpu)
                     walls.append(time.perf_counter() - begin)
+                idle_waits = []
+                for _ in range(20):  # what waiting for idle costs with nothing to do
+                    begin = time.perf_counter()
+                    await pilot.pause()
+                    idle_waits.append(time.perf_counter() - begin)
                 await pilot.press("q")
     return UpdateFigures(
         first_frame,
         statistics.median(durations),
         percentile(durations, 0.95),
         statistics.median(walls),
+        statistics.median(idle_waits),
     )
 
 
@@ -267,6 +275,7 @@ def scenario(args: argparse.Namespace) -> dict[str, Any]:
             "update_median_ms": figures.median * 1000,
             "update_p95_ms": figures.p95 * 1000,
             "update_wall_median_ms": figures.wall_median * 1000,
+            "idle_wait_ms": figures.idle_wait * 1000,
             "rss_mb": rss_mb(),
         }
     busy = asyncio.run(measure_busy(args.jobs, args.rate, args.seconds))
@@ -312,7 +321,8 @@ def main() -> None:
             f"{jobs} jobs x {subs} sub-jobs: first frame {result['first_frame_s']:.2f} s; "
             f"one update applied and drawn: median {result['update_median_ms']:.1f} ms, "
             f"p95 {result['update_p95_ms']:.1f} ms (wall median "
-            f"{result['update_wall_median_ms']:.0f} ms); RSS {result['rss_mb']:.0f} MB"
+            f"{result['update_wall_median_ms']:.0f} ms, of which the harness's idle wait "
+            f"{result.get('idle_wait_ms', float('nan')):.0f} ms); RSS {result['rss_mb']:.0f} MB"
         )
     for connections in (1, 4):
         result = run_isolated(
