@@ -69,6 +69,8 @@ async def _run_app(app: JobDashApp) -> int:
     finally:
         if app.poller is not None:
             await app.poller.aclose()
+        # However the app ended, the updates still waiting for the store are written.
+        await app.watchlist.aclose()
     return app.return_code or EXIT_OK
 
 
