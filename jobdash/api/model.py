@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jobdash.jsontext import clean_json, json_text
 from jobdash.textsafe import without_surrogates
@@ -128,15 +128,13 @@ class _Timed:
         return max(0.0, (end - self.begin_time).total_seconds())
 
 
-@dataclass(frozen=True, slots=True)
-class SubJob(_Timed):
-    job_id: str | None
-    job_type: str | None
-    status: str
-    error_code: str | None
-    fail_reason: str | None
-    entities: Mapping[str, Any]
-    raw: Mapping[str, Any] = field(repr=False)
+class _Described:
+    """What a job and a sub-job both tell about themselves, from their status and entities."""
+
+    __slots__ = ()
+    if TYPE_CHECKING:
+        status: str
+        entities: Mapping[str, Any]
 
     @property
     def is_terminal(self) -> bool:
@@ -153,6 +151,17 @@ class SubJob(_Timed):
     @property
     def nic_id(self) -> str | None:
         return _text(self.entities.get("nic_id"))
+
+
+@dataclass(frozen=True, slots=True)
+class SubJob(_Timed, _Described):
+    job_id: str | None
+    job_type: str | None
+    status: str
+    error_code: str | None
+    fail_reason: str | None
+    entities: Mapping[str, Any]
+    raw: Mapping[str, Any] = field(repr=False)
 
     @property
     def errorcode_message(self) -> str | None:
@@ -172,7 +181,7 @@ class SubJob(_Timed):
 
 
 @dataclass(frozen=True, slots=True)
-class Job(_Timed):
+class Job(_Timed, _Described):
     job_id: str | None
     job_type: str | None
     status: str
@@ -186,22 +195,6 @@ class Job(_Timed):
     raw: Mapping[str, Any] = field(repr=False)
     #: Sub-jobs per status, counted once when parsed: labels ask for it on every redraw.
     sub_job_tally: Mapping[str, int] = field(repr=False, compare=False)
-
-    @property
-    def is_terminal(self) -> bool:
-        return is_terminal(self.status)
-
-    @property
-    def failed(self) -> bool:
-        return self.status == JobStatus.FAIL
-
-    @property
-    def server_id(self) -> str | None:
-        return _text(self.entities.get("server_id"))
-
-    @property
-    def nic_id(self) -> str | None:
-        return _text(self.entities.get("nic_id"))
 
     @property
     def total_sub_jobs(self) -> int:
