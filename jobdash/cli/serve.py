@@ -117,7 +117,7 @@ def run_serve(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
     cannot be used.
     """
     try:
-        from jobdash.web.server import DashboardServer
+        from jobdash.tui.web_server import DashboardServer
     except ImportError:
         print_error(MISSING_EXTRA, hint=MISSING_EXTRA_HINT)
         return EXIT_USAGE

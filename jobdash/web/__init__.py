@@ -1,6 +1,4 @@
-"""`jobdash serve`: the dashboard in a browser, one dashboard process per tab.
-
-`session` (what each tab's dashboard is told) has no dependencies beyond the core;
-`server` needs the optional `web` extra (textual-serve, aiohttp) and is imported only
-when serving.
+"""`jobdash serve`: what each browser tab's dashboard is told (`session`), with no
+dependencies beyond the core. The server itself (textual-serve, the optional `web` extra)
+is `jobdash.tui.web_server`, beside the rest of the UI, and is imported only when serving.
 """
