@@ -262,19 +262,23 @@ def _int_or_none(value: Any) -> int | None:
     return None
 
 
+def _shared_fields(data: Mapping[str, Any], entities: dict[str, Any]) -> dict[str, Any]:
+    """The fields a job and a sub-job both have, read the same way."""
+    return {
+        "job_id": _text(data.get("job_id")),
+        "job_type": _text(data.get("job_type")),
+        "status": _status(data.get("status")),
+        "begin_time": parse_time(data.get("begin_time")),
+        "end_time": parse_time(data.get("end_time")),
+        "error_code": _text(data.get("error_code")),
+        "fail_reason": _text(data.get("fail_reason")),
+        "entities": MappingProxyType(entities),  # `_entities` made it a copy already
+        "raw": _frozen(data),
+    }
+
+
 def parse_sub_job(data: Mapping[str, Any]) -> SubJob:
-    entities = _entities(data.get("entities"))
-    return SubJob(
-        job_id=_text(data.get("job_id")),
-        job_type=_text(data.get("job_type")),
-        status=_status(data.get("status")),
-        begin_time=parse_time(data.get("begin_time")),
-        end_time=parse_time(data.get("end_time")),
-        error_code=_text(data.get("error_code")),
-        fail_reason=_text(data.get("fail_reason")),
-        entities=MappingProxyType(entities),  # `_entities` made it a copy already
-        raw=_frozen(data),
-    )
+    return SubJob(**_shared_fields(data, _entities(data.get("entities"))))
 
 
 def parse_job(data: Any) -> Job:
@@ -290,19 +294,11 @@ def parse_job(data: Any) -> Job:
         if isinstance(item, Mapping)
     )
     return Job(
-        job_id=_text(data.get("job_id")),
-        job_type=_text(data.get("job_type")),
-        status=_status(data.get("status")),
-        begin_time=parse_time(data.get("begin_time")),
-        end_time=parse_time(data.get("end_time")),
-        error_code=_text(data.get("error_code")),
-        fail_reason=_text(data.get("fail_reason")),
+        **_shared_fields(data, entities),
         message=_text(data.get("message")),
         code=_text(data.get("code")),
-        entities=MappingProxyType(entities),  # `_entities` made it a copy already
         sub_jobs=sub_jobs,
         sub_jobs_total=_int_or_none(entities.get("sub_jobs_total")),
-        raw=_frozen(data),
         sub_job_tally=MappingProxyType(dict(Counter(sub.status for sub in sub_jobs))),
     )
 
