@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -23,16 +22,13 @@ from jobdash.api.model import Job
 from jobdash.api.server import ServerInfo
 from jobdash.connection_groups import (
     ConnectionState,
-    Group,
-    connection_group,
-    connection_label,
     connection_states,
 )
 from jobdash.history import Estimate, FinishedJob, History, finished_job
 from jobdash.poll.store_writer import StoreWriter
 from jobdash.server_join import ServerJoin
-from jobdash.statuses import display_status
 from jobdash.store.thread import StoreThread
+from jobdash.tally import WatchTally
 from jobdash.textsafe import one_line
 from jobdash.watch import (
     EndpointState,
@@ -122,14 +118,8 @@ class Watchlist:
         self.entries: dict[WatchKey, WatchEntry] = {}
         self.snapshots: dict[WatchKey, Snapshot] = {}
         self.last_refresh: datetime | None = None
-        #: How many jobs are counted under each display status (kept as updates arrive).
-        self.counts: Counter[str] = Counter()
-        #: The same per connection (`jobdash.connection_groups.connection_group`), with
-        #: each connection's label, error kinds and fetched jobs: its state costs no scan.
-        self.group_labels: dict[Group, str] = {}
-        self.group_counts: dict[Group, Counter[str]] = {}
-        self.group_errors: dict[Group, Counter[str]] = {}
-        self.group_fetched: Counter[Group] = Counter()
+        #: Jobs per state, overall and per connection (kept as updates arrive).
+        self.tally = WatchTally()
         self._config_errors: dict[WatchKey, str] = {}
         self._short_ids: dict[str, str] = {}
         #: The servers behind sub-jobs, and finished jobs' durations (ETA, stall marks).
@@ -179,8 +169,13 @@ class Watchlist:
 
     def connection_states(self, endpoints: Iterable[EndpointState]) -> list[ConnectionState]:
         """Each watched connection's state (ok, throttled, offline, unauthorized, ...)."""
+        tally = self.tally
         return connection_states(
-            self.group_labels, self.group_counts, self.group_errors, self.group_fetched, endpoints
+            tally.group_labels,
+            tally.group_counts,
+            tally.group_errors,
+            tally.group_fetched,
+            endpoints,
         )
 
     @property
@@ -341,50 +336,26 @@ class Watchlist:
 
     def _add_entry(self, entry: WatchEntry, snapshot: Snapshot | None) -> None:
         self.entries[entry.key] = entry
-        group = connection_group(entry)
-        if group not in self.group_labels:
-            self.group_labels[group] = connection_label(entry)
-            self.group_counts[group] = Counter()
-            self.group_errors[group] = Counter()
-        self._count(display_status(None), +1, entry.key)
+        self.tally.join(entry)
         if snapshot is not None:
             self._put_snapshot(entry.key, snapshot)
 
     def _put_snapshot(self, key: WatchKey, snapshot: Snapshot) -> None:
         """Keep `snapshot` for a watched `key`, with the counts and config errors it implies."""
-        old = self.snapshots.get(key)
-        self._count(display_status(old), -1, key, old)
+        entry = self.entries[key]
+        self.tally.count(entry, self.snapshots.get(key), -1)
         self.snapshots[key] = snapshot
-        self._count(display_status(snapshot), +1, key, snapshot)
+        self.tally.count(entry, snapshot, +1)
         if snapshot.error_kind in CONFIG_ERROR_KINDS:
             self._config_errors[key] = one_line(snapshot.error_message or snapshot.error_kind, 200)
         else:
             self._config_errors.pop(key, None)
 
-    def _count(
-        self, status: str, delta: int, key: WatchKey, snapshot: Snapshot | None = None
-    ) -> None:
-        _bump(self.counts, status, delta)
-        entry = self.entries.get(key)
-        if entry is None:
-            return
-        group = connection_group(entry)
-        _bump(self.group_counts[group], status, delta)
-        if snapshot is not None and snapshot.error_kind:
-            _bump(self.group_errors[group], snapshot.error_kind, delta)
-        elif snapshot is not None and snapshot.job is not None:
-            self.group_fetched[group] += delta
-
     def _drop(self, keys: Iterable[WatchKey]) -> None:
         gone = [key for key in keys if key in self.entries]
         for key in gone:
-            snapshot = self.snapshots.pop(key, None)
-            self._count(display_status(snapshot), -1, key, snapshot)
+            self.tally.leave(self.entries.pop(key), self.snapshots.pop(key, None))
             self._config_errors.pop(key, None)
-            group = connection_group(self.entries.pop(key))
-            if not any(self.group_counts[group].values()):
-                del self.group_labels[group], self.group_counts[group], self.group_errors[group]
-                self.group_fetched.pop(group, None)
         if gone:
             self._entries_changed()
             if self._poller is not None:
@@ -396,11 +367,3 @@ class Watchlist:
     def _saw_fetch(self, fetched_at: datetime | None) -> None:
         if fetched_at is not None and (self.last_refresh is None or fetched_at > self.last_refresh):
             self.last_refresh = fetched_at
-
-
-def _bump(counter: Counter[str], name: str, delta: int) -> None:
-    number = counter[name] + delta
-    if number > 0:
-        counter[name] = number
-    else:
-        del counter[name]

@@ -317,7 +317,7 @@ def test_the_watchlist_keeps_each_connections_counts_and_state(tmp_path: Path) -
                 by_label = {s.label: s.state for s in watchlist.connection_states([throttled])}
                 assert by_label["prod · eu-de · " + "p" * 32] == "throttled"
                 await watchlist.remove([team])
-                assert list(watchlist.group_labels.values()) == ["prod · eu-de · " + "p" * 32]
+                assert list(watchlist.tally.group_labels.values()) == ["prod · eu-de · " + "p" * 32]
             finally:
                 await watchlist.aclose()
 

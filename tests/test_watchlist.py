@@ -65,7 +65,7 @@ async def test_add_remove_and_label_reach_the_store_memory_and_poller(
     await watchlist.set_label(key(2), "renamed")
     await watchlist.remove([key(1)])
     assert list(watchlist.entries) == [key(2)] and poller.removed == [key(1)]
-    assert watchlist.counts == {"waiting": 1}
+    assert watchlist.tally.counts == {"waiting": 1}
     with Store(path) as other:
         assert [(e.key, e.label) for e in other.entries()] == [(key(2), "renamed")]
 
@@ -75,7 +75,7 @@ async def test_updates_fold_in_at_once_and_reach_the_store_on_its_thread(
 ) -> None:
     snapshot = watchlist.apply(job(1, "SUCCESS"))
     assert snapshot is not None and watchlist.job(key(1)) is snapshot.job
-    assert watchlist.counts == {"SUCCESS": 1}
+    assert watchlist.tally.counts == {"SUCCESS": 1}
     assert watchlist.apply(job(9)) is None  # not watched: ignored
     await watchlist.aclose()
     with Store(path) as other:
@@ -95,7 +95,7 @@ async def test_changes_made_by_another_process_are_picked_up(
     change = await watchlist.pick_up_changes()
     assert change.added == [key(3)] and change.removed == [key(1)]
     assert list(watchlist.entries) == [key(3)]
-    assert watchlist.counts == {"FAIL": 1}
+    assert watchlist.tally.counts == {"FAIL": 1}
     assert poller.added == [key(3)] and poller.removed == [key(1)]
     again = await watchlist.pick_up_changes()
     assert again.added == [] and again.removed == []

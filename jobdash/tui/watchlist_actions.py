@@ -31,7 +31,7 @@ def ask_for_ids(screen: DashboardScreen) -> None:
         return
     watched = frozenset(key.job_id for key in screen.watchlist.entries)
     # Which connection is worth saying only when there are several.
-    several = len(screen.watchlist.group_labels) > 1
+    several = len(screen.watchlist.tally.group_labels) > 1
     dialog = AddJobsScreen(watched, connection_label(target) if several else "")
     screen.app.push_screen(dialog, partial(_add_requested, screen, target))
 

@@ -86,16 +86,16 @@ def test_expiry_keeps_the_last_job() -> None:
 
 
 def test_counts_and_last_refresh(watchlist: Watchlist) -> None:
-    assert watchlist.counts == {"RUNNING": 1, "FAIL": 1, "SUCCESS": 1}
+    assert watchlist.tally.counts == {"RUNNING": 1, "FAIL": 1, "SUCCESS": 1}
     assert watchlist.last_refresh == FROZEN
     later = FROZEN + timedelta(seconds=5)
     watchlist.apply(PollUpdate(key(BATCH_ID), later, error=NotFoundError("x")))
     assert watchlist.last_refresh == FROZEN  # failed fetches do not count as a refresh
     # The batch keeps its last job beside the error, so it is still counted as running.
-    assert watchlist.counts == {"RUNNING": 1, "FAIL": 1, "SUCCESS": 1}
+    assert watchlist.tally.counts == {"RUNNING": 1, "FAIL": 1, "SUCCESS": 1}
     done = {**batch_body(), "status": "SUCCESS"}
     watchlist.apply(PollUpdate(key(BATCH_ID), later, job=parse_job(done)))
-    assert watchlist.counts == {"FAIL": 1, "SUCCESS": 2}
+    assert watchlist.tally.counts == {"FAIL": 1, "SUCCESS": 2}
 
 
 def test_failed_only_keeps_jobs_with_failures_and_only_their_failed_sub_jobs(

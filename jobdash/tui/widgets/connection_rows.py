@@ -32,7 +32,7 @@ class ConnectionRows:
         self.active = False
 
     def wanted(self) -> bool:
-        return len(self.watchlist.group_labels) > 1
+        return len(self.watchlist.tally.group_labels) > 1
 
     def group_of(self, key: WatchKey) -> Group | None:
         entry = self.watchlist.entries.get(key)
@@ -49,8 +49,10 @@ class ConnectionRows:
         return node
 
     def label(self, group: Group, palette: Palette) -> Text:
-        counts = self.watchlist.group_counts.get(group, Counter())
-        return connection_row_label(self.watchlist.group_labels.get(group, ""), counts, palette)
+        counts = self.watchlist.tally.group_counts.get(group, Counter())
+        return connection_row_label(
+            self.watchlist.tally.group_labels.get(group, ""), counts, palette
+        )
 
     def relabel(self, group: Group | None, palette: Palette) -> None:
         if group is not None and (node := self.nodes.get(group)) is not None:

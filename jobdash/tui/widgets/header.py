@@ -56,9 +56,9 @@ class DashHeader(Static):
                 watched=len(watchlist.entries),
             ),
         )
-        counts = counts_text(watchlist.counts, palette, width=self.size.width or None)
+        counts = counts_text(watchlist.tally.counts, palette, width=self.size.width or None)
         lines: list[Table | Text] = [top, counts]
-        if len(watchlist.group_labels) > 1:
+        if len(watchlist.tally.group_labels) > 1:
             lines.append(connections_text(watchlist.connection_states(endpoints), palette))
         # A watched job's credentials first: it says why jobs are not being fetched.
         problem = watchlist.config_problem() or self.alert
