@@ -18,10 +18,9 @@ jobdash's `--in-flight` ones, and one whole round of each is run and discarded
 before the `--rounds` measured ones. Reported: medians of wall time, and of CPU
 seconds of this process (`time.process_time`) per request.
 
-The HTTP client is one `httpx.AsyncClient` over `jobdash.api.transport.ShardedTransport`:
-httpcore's single connection pool does bookkeeping that grows with the square of
-its size on every request, so 64 connections in one pool cost several times the
-CPU per request of 16; pools of 4 keep that flat. `--sweep` shows both.
+jobdash sends the job GETs through its own HTTP/1.1 transport (`jobdash/api/http1.py`,
+keep-alive connections on asyncio streams, h11 parsing), as the product does; `--sweep`
+also times httpx's default transport and client at each number in flight.
 
 With the default config (no config.toml), as a user gets it (`bench/poll_scenarios.py`):
 `--status` times the whole `jobdash status ID...` process against the SDK loop;
@@ -53,24 +52,24 @@ from poll_sim import (
 )
 
 from jobdash.api.client import JobsClient
-from jobdash.api.transport import ShardedTransport
+from jobdash.api.http1 import Http1Transport
 from jobdash.poll.poller import Poller
 from jobdash.watch import WatchKey
 
 
-async def measure_jobdash(
-    info: SimInfo, in_flight: int, rps: float, per_shard: int | None
-) -> Measurement:
-    """One refresh of every job; `per_shard=None` uses httpx's single connection pool."""
-    if per_shard is None:
-        limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
-        pool = f"one pool of {in_flight}"
-        transport: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport(limits=limits)
+async def measure_jobdash(info: SimInfo, in_flight: int, rps: float, lean: bool) -> Measurement:
+    """One refresh of every job: over jobdash's own HTTP/1.1 transport (`lean`, what the
+    product uses), or over httpx's default transport and client (for comparison)."""
+    transport: httpx.AsyncBaseTransport
+    if lean:
+        transport = Http1Transport(in_flight)
+        pool = "jobdash's transport"
     else:
-        transport = ShardedTransport.http(in_flight, per_shard=per_shard)
-        pool = f"pools of {per_shard}"
+        limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
+        transport = httpx.AsyncHTTPTransport(limits=limits)
+        pool = "httpx's transport"
     async with httpx.AsyncClient(auth=aksk_auth(info), transport=transport) as http:
-        client = JobsClient(http, info.url, info.project_id)
+        client = JobsClient(http, info.url, info.project_id, transport=transport if lean else None)
         keys = [WatchKey(info.url, info.project_id, job_id) for job_id in info.job_ids]
 
         def client_for(key: WatchKey) -> JobsClient:
@@ -116,15 +115,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=500, help="running jobs to refresh (500)")
     parser.add_argument("--latency-ms", type=float, default=20.0, help="added per response (20)")
     parser.add_argument("--in-flight", type=int, default=64, help="jobdash max_in_flight (64)")
-    parser.add_argument(
-        "--per-shard", type=int, default=4, help="connections per pool in ShardedTransport (4)"
-    )
     parser.add_argument("--rps", type=float, default=100000.0, help="jobdash max_rps (100000)")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each; medians shown (3)")
     parser.add_argument(
         "--sweep",
         action="store_true",
-        help="also time jobdash at 8, 16, 32 and 64 in flight, with and without shards",
+        help="also time jobdash at 8, 16, 32 and 64 in flight, over its transport and httpx's",
     )
     scenarios = parser.add_argument_group("scenarios with the default config")
     scenarios.add_argument("--status", action="store_true", help="the `jobdash status` process")
@@ -160,23 +156,23 @@ def run_refresh(args: argparse.Namespace) -> None:
         )
         print(
             f"jobdash: Poller.refresh_all_once, max_in_flight={args.in_flight}, "
-            f"max_rps={args.rps:g}, one httpx.AsyncClient over ShardedTransport "
-            f"(pools of {args.per_shard} connections); both sides sign with AK/SK; "
+            f"max_rps={args.rps:g}, over jobdash's HTTP/1.1 transport (jobdash/api/http1.py); "
+            f"both sides sign with AK/SK; "
             f"warm connections on both sides; one discarded round, then the median of "
             f"{args.rounds}"
         )
         ours_m = repeat(
             args.rounds,
-            lambda: asyncio.run(measure_jobdash(info, args.in_flight, args.rps, args.per_shard)),
+            lambda: asyncio.run(measure_jobdash(info, args.in_flight, args.rps, lean=True)),
         )
         sdk_m = repeat(args.rounds, lambda: measure_sdk(info))
         sweep = []
         if args.sweep:
             for in_flight in (8, 16, 32, 64):
-                for per_shard in (None, args.per_shard):
+                for lean in (True, False):
 
-                    def measure(n: int = in_flight, shard: int | None = per_shard) -> Measurement:
-                        return asyncio.run(measure_jobdash(info, n, args.rps, shard))
+                    def measure(n: int = in_flight, lean: bool = lean) -> Measurement:
+                        return asyncio.run(measure_jobdash(info, n, args.rps, lean))
 
                     sweep.append(repeat(args.rounds, measure))
         stats = sim.stats()

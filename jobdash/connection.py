@@ -14,14 +14,35 @@ import httpx
 from jobdash import __version__
 from jobdash.api.client import DEFAULT_TIMEOUT, JobsClient
 from jobdash.api.errors import ConfigError, InvalidIdError
+from jobdash.api.http1 import Http1Transport
 from jobdash.api.ids import validate_id
-from jobdash.api.transport import ShardedTransport
 from jobdash.auth.methods import AkSkAuth, PasswordAuth, TokenAuth, service_origin
 from jobdash.settings import Settings, check_endpoint, default_endpoint, require_complete
 
 log = logging.getLogger(__name__)
 
 KEEPALIVE_EXPIRY_SECONDS = 30.0
+USER_AGENT = f"jobdash/{__version__}"
+
+
+def http_pool(
+    max_connections: int,
+    verify: ssl.SSLContext | bool,
+    timeout: httpx.Timeout | float | None = None,
+    auth: httpx.Auth | None = None,
+) -> tuple[httpx.AsyncClient, Http1Transport]:
+    """One endpoint's keep-alive pool: the transport (job GETs go to it directly, see
+    `JobsClient`) and an httpx client over it for everything else (IAM, servers)."""
+    transport = Http1Transport(
+        max_connections, verify=verify, keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS
+    )
+    http = httpx.AsyncClient(
+        auth=auth,
+        transport=transport,
+        timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
+        headers={"User-Agent": USER_AGENT},
+    )
+    return http, transport
 
 
 @dataclass
@@ -31,6 +52,8 @@ class Connection:
     project_id: str
     http: httpx.AsyncClient = field(repr=False)
     client: JobsClient = field(repr=False)
+    #: The keep-alive pool under `http` (the job GETs go to it directly).
+    transport: Http1Transport = field(repr=False)
     auth_method: str
     #: Safe to show: cloud, project and endpoint, never a secret.
     description: str
@@ -143,16 +166,7 @@ async def open_connection(
     """
     require_complete(settings)
     auth = build_auth(settings)
-    # Several small pools behind one client: httpcore's per-request bookkeeping grows
-    # with pool size (see jobdash/transport.py and bench/poll.py).
-    http = httpx.AsyncClient(
-        auth=auth,
-        transport=ShardedTransport.http(
-            max_connections, verify=tls_verify(settings), keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS
-        ),
-        timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
-        headers={"User-Agent": f"jobdash/{__version__}"},
-    )
+    http, transport = http_pool(max_connections, tls_verify(settings), timeout, auth)
     try:
         project_id = settings.project_id
         project_name = settings.project_name
@@ -186,7 +200,8 @@ async def open_connection(
             endpoint=endpoint,
             project_id=project_id,
             http=http,
-            client=JobsClient(http, endpoint, project_id),
+            client=JobsClient(http, endpoint, project_id, transport=transport),
+            transport=transport,
             auth_method=settings.auth_method or "",
             description=describe(settings, project_id, project_name, endpoint),
             warnings=notes,

@@ -21,15 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from jobdash import __version__
 from jobdash.api.client import DEFAULT_TIMEOUT, JobsClient
 from jobdash.api.errors import ApiError, ConfigError, NoCredentialsError
-from jobdash.api.transport import ShardedTransport
+from jobdash.api.http1 import Http1Transport
 from jobdash.auth.methods import AkSkAuth, PasswordAuth, TokenAuth, service_origin
 from jobdash.clouds_yaml import load_clouds
 from jobdash.connection import (
-    KEEPALIVE_EXPIRY_SECONDS,
     Connection,
+    http_pool,
     open_connection,
     security_warnings,
     tls_verify,
@@ -86,7 +85,9 @@ class Connections:
         self._timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
         self._settings: dict[Source, Settings | ConfigError] = {}
         self._auths: dict[tuple[Source, str], httpx.Auth] = {}
-        self._pools: dict[tuple[str, str | None, bool], httpx.AsyncClient] = {}
+        self._pools: dict[
+            tuple[str, str | None, bool], tuple[httpx.AsyncClient, Http1Transport]
+        ] = {}
         #: Notes for the user from each connection opened (cloud picked, TLS off, ...).
         self.notes: list[str] = []
         self._current: Connection | None = None
@@ -223,9 +224,8 @@ class Connections:
             # The command's own connection is already logged in: reuse its credentials.
             self._auths.setdefault((source, key.project_id), opened.auth)
         auth = self._auth(source, settings, key.project_id)
-        return JobsClient(
-            self._pool(key.endpoint, settings), key.endpoint, key.project_id, auth=auth
-        )
+        http, transport = self._pool(key.endpoint, settings)
+        return JobsClient(http, key.endpoint, key.project_id, auth=auth, transport=transport)
 
     def _auth(self, source: Source, settings: Settings, project_id: str) -> httpx.Auth:
         found = self._auths.get((source, project_id))
@@ -252,7 +252,7 @@ class Connections:
         self._auths[(source, project_id)] = auth
         return auth
 
-    def _pool(self, endpoint: str, settings: Settings) -> httpx.AsyncClient:
+    def _pool(self, endpoint: str, settings: Settings) -> tuple[httpx.AsyncClient, Http1Transport]:
         pool_key = (service_origin(endpoint), settings.ca_file, settings.insecure)
         pool = self._pools.get(pool_key)
         if pool is None:
@@ -263,13 +263,7 @@ class Connections:
             urls = [endpoint] + ([settings.auth_url] if settings.auth_url else [])
             for warning in security_warnings(settings, urls):
                 self._note(warning)
-            pool = self._pools[pool_key] = httpx.AsyncClient(
-                transport=ShardedTransport.http(
-                    self._max_connections, verify=verify, keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS
-                ),
-                timeout=self._timeout,
-                headers={"User-Agent": f"jobdash/{__version__}"},
-            )
+            pool = self._pools[pool_key] = http_pool(self._max_connections, verify, self._timeout)
         return pool
 
     @property
@@ -278,8 +272,8 @@ class Connections:
 
     async def aclose(self) -> None:
         pools, self._pools = list(self._pools.values()), {}
-        for pool in pools:
-            await pool.aclose()
+        for http, _transport in pools:
+            await http.aclose()
         if self._current is not None:
             await self._current.aclose()
             self._current = None

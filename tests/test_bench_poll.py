@@ -25,7 +25,7 @@ def test_benchmark_runs_and_reports_both_sides(subprocess_env: dict[str, str]) -
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "jobdash 64 in flight, pools of 4" in out
+    assert "jobdash 64 in flight, jobdash's transport" in out
     assert "SDK (sequential show_job)" in out
     assert "wall time: jobdash is" in out
     assert "CPU per request: jobdash uses" in out

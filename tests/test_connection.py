@@ -5,16 +5,14 @@ from __future__ import annotations
 import logging
 import ssl
 from pathlib import Path
-from typing import Any
 
 import certifi
 import httpx
 import pytest
 
 from jobdash.api.errors import ConfigError
-from jobdash.api.transport import ShardedTransport
 from jobdash.auth.methods import AkSkAuth, PasswordAuth, TokenAuth
-from jobdash.connection import Connection, build_auth, open_connection
+from jobdash.connection import build_auth, open_connection
 from jobdash.settings import Settings
 
 PROJECT_ID = "0123456789abcdef0123456789abcdef"
@@ -64,13 +62,6 @@ async def test_pasted_catalog_url_is_reduced_to_the_origin() -> None:
         assert connection.endpoint == "https://ecs.example.com"
 
 
-def pools(connection: Connection) -> list[Any]:
-    """The connection pools behind the client's sharded transport."""
-    transport = connection.http._transport  # type: ignore[attr-defined]
-    assert isinstance(transport, ShardedTransport)
-    return [shard._pool for shard in transport.shards]  # type: ignore[attr-defined]
-
-
 async def test_insecure_turns_verification_off_and_says_so(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -80,8 +71,7 @@ async def test_insecure_turns_verification_off_and_says_so(
         assert len(connection.warnings) == 1
         assert "TLS certificate verification is off" in connection.warnings[0]
         assert any("verification is off" in r.getMessage() for r in caplog.records)
-        for pool in pools(connection):
-            assert pool._ssl_context.verify_mode == ssl.CERT_NONE
+        assert connection.transport.tls_context().verify_mode == ssl.CERT_NONE
     finally:
         await connection.aclose()
 
@@ -104,17 +94,14 @@ async def test_ca_file_is_added_to_the_trust_store(tmp_path: Path) -> None:
         await open_connection(token_settings(ca_file=str(garbage)))
     bundle = Path(certifi.where())
     async with await open_connection(token_settings(ca_file=str(bundle))) as connection:
-        for pool in pools(connection):
-            assert pool._ssl_context.verify_mode == ssl.CERT_REQUIRED
-            assert pool._ssl_context.cert_store_stats()["x509_ca"] > 0
+        context = connection.transport.tls_context()
+        assert context.verify_mode == ssl.CERT_REQUIRED
+        assert context.cert_store_stats()["x509_ca"] > 0
 
 
 async def test_pool_is_sized_for_the_poller() -> None:
     async with await open_connection(token_settings(), max_connections=7) as connection:
-        sizes = [pool._max_connections for pool in pools(connection)]
-        assert 7 <= sum(sizes) <= 8  # pools of at most four, together at least the cap
-        assert all(size <= 4 for size in sizes)
-        assert all(p._max_keepalive_connections == p._max_connections for p in pools(connection))
+        assert connection.transport.max_connections == 7
         assert isinstance(connection.http.timeout, httpx.Timeout)
 
 

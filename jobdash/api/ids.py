@@ -29,6 +29,13 @@ def _shown(value: str) -> str:
 
 def id_problem(value: object) -> str | None:
     """Why `value` is not a usable id, or None when it is fine."""
+    if (
+        isinstance(value, str)
+        and 0 < len(value) <= MAX_ID_LENGTH
+        and _SAFE_ID.fullmatch(value)
+        and ".." not in value
+    ):
+        return None  # the common case, checked at once; the rest says what is wrong
     if not isinstance(value, str):
         return "is not a string"
     if not value:
