@@ -26,7 +26,7 @@ from jobdash.api.client import JobsClient
 from jobdash.api.errors import ApiError
 from jobdash.api.model import Job
 from jobdash.poll.on_demand import OnDemandFetches
-from jobdash.poll.ratelimit import AdaptiveRate, RateGroup, Wakeup
+from jobdash.poll.ratelimit import AdaptiveRate, RateGroup, Wakeup, endpoint_group
 from jobdash.poll.schedule import (
     STRETCH_AFTER,
     Endpoint,
@@ -43,11 +43,6 @@ log = logging.getLogger(__name__)
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def endpoint_group(key: WatchKey) -> RateGroup:
-    """Every request to an endpoint shares its rate (callers that do not know accounts)."""
-    return RateGroup(key.endpoint)
 
 
 class Poller(OnDemandFetches):

@@ -25,6 +25,10 @@ import math
 import random
 from collections import deque
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jobdash.watch import WatchKey
 
 #: Requests in the bucket at the start: a one-shot refresh of a few hundred jobs at once.
 START_BURST = 500
@@ -68,6 +72,11 @@ class RateGroup:
     #: How the account is shown (a cloud's name). Not part of the identity: two clouds
     #: of one account share its limit.
     label: str = field(default="", compare=False)
+
+
+def endpoint_group(key: WatchKey) -> RateGroup:
+    """Every request to an endpoint shares its rate (callers that do not know accounts)."""
+    return RateGroup(key.endpoint)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,8 +18,8 @@ from jobdash.api.ids import validate_job_id
 from jobdash.config import Config, load_config
 from jobdash.connections import Connections
 from jobdash.poll.options import PollerOptions
-from jobdash.poll.poller import Poller, endpoint_group
-from jobdash.poll.ratelimit import RateGroup
+from jobdash.poll.poller import Poller
+from jobdash.poll.ratelimit import RateGroup, endpoint_group
 from jobdash.store import Store
 from jobdash.textsafe import one_line
 from jobdash.tui.app import JobDashApp
