@@ -163,15 +163,26 @@ def connection_states(
     fetched: Mapping[Group, int],
     endpoints: Iterable[EndpointState],
 ) -> list[ConnectionState]:
-    """Each connection's state, in `labels` order (costs the number of connections)."""
-    by_endpoint = {service_origin(state.endpoint): state for state in endpoints}
+    """Each connection's state, in `labels` order (costs the number of connections).
+
+    Throttling is tracked per endpoint and account: a connection takes the state that
+    names its cloud at its endpoint, else the one its endpoint shares by all."""
+    by_endpoint: dict[str, list[EndpointState]] = {}
+    for state in endpoints:
+        by_endpoint.setdefault(service_origin(state.endpoint), []).append(state)
+
+    def rate_state(group: Group) -> EndpointState | None:
+        found = by_endpoint.get(service_origin(group[1]), [])
+        cloud = group[0] or AMBIENT
+        named = next((state for state in found if cloud in state.accounts), None)
+        shared = [state for state in found if not state.accounts]  # accounts not told apart
+        return named or (shared[0] if shared else None)
+
     return [
         ConnectionState(
             label,
             connection_state(
-                errors.get(group, Counter()),
-                fetched.get(group, 0),
-                by_endpoint.get(service_origin(group[1])),
+                errors.get(group, Counter()), fetched.get(group, 0), rate_state(group)
             ),
             counts.get(group, Counter()),
         )

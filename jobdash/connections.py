@@ -8,11 +8,14 @@ connection on first need: its settings, then credentials scoped to the entry's p
 one HTTP pool per endpoint. An entry whose connection cannot be rebuilt now is never
 fetched with other credentials: `client_for` raises `NoCredentialsError`, which the
 poller reports like any failed fetch, so the last snapshot stays and the views say why.
+`rate_group` tells the poller which account each entry's requests are sent as, so
+throttling is tracked per endpoint and account.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -33,7 +36,8 @@ from jobdash.connection import (
     security_warnings,
     tls_verify,
 )
-from jobdash.connection_groups import connection_label, flag_value
+from jobdash.connection_groups import AMBIENT, cloud_name, connection_label, flag_value
+from jobdash.poll.ratelimit import RateGroup
 from jobdash.settings import Settings, load_settings, missing_settings, require_complete
 from jobdash.textsafe import one_line
 from jobdash.watch import WatchEntry, WatchKey
@@ -207,6 +211,24 @@ class Connections:
             )
         return scoped
 
+    # -- rate groups ---------------------------------------------------------------------
+
+    def rate_group(self, key: WatchKey) -> RateGroup:
+        """Which account `key`'s requests are sent as, for the poller's rate control: its
+        endpoint, a short hash of the caller's identity (never a secret) and, to show, its
+        connection's cloud name. Opens nothing; never raises."""
+        entry = self.entry_for(key)
+        source = self.source_of(entry)
+        found = self._load(source)
+        label = cloud_name(entry) if entry is not None else AMBIENT
+        if entry is None and not isinstance(found, ConfigError) and found.cloud:
+            label = found.cloud
+        try:
+            settings = self.settings_for(key, entry)
+        except (ApiError, ConfigError):  # nothing is sent for it: a group of its own
+            return RateGroup(key.endpoint, "none:" + _fingerprint(*source), label)
+        return RateGroup(key.endpoint, account_of(settings, source), label)
+
     # -- clients -------------------------------------------------------------------------
 
     def client_for(self, key: WatchKey) -> JobsClient:
@@ -277,3 +299,20 @@ class Connections:
         if self._current is not None:
             await self._current.aclose()
             self._current = None
+
+
+def account_of(settings: Settings, source: Source) -> str:
+    """Who requests with `settings` are sent as: an access key, an IAM user in its domain,
+    or (a token tells nothing) the connection it came from; hashed, so no name or key
+    ever shows in a log or a view."""
+    if settings.auth_method == "aksk" and settings.access_key:
+        return "aksk:" + _fingerprint(settings.access_key)
+    if settings.auth_method == "password":
+        iam = service_origin(settings.auth_url) if settings.auth_url else ""
+        domain = settings.user_domain_id or settings.user_domain_name or ""
+        return "user:" + _fingerprint(iam, domain, settings.username or "")
+    return f"{settings.auth_method or 'none'}:" + _fingerprint(*source)
+
+
+def _fingerprint(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:12]

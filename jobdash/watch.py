@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from jobdash.api.errors import ApiError
 from jobdash.api.ids import short_id
 from jobdash.api.model import Job, format_duration
+from jobdash.textsafe import one_line
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -83,7 +85,8 @@ class PollUpdate:
 
 @dataclass(frozen=True, slots=True)
 class EndpointState:
-    """How the poller is treating one endpoint right now, for the header / progress line."""
+    """How the poller is treating the requests to one endpoint as one account (a rate
+    group) right now, for the header / progress line."""
 
     endpoint: str
     #: Seconds until requests to this endpoint resume after throttling (0 when not throttled).
@@ -101,6 +104,15 @@ class EndpointState:
     throttled_since: datetime | None = None
     throttle_count: int = 0
     extra: dict[str, float] = field(default_factory=dict)
+    #: The connections (cloud names) sending as this account; empty when the poller does
+    #: not tell accounts apart (then this is the whole endpoint).
+    accounts: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """`endpoint · cloud, cloud`: which requests this is, safe to show."""
+        label = ", ".join(self.accounts)
+        return one_line(f"{self.endpoint} · {label}" if label else self.endpoint, 160)
 
 
 #: Offsets smaller than this are within a `Date` header's resolution (whole seconds): none.
@@ -155,8 +167,9 @@ def throttle_text(states: Sequence[EndpointState]) -> str | None:
     """`throttled` with a count, since when and the back-off left while an endpoint pushes
     back (the count is written with a multiplication sign, e.g. 3 times), else None.
 
-    With several endpoints, the one paused longest speaks (else the one throttled most).
-    The time is UTC, as in the headless transition lines.
+    With several endpoints or accounts, the one paused longest speaks (else the one
+    throttled most), named by its account when accounts are told apart. The time is UTC,
+    as in the headless transition lines.
     """
     pushed = [s for s in states if s.throttled or s.backoff_seconds > 0 or s.throttle_count]
     if not pushed:
@@ -165,11 +178,22 @@ def throttle_text(states: Sequence[EndpointState]) -> str | None:
     text = "throttled"
     if state.throttle_count:
         text += f" ×{state.throttle_count}"
+    if state.accounts and len(states) > 1:
+        text += f" ({short_group_name(state, states)})"
     if state.throttled_since is not None:
         text += f" since {state.throttled_since.astimezone(UTC):%H:%M:%S}"
     if state.backoff_seconds > 0:
         text += f", backing off {format_duration(max(1.0, state.backoff_seconds))}"
     return text
+
+
+def short_group_name(state: EndpointState, states: Sequence[EndpointState]) -> str:
+    """The account's label, with the endpoint's host when several endpoints are watched."""
+    label = one_line(", ".join(state.accounts), 60)
+    if len({s.endpoint for s in states}) > 1 or not label:
+        host = urlsplit(state.endpoint).netloc or state.endpoint
+        label = f"{label} at {host}" if label else host
+    return label
 
 
 def merge_update(previous: Snapshot | None, update: PollUpdate) -> Snapshot:

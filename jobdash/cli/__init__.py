@@ -185,6 +185,63 @@ def _normalise_argv(argv: Sequence[str]) -> list[str]:
     return args
 
 
+#: The commands that talk to no cloud: why connection flags do not apply, what to do instead.
+_WITHOUT_CONNECTION = {
+    "demo": (
+        "the demo runs its own simulator and logs in to it",
+        "`jobdash --os-cloud NAME` opens the dashboard on a cloud's jobs",
+    ),
+    "simulate": (
+        "the simulator is the cloud and serves every account it prints",
+        "give these flags to the jobdash that talks to it (it prints them)",
+    ),
+    "history": (
+        "it summarises every job the watchlist has seen finish, whatever its cloud",
+        "`jobdash ls --os-cloud NAME` lists one cloud's jobs",
+    ),
+    "serve": (
+        "the demo tabs run their own simulator",
+        "leave out --demo to serve a cloud's jobs",
+    ),
+}
+
+
+#: Each connection flag and where argparse puts it.
+_CONNECTION_DESTS = {
+    "--os-cloud": "os_cloud",
+    "--endpoint": "endpoint",
+    "--project-id": "project_id",
+    "--region": "region",
+    "--ca-file": "ca_file",
+    "--insecure": "insecure",
+}
+
+
+def _refused_connection_flags(command: str | None, words: Sequence[str]) -> list[str]:
+    """The connection flags in `words` that `command` has no use for (it talks to no cloud;
+    argparse would only say "unrecognized arguments")."""
+    if command not in _WITHOUT_CONNECTION or command == "serve":
+        return []
+    given = dict.fromkeys(word.split("=", 1)[0] for word in words)
+    return [flag for flag in given if flag in _CONNECTION_DESTS]
+
+
+def _serve_demo_flags(args: argparse.Namespace) -> list[str]:
+    """Connection flags given to `serve --demo`, whose tabs would not use them."""
+    if args.command != "serve" or not getattr(args, "demo", False):
+        return []
+    return [flag for flag, dest in _CONNECTION_DESTS.items() if getattr(args, dest, None)]
+
+
+def _refuse(command: str, flags: list[str]) -> int:
+    reason, hint = _WITHOUT_CONNECTION[command]
+    what = "serve --demo" if command == "serve" else command
+    print_error(
+        f"`jobdash {what}` takes no connection flags ({', '.join(flags)}): {reason}", hint=hint
+    )
+    return EXIT_USAGE
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command in ("ui", "demo"):
         from jobdash.tui import launch
@@ -239,8 +296,14 @@ def _discard_stdout() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     words = _normalise_argv(sys.argv[1:] if argv is None else argv)
     command = next((word for word in words if not word.startswith("-")), None)
+    refused = _refused_connection_flags(command, words)
+    if refused and command is not None:
+        return _refuse(command, refused)
     parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(words)
+    refused = _serve_demo_flags(args)
+    if refused:
+        return _refuse("serve", refused)
     try:
         code = _dispatch(args)
         sys.stdout.flush()  # a closed pipe shows here rather than at interpreter exit

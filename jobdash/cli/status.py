@@ -209,7 +209,13 @@ def _make_poller(
 ) -> Any:
     from jobdash.poll.poller import Poller
 
-    return Poller(connections.client_for, store=store, on_update=on_update, **options.as_kwargs())
+    return Poller(
+        connections.client_for,
+        store=store,
+        on_update=on_update,
+        rate_group=connections.rate_group,
+        **options.as_kwargs(),
+    )
 
 
 async def _fetch_once(

@@ -262,14 +262,16 @@ def progress_line(results: Results, started: float, states: Sequence[EndpointSta
     line.append(f"  watching for {int(time.monotonic() - started)}s", style="dim")
     line.append("  ")
     line.append_text(rate_text(states))
-    for state in states:
-        if state.offline_reason:
-            line.append(f"  offline: {one_line(state.offline_reason, 80)}", style="red")
+    # Each account at an unreachable endpoint has its own state: say each reason once.
+    reasons = dict.fromkeys(one_line(s.offline_reason, 80) for s in states if s.offline_reason)
+    for reason in reasons:
+        line.append(f"  offline: {reason}", style="red")
     return line
 
 
 def rate_text(states: Sequence[EndpointState]) -> Text:
-    """`14 req/s`; while throttled, followed by how often, since when and the back-off."""
+    """`14 req/s`; while throttled, followed by how often, since when and the back-off
+    (and which account, when accounts are told apart: `throttled (prod) since ...`)."""
     text = Text(request_rate_text(states), style="dim")
     throttled = throttle_text(states)
     if throttled:

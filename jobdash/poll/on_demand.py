@@ -37,7 +37,7 @@ class OnDemandFetches:
     ) -> None:
         raise NotImplementedError
 
-    def _endpoint(self, name: str) -> Endpoint:
+    def _endpoint(self, key: WatchKey) -> Endpoint:
         raise NotImplementedError
 
     def _start(self, entry: Entry, ep: Endpoint, now: float) -> float:
@@ -73,7 +73,7 @@ class OnDemandFetches:
         """The details of a server behind one of `key`'s sub-jobs (None: it is gone), sent
         with `key`'s credentials under the same caps as job fetches: in-flight count and the
         endpoint's request rate. Raises `ApiError` when the fetch fails."""
-        ep = self._endpoint(key.endpoint)
+        ep = self._endpoint(key)
         while True:
             now = self._clock()
             wait = ep.gate_delay(now) if self._in_flight < self.max_in_flight else None
@@ -105,7 +105,7 @@ class OnDemandFetches:
         while True:
             attempt += 1
             entry = self._entries.get(key) or Entry(key, interval=self.interval)
-            ep = self._endpoint(key.endpoint)
+            ep = self._endpoint(key)
             while True:
                 now = self._clock()
                 if self._in_flight >= self.max_in_flight or entry.in_flight:

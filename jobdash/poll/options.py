@@ -1,7 +1,8 @@
 """The poller's knobs from config.toml's [poller] table, checked, with flags on top.
 
-`max_in_flight` and `max_rps` are ceilings per endpoint: the poller's adaptive rate
-control (`jobdash.poll.ratelimit`) runs below them, as fast as the endpoint allows.
+`max_in_flight` is a ceiling over all endpoints, `max_rps` one per endpoint and account:
+the poller's adaptive rate control (`jobdash.poll.ratelimit`) runs below them, as fast as
+the endpoint allows.
 """
 
 from __future__ import annotations

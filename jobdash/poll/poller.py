@@ -5,6 +5,10 @@ Pure asyncio and no UI. Everything runs in the caller's event loop: the
 loop, never on another thread. Both `jobdash status --watch` and the dashboard
 drive it the same way. How often each job comes back is `jobdash.poll.schedule`'s call;
 fetches made on request rather than by the schedule are in `jobdash.poll.on_demand`.
+
+Request rate, throttling and offline state are kept per rate group: the requests to one
+endpoint as one account (`rate_group`, by default the endpoint alone), since the cloud
+limits each account on its own.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from jobdash.api.client import JobsClient
 from jobdash.api.errors import ApiError
 from jobdash.api.model import Job
 from jobdash.poll.on_demand import OnDemandFetches
-from jobdash.poll.ratelimit import AdaptiveRate, Wakeup
+from jobdash.poll.ratelimit import AdaptiveRate, RateGroup, Wakeup, endpoint_group
 from jobdash.poll.schedule import (
     STRETCH_AFTER,
     Endpoint,
@@ -58,6 +62,7 @@ class Poller(OnDemandFetches):
         now: Callable[[], datetime] = _utc_now,
         rng: random.Random | None = None,
         stretch_after: float = STRETCH_AFTER,
+        rate_group: Callable[[WatchKey], RateGroup] = endpoint_group,
     ) -> None:
         if not interval > 0:
             raise ValueError(f"interval must be positive, got {interval!r}")
@@ -68,6 +73,7 @@ class Poller(OnDemandFetches):
         if not max_rps > 0:
             raise ValueError("max_rps must be positive")
         self._client_for = client_for
+        self._rate_group = rate_group
         self._store = StoreWriter(store, clock) if store is not None else None
         self._on_update = on_update
         self.interval = float(interval)
@@ -81,7 +87,9 @@ class Poller(OnDemandFetches):
             float(interval), float(max_interval), stretch_after, rng or random.Random()
         )
         self._entries: dict[WatchKey, Entry] = {}
-        self._endpoints: dict[str, Endpoint] = {}
+        #: One per rate group (endpoint and account); each key's group, found once.
+        self._endpoints: dict[RateGroup, Endpoint] = {}
+        self._groups: dict[WatchKey, RateGroup] = {}
         self._in_flight = 0
         self._refresh_seq = 0
         #: Notified whenever something changed that may make work possible.
@@ -123,7 +131,7 @@ class Poller(OnDemandFetches):
             if snapshot is not None:
                 self._policy.seed(entry, snapshot, self._now())
             self._entries[key] = entry
-            self._endpoint(key.endpoint)
+            self._endpoint(key)
         self._wakeup.notify()
 
     def remove(self, keys: Iterable[WatchKey]) -> None:
@@ -133,7 +141,8 @@ class Poller(OnDemandFetches):
             if self._store is not None:
                 self._store.forget(key)
             if entry is not None:
-                self._endpoint(key.endpoint).clients.pop(key, None)
+                self._endpoint(key).clients.pop(key, None)
+            self._groups.pop(key, None)
         self._wakeup.notify()
 
     @property
@@ -170,13 +179,24 @@ class Poller(OnDemandFetches):
 
     # --------------------------------------------------------------- views
     def endpoint_states(self) -> list[EndpointState]:
-        """Per endpoint: throttling backoff left, offline reason, counters (sorted by name)."""
+        """Per rate group (endpoint and account): throttling backoff left, offline reason,
+        counters; named by endpoint and the labels of the connections in it, sorted so."""
         now, wall_now = self._clock(), self._now()
-        watched = Counter(key.endpoint for key in self._entries)
-        return [
-            self._endpoints[name].state(now, wall_now, watched[name])
-            for name in sorted(self._endpoints)
+        watched: Counter[RateGroup] = Counter()
+        labels: dict[RateGroup, set[str]] = {}
+        for key in self._entries:
+            group = self._group(key)
+            watched[group] += 1
+            if group.label:
+                labels.setdefault(group, set()).add(group.label)
+        states = [
+            replace(
+                ep.state(now, wall_now, watched[group]),
+                accounts=tuple(sorted(labels.get(group, ()))),
+            )
+            for group, ep in self._endpoints.items()
         ]
+        return sorted(states, key=lambda state: (state.endpoint, state.accounts))
 
     def next_due_in(self, key: WatchKey) -> float | None:
         """Seconds until `key` is fetched next (0 while under way); None if not scheduled."""
@@ -185,7 +205,7 @@ class Poller(OnDemandFetches):
             return None
         if entry.in_flight:
             return 0.0
-        ep = self._endpoints[key.endpoint]
+        ep = self._endpoint(key)
         now = self._clock()
         return max(entry.due - now, ep.throttled_until - now, 0.0)
 
@@ -261,11 +281,26 @@ class Poller(OnDemandFetches):
         if entries is not None:
             self.set_watchlist(entry.key for entry in entries)
 
-    def _endpoint(self, name: str) -> Endpoint:
-        ep = self._endpoints.get(name)
+    def _group(self, key: WatchKey) -> RateGroup:
+        group = self._groups.get(key)
+        if group is None:
+            try:
+                group = self._rate_group(key)
+            except Exception:
+                # Never a reason not to poll: the endpoint's shared rate is the safe side.
+                log.exception("no rate group for job %s at %s", key.job_id, key.endpoint)
+                group = RateGroup(key.endpoint)
+            if key in self._entries:
+                self._groups[key] = group
+        return group
+
+    def _endpoint(self, key: WatchKey) -> Endpoint:
+        """The state of `key`'s rate group (endpoint and account), made on first need."""
+        group = self._group(key)
+        ep = self._endpoints.get(group)
         if ep is None:
-            ep = self._endpoints[name] = Endpoint(
-                name, AdaptiveRate(self.max_rps, self._policy.rng)
+            ep = self._endpoints[group] = Endpoint(
+                group.endpoint, AdaptiveRate(self.max_rps, self._policy.rng)
             )
         return ep
 
@@ -278,7 +313,7 @@ class Poller(OnDemandFetches):
         for entry in candidates:
             if self._in_flight >= self.max_in_flight:
                 break  # a finishing fetch wakes the loop
-            ep = self._endpoints[entry.key.endpoint]
+            ep = self._endpoint(entry.key)
             wait = ep.gate_delay(now)
             if wait > 0:  # rate-limited or throttled: come back when the endpoint opens
                 next_wake = wait if next_wake is None else min(next_wake, wait)

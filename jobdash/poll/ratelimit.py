@@ -1,5 +1,9 @@
-"""Pacing for the poller: an adaptive per-endpoint request rate, jittered exponential
-backoff, a wake-up signal.
+"""Pacing for the poller: an adaptive request rate per endpoint and account, jittered
+exponential backoff, a wake-up signal.
+
+The cloud limits the requests of each account on its own, so the requests sent to one
+endpoint as one account (`RateGroup`) share a rate, and one account's throttling does
+not slow another's.
 
 `AdaptiveRate` is a client-side token bucket whose fill rate follows the endpoint's
 answers, as the AWS SDKs' "adaptive" retry mode does. Until the endpoint first pushes
@@ -20,7 +24,11 @@ import bisect
 import math
 import random
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jobdash.watch import WatchKey
 
 #: Requests in the bucket at the start: a one-shot refresh of a few hundred jobs at once.
 START_BURST = 500
@@ -54,6 +62,24 @@ QUIET_AFTER = 60.0
 
 
 @dataclass(frozen=True, slots=True)
+class RateGroup:
+    """The requests that share one adaptive rate: those sent to one endpoint as one account."""
+
+    endpoint: str
+    #: Who the requests are sent as, opaque and never a secret (a short hash); "" when
+    #: the caller does not tell accounts apart.
+    account: str = ""
+    #: How the account is shown (a cloud's name). Not part of the identity: two clouds
+    #: of one account share its limit.
+    label: str = field(default="", compare=False)
+
+
+def endpoint_group(key: WatchKey) -> RateGroup:
+    """Every request to an endpoint shares its rate (callers that do not know accounts)."""
+    return RateGroup(key.endpoint)
+
+
+@dataclass(frozen=True, slots=True)
 class RateView:
     """What the rate control is doing, for the header and progress line."""
 
@@ -70,7 +96,7 @@ class RateView:
 
 
 class AdaptiveRate:
-    """One endpoint's request rate: a token bucket whose fill rate adapts (see the module)."""
+    """One rate group's request rate: a token bucket whose fill rate adapts (see the module)."""
 
     def __init__(self, ceiling: float, rng: random.Random | None = None) -> None:
         if not ceiling > 0:

@@ -9,7 +9,7 @@ Scheduling in short: each entry has its own next-due time. Active jobs come
 back every `interval` seconds; once a job has been running for a while each
 unchanged poll stretches that by half, up to `max_interval`, and any change
 snaps it back. Finished jobs are not fetched again unless a refresh asks for
-it. Throttling slows the whole endpoint; other failures back off per entry.
+it. Throttling slows the endpoint for that account; other failures back off per entry.
 """
 
 from __future__ import annotations
@@ -79,8 +79,8 @@ class Entry:
 
 @dataclass(slots=True, eq=False)
 class Endpoint:
-    """One service endpoint: its adaptive request rate (shared by every job watched there),
-    state and counters."""
+    """One rate group (a service endpoint, as one account): its adaptive request rate
+    (shared by every job watched there with that account), state and counters."""
 
     name: str
     rate: AdaptiveRate

@@ -12,6 +12,7 @@ import json
 import re
 from urllib.parse import unquote
 
+from jobdash.auth.aksk import parse_sdk_authorization
 from jobdash.simulator import responses as r
 from jobdash.simulator.cloud import SimulatedCloud
 from jobdash.simulator.control import CONTROL_PREFIX, control_response
@@ -81,8 +82,9 @@ class SimulatorApp(SimulatedCloud):
         with self._lock:
             self._job_gets[job_id] += 1
             # The gateway's flow control comes first: a limited request reaches nothing else.
-            if self._flow is not None and not self._flow.admit():
-                return r.throttled(self._flow.answer == "202", None)
+            flow = self._flow_for(self._caller(request)) if self.config.rate_limit else None
+            if flow is not None and not flow.admit():
+                return r.throttled(flow.answer == "202", None)
             delay_ms, fault = self._faults.take(job_id)
         if delay_ms:
             await asyncio.sleep(delay_ms / 1000)
@@ -126,6 +128,16 @@ class SimulatorApp(SimulatedCloud):
         with self._lock:
             body = self._jobs.render(job_id, self.clock.now_ms())
         return r.broken_body(fault.kind, job_id, body)
+
+    def _caller(self, request: Request) -> str:
+        """The account a request claims to come from, as the gateway's flow control tells
+        callers apart (caller holds the lock): by its token or access key; "" if neither."""
+        token = request.header("x-auth-token")
+        if token:
+            identity = self._tokens.check(token, self.clock.now_ms())
+            return self._account_of_project.get(identity.project_id or "", "")
+        parsed = parse_sdk_authorization(request.header("authorization") or "")
+        return self._account_of_key.get(parsed[0], "") if parsed is not None else ""
 
     def _authenticate(self, request: Request, project_id: str, request_id: str) -> Response | None:
         """None when the request may act on `project_id`, else the error to answer with."""

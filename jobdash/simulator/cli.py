@@ -97,7 +97,8 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
         type=_positive,
         default=None,
         metavar="RPS",
-        help="let through at most RPS job requests per second (token bucket; default: no limit)",
+        help="let through at most RPS job requests per second for each account (a token "
+        "bucket per account; default: no limit)",
     )
     parser.add_argument(
         "--rate-limit-answer",

@@ -53,11 +53,18 @@ class SimulatedCloud:
         )
         self._servers = ServerBook()
         self._faults = FaultBook()
-        self._flow = (
-            FlowLimit(config.rate_limit, answer=config.rate_limit_answer)
-            if config.rate_limit is not None
-            else None
-        )
+        #: The gateway's flow control, a bucket per account (by user name; "" for
+        #: requests it cannot tell the caller of), as the cloud limits each account.
+        self._flows: dict[str, FlowLimit] = {}
+        self._account_of_project = {
+            project_id: account.credentials.username
+            for account in self.accounts
+            for project_id in account.projects.values()
+        }
+        self._account_of_key = {
+            account.credentials.access_key: account.credentials.username
+            for account in self.accounts
+        }
         self._tokens = TokenBook(
             seed=config.seed,
             ttl=config.token_ttl,
@@ -185,12 +192,17 @@ class SimulatedCloud:
                 "faults_pending": self._faults.pending(),
                 "now": format_api_time(self.clock.now_ms()),
             }
-            if self._flow is not None:
+            if self.config.rate_limit is not None:
+                flows = self._flows.values()
                 stats["rate_limit"] = {
-                    "rate": self._flow.rate,
-                    "answer": self._flow.answer,
-                    "served": self._flow.served,
-                    "limited": self._flow.limited,
+                    "rate": self.config.rate_limit,
+                    "answer": self.config.rate_limit_answer,
+                    "served": sum(flow.served for flow in flows),
+                    "limited": sum(flow.limited for flow in flows),
+                    "by_account": {
+                        name: {"served": flow.served, "limited": flow.limited}
+                        for name, flow in self._flows.items()
+                    },
                 }
         stats.update(self.connection_stats())
         return stats
@@ -217,6 +229,17 @@ class SimulatedCloud:
             )
             self._servers.created(plan.sub_jobs, name, flavor)
             return plan
+
+    def _flow_for(self, account: str) -> FlowLimit | None:
+        """The flow control bucket of `account` (caller holds the lock); None: no limit."""
+        if self.config.rate_limit is None:
+            return None
+        flow = self._flows.get(account)
+        if flow is None:
+            flow = self._flows[account] = FlowLimit(
+                self.config.rate_limit, answer=self.config.rate_limit_answer
+            )
+        return flow
 
     def pending_faults(self) -> list[dict[str, Any]]:
         with self._lock:

@@ -30,7 +30,8 @@ class SimulatorConfig:
     extra_projects: tuple[str, ...] = ()
     #: More accounts, each with its own user, key pair, static token and project.
     extra_accounts: int = 0
-    #: Job GETs per second the simulated gateway lets through (token bucket); None: no limit.
+    #: Job GETs per second the simulated gateway lets through for each account (a token
+    #: bucket per account); None: no limit.
     rate_limit: float | None = None
     #: How requests above the limit are answered: 429 Common.1503 or 202 Common.0024.
     rate_limit_answer: FlowAnswer = "429"

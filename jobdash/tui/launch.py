@@ -19,6 +19,7 @@ from jobdash.config import Config, load_config
 from jobdash.connections import Connections
 from jobdash.poll.options import PollerOptions
 from jobdash.poll.poller import Poller
+from jobdash.poll.ratelimit import RateGroup, endpoint_group
 from jobdash.store import Store
 from jobdash.textsafe import one_line
 from jobdash.tui.app import JobDashApp
@@ -40,10 +41,17 @@ def _poller_factory(
     client_for: Callable[[WatchKey], JobsClient],
     options: PollerOptions,
     now: Callable[[], datetime] = utc_now,
+    rate_group: Callable[[WatchKey], RateGroup] = endpoint_group,
 ) -> PollerFactory:
     # No store: the dashboard's watchlist writes each update, on the store's own thread.
     def make(on_update: Callable[[PollUpdate], None]) -> Poller:
-        return Poller(client_for, on_update=on_update, now=now, **options.as_kwargs())
+        return Poller(
+            client_for,
+            on_update=on_update,
+            now=now,
+            rate_group=rate_group,
+            **options.as_kwargs(),
+        )
 
     return make
 
@@ -134,7 +142,9 @@ async def _dashboard(args: argparse.Namespace, job_ids: list[str]) -> int:
         factory = None
         if not getattr(args, "offline", False) and (connection is not None or recorded):
             factory = _poller_factory(
-                connections.client_for, config.poller_with(getattr(args, "interval", None))
+                connections.client_for,
+                config.poller_with(getattr(args, "interval", None)),
+                rate_group=connections.rate_group,
             )
         prefs = ui_preferences(config)
         app = JobDashApp(

@@ -6,14 +6,13 @@ import re
 import shlex
 import shutil
 import socket
-import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tmux_helpers import Tmux, tmux_server
 
 pytestmark = [
     pytest.mark.tmux,
@@ -23,46 +22,10 @@ pytestmark = [
 WIDTH, HEIGHT = 140, 45
 
 
-class Tmux:
-    def __init__(self, socket: Path) -> None:
-        self.socket = socket
-        self.session = f"jobdash-{uuid.uuid4().hex[:8]}"
-
-    def run(self, *args: str) -> str:
-        result = subprocess.run(
-            ["tmux", "-S", str(self.socket), *args],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        )
-        return result.stdout
-
-    def screen(self) -> str:
-        return self.run("capture-pane", "-p", "-t", self.session)
-
-    def keys(self, *keys: str) -> None:
-        self.run("send-keys", "-t", self.session, *keys)
-
-    def wait_for(self, condition: Callable[[str], bool], what: str, timeout: float = 60) -> str:
-        """Poll the pane until `condition` holds; the timeout only bounds a hung run."""
-        deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if condition(screen):
-                return screen
-            time.sleep(0.2)
-        raise AssertionError(f"gave up waiting for {what}; the pane shows:\n{screen}")
-
-
 @pytest.fixture
 def tmux(tmp_path: Path) -> Iterator[Tmux]:
-    session = Tmux(tmp_path / "tmux.sock")
-    yield session
-    subprocess.run(
-        ["tmux", "-S", str(session.socket), "kill-server"], capture_output=True, timeout=10
-    )
+    with tmux_server(tmp_path) as session:
+        yield session
 
 
 def test_demo_shows_a_failure_and_its_reason(
@@ -76,23 +39,7 @@ def test_demo_shows_a_failure_and_its_reason(
         f"env -u COLUMNS -u LINES {' '.join(env_args)} TERM=xterm-256color {sys.executable} -m jobdash demo "
         f"--speed 15 --interval 0.5; echo $? > {exit_file}"
     )
-    # Create the window at its size first, then start the demo in it.
-    tmux.run(
-        "-f",
-        "/dev/null",
-        "new-session",
-        "-d",
-        "-s",
-        tmux.session,
-        "-x",
-        str(WIDTH),
-        "-y",
-        str(HEIGHT),
-        "sleep 600",
-    )
-    tmux.run("set-option", "-t", tmux.session, "window-size", "manual")
-    tmux.run("resize-window", "-t", tmux.session, "-x", str(WIDTH), "-y", str(HEIGHT))
-    tmux.run("respawn-pane", "-k", "-t", tmux.session, command)
+    tmux.start(command, WIDTH, HEIGHT)
     first = tmux.wait_for(lambda s: "web tier x20" in s, "the demo's jobs")
     # Two projects in two regions: a row per connection, and each one's state in the header.
     tmux.wait_for(
