@@ -11,6 +11,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from rich.console import Group
+from rich.text import Text
+
 from jobdash.cli.common import (
     EXIT_OK,
     EXIT_UNFINISHED,
@@ -27,6 +30,7 @@ from jobdash.cli.status_view import (
     result_json,
     summary_line,
 )
+from jobdash.cli.tree import plain_lines
 from jobdash.config import load_config
 from jobdash.connection_groups import describe_selection, selection
 from jobdash.connections import Connections
@@ -165,18 +169,35 @@ async def run_status(args: argparse.Namespace) -> int:
             )
         )
     else:
-        out = console()
-        if not sys.stdout.isatty():
-            # Into a pipe or file, lines stay whole for grep and logs; a terminal wraps them.
-            out.soft_wrap = True
-            out.width = WHOLE_LINE_WIDTH
-        out.print(render_results(results, now))
-        if len(targets) > 1:
-            out.print(summary_line(results))
+        print_results(results, now, summary=len(targets) > 1)
     if not finished:
         print_error(f"timed out after {args.timeout:g}s with jobs still running")
         return EXIT_UNFINISHED
     return results.exit_code(exit_status=args.exit_status)
+
+
+def print_results(results: Results, now: datetime, *, summary: bool) -> None:
+    out = console()
+    parts: list[Text | Group] = [render_results(results, now)]
+    if summary:
+        parts.append(summary_line(results))
+    if sys.stdout.isatty():
+        for part in parts:
+            out.print(part)  # Rich wraps at the terminal's width
+    elif out.color_system is None:
+        # Into a pipe or file, without colour: the same lines, whole, without Rich's layout.
+        ascii_only = not out.encoding.lower().startswith("utf")
+        out.file.write(
+            "".join(
+                line + "\n" for part in parts for line in plain_lines(part, ascii_only=ascii_only)
+            )
+        )
+    else:
+        # Colour asked for (FORCE_COLOR) into a pipe: lines stay whole for grep and logs.
+        out.soft_wrap = True
+        out.width = WHOLE_LINE_WIDTH
+        for part in parts:
+            out.print(part)
 
 
 def _nothing_to_show(args: argparse.Namespace, *, limited: bool) -> int:

