@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-import yaml
 
 from jobdash.api.errors import ConfigError
 
@@ -88,6 +87,8 @@ def _parse_json(path: Path, text: str) -> Any:
 
 
 def _parse_yaml(path: Path, text: str) -> Any:
+    import yaml  # only when there is a file to read: it takes a fifth of `status`'s start-up
+
     try:
         return yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:

@@ -12,6 +12,7 @@ NOT_FOR_STATUS = (
     "jobdash.cli.watchlist",
     "jobdash.store",
     "rich.live",
+    "yaml",  # read only when a clouds.yaml exists
 )
 
 
