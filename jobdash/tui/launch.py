@@ -15,7 +15,9 @@ import httpx
 from jobdash.api.client import JobsClient
 from jobdash.api.errors import ApiError, ConfigError, InvalidIdError
 from jobdash.api.ids import validate_job_id
+from jobdash.auth.methods import TokenAuth
 from jobdash.config import Config, load_config
+from jobdash.connection import http_pool
 from jobdash.connections import Connections
 from jobdash.poll.options import PollerOptions
 from jobdash.poll.poller import Poller
@@ -57,7 +59,9 @@ def _poller_factory(
 
 
 def _client_for(
-    http: httpx.AsyncClient, default: JobsClient | None
+    http: httpx.AsyncClient,
+    default: JobsClient | None,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> Callable[[WatchKey], JobsClient]:
     def client_for(key: WatchKey) -> JobsClient:
         if (
@@ -66,7 +70,7 @@ def _client_for(
             and key.project_id == default.project_id
         ):
             return default
-        return JobsClient(http, key.endpoint, key.project_id)
+        return JobsClient(http, key.endpoint, key.project_id, transport=transport)
 
     return client_for
 
@@ -214,13 +218,14 @@ def _clock_note(sim: Any) -> str:
 
 
 async def _demo(args: argparse.Namespace, sim: Any, store: Store, token: str) -> int:
-    async with httpx.AsyncClient(headers={"X-Auth-Token": token}) as http:
-        default = JobsClient(http, sim.url, sim.project_id)
+    http, transport = http_pool(20, True, auth=TokenAuth(token))
+    async with http:
+        default = JobsClient(http, sim.url, sim.project_id, transport=transport)
         app = JobDashApp(
             DashboardContext(
                 store=store,
                 poller_factory=_poller_factory(
-                    _client_for(http, default),
+                    _client_for(http, default, transport),
                     PollerOptions(interval=getattr(args, "interval", 1.0)),
                     now=sim.now,
                 ),
