@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -25,23 +27,40 @@ KEEPALIVE_EXPIRY_SECONDS = 30.0
 USER_AGENT = f"jobdash/{__version__}"
 
 
+#: Environment variables that send traffic through a proxy (httpx honours them, and NO_PROXY).
+PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY")
+
+
+def proxy_configured(env: Mapping[str, str] | None = None) -> bool:
+    env = os.environ if env is None else env
+    return any(env.get(name) or env.get(name.lower()) for name in PROXY_VARIABLES)
+
+
 def http_pool(
     max_connections: int,
     verify: ssl.SSLContext | bool,
     timeout: httpx.Timeout | float | None = None,
     auth: httpx.Auth | None = None,
-) -> tuple[httpx.AsyncClient, Http1Transport]:
-    """One endpoint's keep-alive pool: the transport (job GETs go to it directly, see
-    `JobsClient`) and an httpx client over it for everything else (IAM, servers)."""
+) -> tuple[httpx.AsyncClient, Http1Transport | None]:
+    """One endpoint's keep-alive pool: jobdash's transport (job GETs go to it directly, see
+    `JobsClient`) and an httpx client over it for everything else (IAM, servers). With a
+    proxy configured in the environment, httpx's own transport, which goes through it."""
+    timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
+    headers = {"User-Agent": USER_AGENT}
+    if proxy_configured():
+        limits = httpx.Limits(
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
+        )
+        http = httpx.AsyncClient(
+            auth=auth, verify=verify, limits=limits, timeout=timeout, headers=headers
+        )
+        return http, None
     transport = Http1Transport(
         max_connections, verify=verify, keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS
     )
-    http = httpx.AsyncClient(
-        auth=auth,
-        transport=transport,
-        timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
-        headers={"User-Agent": USER_AGENT},
-    )
+    http = httpx.AsyncClient(auth=auth, transport=transport, timeout=timeout, headers=headers)
     return http, transport
 
 
@@ -52,8 +71,9 @@ class Connection:
     project_id: str
     http: httpx.AsyncClient = field(repr=False)
     client: JobsClient = field(repr=False)
-    #: The keep-alive pool under `http` (the job GETs go to it directly).
-    transport: Http1Transport = field(repr=False)
+    #: The keep-alive pool under `http` (the job GETs go to it directly); None when a
+    #: proxy is configured and httpx's own transport goes through it.
+    transport: Http1Transport | None = field(repr=False)
     auth_method: str
     #: Safe to show: cloud, project and endpoint, never a secret.
     description: str

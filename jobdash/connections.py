@@ -90,7 +90,7 @@ class Connections:
         self._settings: dict[Source, Settings | ConfigError] = {}
         self._auths: dict[tuple[Source, str], httpx.Auth] = {}
         self._pools: dict[
-            tuple[str, str | None, bool], tuple[httpx.AsyncClient, Http1Transport]
+            tuple[str, str | None, bool], tuple[httpx.AsyncClient, Http1Transport | None]
         ] = {}
         #: Notes for the user from each connection opened (cloud picked, TLS off, ...).
         self.notes: list[str] = []
@@ -274,7 +274,9 @@ class Connections:
         self._auths[(source, project_id)] = auth
         return auth
 
-    def _pool(self, endpoint: str, settings: Settings) -> tuple[httpx.AsyncClient, Http1Transport]:
+    def _pool(
+        self, endpoint: str, settings: Settings
+    ) -> tuple[httpx.AsyncClient, Http1Transport | None]:
         pool_key = (service_origin(endpoint), settings.ca_file, settings.insecure)
         pool = self._pools.get(pool_key)
         if pool is None:

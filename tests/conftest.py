@@ -28,9 +28,13 @@ CREDENTIAL_ENV = (
 )
 
 
+#: Tests talk to loopback servers directly (a test that wants a proxy sets one).
+PROXY_ENV = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
+
+
 def _is_credential_variable(name: str) -> bool:
     # Every OS_* variable: openstacksdk (the parity tests) reads them all.
-    return name in CREDENTIAL_ENV or name.startswith("OS_")
+    return name in CREDENTIAL_ENV or name.startswith("OS_") or name.upper() in PROXY_ENV
 
 
 @pytest.fixture(autouse=True)

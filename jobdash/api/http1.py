@@ -14,8 +14,8 @@ that fails on a reused connection before any byte of an answer arrived (the serv
 closed it while idle) is sent once more on a new connection, when its method is
 idempotent. Answers are read whole (bodies are JSON); one larger than `max_body`
 bytes is refused. Errors are httpx's: ConnectError, ConnectTimeout, ReadTimeout,
-PoolTimeout, RemoteProtocolError and so on. No proxy support: like httpx's own
-client given a transport, environment proxies are not used.
+PoolTimeout, RemoteProtocolError and so on. It speaks to origins directly: with a proxy
+configured, `jobdash.connection.http_pool` uses httpx's own transport instead.
 """
 
 from __future__ import annotations
