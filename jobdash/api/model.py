@@ -206,7 +206,7 @@ class Job(_Timed, _Described):
     entities: Mapping[str, Any]
     sub_jobs_total: int | None
     raw: Mapping[str, Any] = field(repr=False)
-    #: Sub-jobs per status, counted once when parsed: labels ask for it on every redraw.
+    #: Sub-jobs per status, counted from the bodies once: labels ask for it on every redraw.
     sub_job_tally: Mapping[str, int] = field(repr=False, compare=False)
     #: The listed sub-jobs' bodies (objects only), which `sub_jobs` parses when first read.
     _sub_job_bodies: tuple[Mapping[str, Any], ...] = field(repr=False, compare=False)
@@ -316,20 +316,23 @@ def _int_or_none(value: Any) -> int | None:
     return None
 
 
+def _shared_fields(data: Mapping[str, Any], entities: dict[str, Any]) -> dict[str, Any]:
+    """The fields a job and a sub-job both have, read the same way."""
+    return {
+        "job_id": _text(data.get("job_id")),
+        "job_type": _text(data.get("job_type")),
+        "status": _status(data.get("status")),
+        "begin_time": parse_time(data.get("begin_time")),
+        "end_time": parse_time(data.get("end_time")),
+        "error_code": _text(data.get("error_code")),
+        "fail_reason": _text(data.get("fail_reason")),
+        "entities": MappingProxyType(entities),  # `_entities` made it a copy already
+        "raw": _frozen(data),
+    }
+
+
 def parse_sub_job(data: Mapping[str, Any]) -> SubJob:
-    get = data.get
-    entities = get("entities")
-    return SubJob(
-        begin_time=parse_time(get("begin_time")),
-        end_time=parse_time(get("end_time")),
-        job_id=_text(get("job_id")),
-        job_type=_text(get("job_type")),
-        status=_status(get("status")),
-        error_code=_text(get("error_code")),
-        fail_reason=_text(get("fail_reason")),
-        entities=MappingProxyType(dict(entities) if isinstance(entities, Mapping) else {}),
-        raw=_frozen(data),
-    )
+    return SubJob(**_shared_fields(data, _entities(data.get("entities"))))
 
 
 def _is_object(item: Any) -> bool:
@@ -345,24 +348,15 @@ def parse_job(data: Any) -> Job:
     if not isinstance(data, Mapping):
         kind = type(data).__name__ if data is not None else "null"
         raise ResponseShapeError(f"expected a JSON object describing a job, got {kind}")
-    get = data.get
-    entities = _entities(get("entities"))
+    entities = _entities(data.get("entities"))
     raw_subs = entities.get("sub_jobs")
     bodies = tuple(filter(_is_object, raw_subs)) if isinstance(raw_subs, list) else ()
     tally = Counter(_status(body.get("status")) for body in bodies)
     return Job(
-        begin_time=parse_time(get("begin_time")),
-        end_time=parse_time(get("end_time")),
-        job_id=_text(get("job_id")),
-        job_type=_text(get("job_type")),
-        status=_status(get("status")),
-        error_code=_text(get("error_code")),
-        fail_reason=_text(get("fail_reason")),
-        message=_text(get("message")),
-        code=_text(get("code")),
-        entities=MappingProxyType(entities),  # `_entities` made it a copy already
+        **_shared_fields(data, entities),
+        message=_text(data.get("message")),
+        code=_text(data.get("code")),
         sub_jobs_total=_int_or_none(entities.get("sub_jobs_total")),
-        raw=_frozen(data),
         sub_job_tally=MappingProxyType(dict(tally)),
         _sub_job_bodies=bodies,
     )
