@@ -4,7 +4,9 @@ In-process (`App.run_test`, 160x50, a frozen clock, a poller that never fetches)
 are handed to the app the way the poller hands them over. Prints, per scenario:
 
 - first frame: from building the app (the watchlist is read from a real SQLite file) to
-  the first screen drawn, with the modules already imported;
+  the first screen drawn, with the modules already imported; it is checked to show every
+  job with its real progress (sub-jobs are parsed when first read, but the counts the
+  rows show are read when the watchlist loads, before the first paint);
 - one update applied and drawn: the event loop's CPU time from handing it over until the
   app is idle again (median and p95 over many updates), and the wall time of the same
   span (which includes the idle wait of the test harness);
@@ -127,6 +129,18 @@ def hand_over(app: Any) -> Callable[[PollUpdate], None]:
     return app.poll_update_sink
 
 
+def check_first_frame(app: Any, keys: list[WatchKey], subs: int) -> None:
+    """The frame measured is the real one: every job's row is there with its real progress
+    (nothing is filled in after the first paint)."""
+    tree = app.dashboard.job_tree
+    for key in keys:
+        node = tree.job_node(key)
+        if node is None:
+            raise SystemExit(f"the first frame has no row for job {key.job_id}")
+        if subs > 1 and f"0/{subs}" not in node.label.plain:
+            raise SystemExit(f"the first frame shows {node.label.plain!r} for a 0/{subs} job")
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -158,6 +172,7 @@ async def measure_updates(
             async with app.run_test(size=SIZE) as pilot:
                 await pilot.pause()
                 first_frame = time.perf_counter() - started
+                check_first_frame(app, keys, subs)
                 sink = hand_over(app)
                 target = keys[0]
                 step = max(1, int(subs * changed_share))

@@ -223,11 +223,12 @@ class History:
         if elapsed > kind.p95:
             reason = f"running longer than 95% of its kind ({kind.p95:.0f}s)"
             return Estimate(kind.samples, None, True, reason)
-        if job.sub_jobs:
-            ends = [sub.end_time for sub in job.sub_jobs if sub.end_time is not None]
-            quiet = (now - max(ends, default=job.begin_time)).total_seconds()
+        if job.sub_job_count:
+            # From the tally and the bodies' end times: the tree asks this of every
+            # running job, which must not parse every sub-job of a large watchlist.
+            quiet = (now - (job.latest_sub_job_end or job.begin_time)).total_seconds()
             limit = max(STALL_FACTOR * kind.gap_p95, MIN_STALL_SECONDS)
-            if quiet > limit and any(not sub.is_terminal for sub in job.sub_jobs):
+            if quiet > limit and job.finished_sub_jobs < job.sub_job_count:
                 reason = f"no sub-job has ended for {quiet:.0f}s"
                 return Estimate(kind.samples, remaining, True, reason)
         return Estimate(kind.samples, remaining)

@@ -48,7 +48,7 @@ def failed_servers(job: Job | None) -> list[SubJob]:
     """The failed sub-jobs that name a server, in API order."""
     if job is None:
         return []
-    return [sub for sub in job.sub_jobs if sub.failed and sub.server_id]
+    return [sub for sub in job.failed_sub_jobs if sub.server_id]
 
 
 class ServerJoin:

@@ -191,7 +191,7 @@ class SchedulePolicy:
         changed = previous is not None and (
             previous.status != job.status
             or bool(changed_subs)
-            or len(previous.sub_jobs) != len(job.sub_jobs)
+            or previous.sub_job_count != job.sub_job_count
             or previous.total_sub_jobs != job.total_sub_jobs
         )
         entry.job = job

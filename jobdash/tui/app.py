@@ -112,7 +112,9 @@ class JobDashApp(App[int]):
             if failed:
                 counts = job.status_counts()
                 detail = (
-                    f" ({counts.get(JobStatus.FAIL, 0)} sub-jobs failed)" if job.sub_jobs else ""
+                    f" ({counts.get(JobStatus.FAIL, 0)} sub-jobs failed)"
+                    if job.sub_job_count
+                    else ""
                 )
                 self.notify(
                     f"{name} {ident} failed{detail}",

@@ -35,13 +35,13 @@ class ExpansionPolicy:
 
     def first(self, key: WatchKey, job: Job | None, rows_open: int) -> bool | None:
         """Open a job that has just got sub-jobs to show? None once already decided."""
-        if job is None or not job.sub_jobs or key in self._decided:
+        if job is None or not job.sub_job_count or key in self._decided:
             return None
         self._decided.add(key)
         remembered = self._remembered.pop(key, None)
         if remembered is not None:
             return remembered
-        fits = rows_open + len(job.sub_jobs) <= self.budget
+        fits = rows_open + job.sub_job_count <= self.budget
         if has_failures(job):
             self._failure_seen.add(key)
             return fits
@@ -57,11 +57,11 @@ class ExpansionPolicy:
         self, key: WatchKey, job: Job | None, *, is_open: bool, rows_open: int
     ) -> Move | None:
         """Open on the first failure, close on the first good end; otherwise leave it."""
-        if job is None or not job.sub_jobs:
+        if job is None or not job.sub_job_count:
             return None
         if has_failures(job) and key not in self._failure_seen:
             self._failure_seen.add(key)
-            if not is_open and rows_open + len(job.sub_jobs) <= self.budget:
+            if not is_open and rows_open + job.sub_job_count <= self.budget:
                 return Move.OPEN
         elif finished_ok(job) and key not in self._done_seen:
             self._done_seen.add(key)

@@ -222,7 +222,7 @@ def job_details(
     if job is not None:
         said = [readable_reason(job.fail_reason), job.message or ""]
         parts.extend(code_meaning(job.error_code or job.code, lookup, palette, said))
-        if job.sub_jobs:
+        if job.sub_job_count:
             parts.append(Text("Sub-jobs", style="bold"))
             parts.append(_sub_job_counts(job, palette))
         if job.failed_sub_jobs or job.failed:

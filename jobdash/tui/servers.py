@@ -41,7 +41,7 @@ def fetch_selected_server(screen: DashboardScreen) -> None:
     sub = screen.job_tree.sub_job(selected)
     if isinstance(selected, JobRow):
         job = app.watchlist.job(selected.key)
-        server_id = job.server_id if job is not None and not job.sub_jobs else None
+        server_id = job.server_id if job is not None and not job.sub_job_count else None
     else:
         server_id = sub.server_id if sub is not None else None
     if not server_id:

@@ -220,7 +220,7 @@ def _is_failure(row: Row, sub: SubJob | None, watchlist: Watchlist) -> bool:
     if isinstance(row, SubJobRow):
         return sub is not None and sub.failed
     job = watchlist.job(row.key)
-    return job is not None and job.failed and not job.sub_jobs
+    return job is not None and job.failed and not job.sub_job_count
 
 
 def next_failure(

@@ -235,12 +235,12 @@ class JobTree(SteadyTree[Row | GroupRow]):
         for key in shown:
             node = self._job_nodes[key]
             job = self.watchlist.job(key)
-            if node.is_expanded or job is None or not job.sub_jobs:
+            if node.is_expanded or job is None or not job.sub_job_count:
                 continue
             subs = visible_sub_jobs(
                 flt, self.watchlist.entries[key], self.watchlist.snapshots.get(key)
             )
-            if subs and len(subs) < len(job.sub_jobs):
+            if subs and len(subs) < job.sub_job_count:
                 self._expand(node)
                 self._filter_expanded.add(key)
 
@@ -254,7 +254,7 @@ class JobTree(SteadyTree[Row | GroupRow]):
         self._set_label(node, self._job_label(key, palette, now))
         self.connections.relabel(self.connections.group_of(key), palette)
         job = self.watchlist.job(key)
-        node.allow_expand = bool(job is not None and job.sub_jobs)
+        node.allow_expand = bool(job is not None and job.sub_job_count)
         if not self.expansion.decided(key):
             self._first_expansion(node, key)
         else:
@@ -343,7 +343,7 @@ class JobTree(SteadyTree[Row | GroupRow]):
             self._job_label(key, palette, now), JobRow(key), before=index, expand=False
         )
         self._job_nodes[key] = node
-        node.allow_expand = bool(job is not None and job.sub_jobs)
+        node.allow_expand = bool(job is not None and job.sub_job_count)
         self._first_expansion(node, key)
 
     def _first_expansion(self, node: JobTreeNode, key: WatchKey) -> None:
