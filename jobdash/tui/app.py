@@ -140,8 +140,16 @@ class JobDashApp(App[int]):
 
     def check_store(self) -> None:
         """Pick up entries another process added or removed; retry writes that waited."""
+        if self._shutting_down:  # the store's thread is closing or closed
+            return
         self.watchlist.retry_writes()
-        self.run_worker(self._pick_up_changes(), name="store check", group="store", exclusive=True)
+        self.run_worker(
+            self._pick_up_changes(),
+            name="store check",
+            group="store",
+            exclusive=True,
+            exit_on_error=False,
+        )
 
     async def _pick_up_changes(self) -> None:
         change = await self.watchlist.pick_up_changes()
@@ -168,6 +176,9 @@ class JobDashApp(App[int]):
         """The one place worker failures land: report them, restart the poller, never crash."""
         worker = event.worker
         if event.state != WorkerState.ERROR or worker.error is None:
+            return
+        if self._shutting_down:  # e.g. a store check that started as the store closed
+            log.debug("%s failed while quitting", worker.name, exc_info=worker.error)
             return
         self.report_error(f"{worker.name or 'Background task'} failed", worker.error)
         if worker.name == "poller" and not self._shutting_down:

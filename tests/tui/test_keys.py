@@ -358,3 +358,28 @@ async def test_q_quits_and_closes_the_poller(dash: SimDashboard) -> None:
         await pilot.pause()
     assert app.return_code == 0
     assert closed == [True]
+
+
+async def test_no_store_check_starts_once_quitting_began(dash: SimDashboard) -> None:
+    """The store check's timer can fire while `q` closes the poller and the store's thread:
+    a check started then would submit to a closed thread and fail the app's exit."""
+    make_jobs(dash)
+    app = dash.app()
+    started: list[str] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot, app)
+        poller = dash.poller
+        assert poller is not None
+        original = poller.aclose
+
+        async def timer_fires_while_closing() -> None:
+            before = set(app.workers)
+            app.check_store()
+            started.extend(w.name for w in set(app.workers) - before)
+            await original()
+
+        poller.aclose = timer_fires_while_closing  # type: ignore[method-assign]
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+    assert started == []
