@@ -6,7 +6,10 @@ transitions; the rest reads them back. `Store` inherits these methods.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from jobdash.store.codec import (
@@ -156,7 +159,10 @@ class SnapshotRows(UsesTransactions):
                 " ORDER BY e.id"
             ).fetchall()
         )
-        return {snapshot.key: snapshot for snapshot in map(snapshot_from_row, rows)}
+        # Tens of thousands of acyclic objects at once: the cycle collector would walk the
+        # growing heap again and again for nothing (a tenth of the dashboard's first frame).
+        with paused_gc():
+            return {snapshot.key: snapshot for snapshot in map(snapshot_from_row, rows)}
 
     def transitions(self, key: WatchKey) -> list[Transition]:
         """Every status transition of the job and its sub-jobs, oldest first."""
@@ -178,3 +184,15 @@ class SnapshotRows(UsesTransactions):
             )
             for sub_job_id, old, new, at in rows
         ]
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cycle collector off for a bulk load of acyclic data (refcounting still frees)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -74,6 +74,13 @@ class DashboardScreen(Screen[None]):
     # -- layout ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # Laid out for the terminal's width from the start: switching the footer's style
+        # on the first resize would restyle every key once more before the first frame.
+        width = self.app.size.width
+        self.footer = Footer(
+            compact=width < self.COMPACT_FOOTER_WIDTH,
+            show_command_palette=width >= self.PALETTE_HINT_WIDTH,
+        )
         yield self.header
         with Horizontal(id="main"):
             with Vertical(id="left"):
@@ -86,15 +93,16 @@ class DashboardScreen(Screen[None]):
         self.header.alert = self.context.alert
         self.entries_changed()
         self.job_tree.focus()
-        # Styles reach the widgets with the first frame: draw the labels again in the
-        # theme's colours then, and whenever the theme changes.
-        self.call_after_refresh(self.restyle)
+        # The stylesheet has reached the widgets by now, so the labels above are already
+        # in the theme's colours; draw them again whenever the theme changes.
         self.app.theme_changed_signal.subscribe(
             self, lambda _theme: self.call_after_refresh(self.restyle)
         )
 
     def on_resize(self, event: events.Resize) -> None:
-        self.footer.compact = event.size.width < self.COMPACT_FOOTER_WIDTH
+        compact = event.size.width < self.COMPACT_FOOTER_WIDTH
+        if compact != self.footer.compact:
+            self.footer.compact = compact
         palette_hint = event.size.width >= self.PALETTE_HINT_WIDTH
         if palette_hint != self.footer.show_command_palette:
             self.footer.show_command_palette = palette_hint
