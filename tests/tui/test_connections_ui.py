@@ -115,6 +115,7 @@ def test_one_dashboard_over_two_clouds(sim: Simulator, monkeypatch: pytest.Monke
     async def script(app: JobDashApp, pilot: Any) -> None:
         keys = list(app.watchlist.entries)
         await wait_until(pilot, lambda: all(fetched(app, k) for k in keys), "both clouds")
+        await pilot.pause()  # the tree draws the updates with the next batch (coalesced)
         app.dashboard.refresh_header()
         found["states"] = shown(app.dashboard.header)
         tree = app.dashboard.job_tree

@@ -44,6 +44,11 @@ async def loaded(pilot, app: JobDashApp) -> None:  # type: ignore[no-untyped-def
         ),
         "every watched job to have a snapshot",
     )
+    # The views draw it in turn: the details at most 4 times a second.
+    body = app.dashboard.details.query_one("#details-body", Static)
+    await wait_until(
+        pilot, lambda: "no snapshot yet" not in shown(body), "the details to show the job"
+    )
 
 
 PALETTE_FIRST = "Show failed only (f)\nShow only jobs with failures and their failed sub-jobs; again to show all."

@@ -94,7 +94,9 @@ class DashboardScreen(Screen[None]):
         self.entries_changed()
         self.job_tree.focus()
         # The stylesheet has reached the widgets by now, so the labels above are already
-        # in the theme's colours; draw them again whenever the theme changes.
+        # in the theme's colours; the header lays its counts out for its width, which the
+        # first layout gives it. Everything is drawn again whenever the theme changes.
+        self.call_after_refresh(self.refresh_header)
         self.app.theme_changed_signal.subscribe(
             self, lambda _theme: self.call_after_refresh(self.restyle)
         )
