@@ -54,18 +54,19 @@ async def serve() -> AsyncIterator[Callable[[Handler], Awaitable[str]]]:
         server.close()
 
 
+def sim_client(http: httpx.AsyncClient, sim: Simulator, transport: Http1Transport) -> JobsClient:
+    """A client of the simulator whose GETs go straight to `transport`."""
+    return JobsClient(
+        http, sim.url, sim.project_id, auth=TokenAuth(sim.credentials.token), transport=transport
+    )
+
+
 async def test_keeps_one_connection_alive_for_sequential_requests(simulator: Simulator) -> None:
     job_id = simulator.create_servers(2)
     simulator.advance(30)  # the sub-jobs are listed
     transport = Http1Transport(4)
     async with httpx.AsyncClient(transport=transport) as http:
-        client = JobsClient(
-            http,
-            simulator.url,
-            simulator.project_id,
-            auth=TokenAuth(simulator.credentials.token),
-            transport=transport,
-        )
+        client = sim_client(http, simulator, transport)
         for _ in range(5):
             job = await client.get_job(job_id)
             assert job.job_id == job_id
@@ -79,13 +80,7 @@ async def test_never_more_requests_under_way_than_its_cap(simulator_factory) -> 
     ids = [sim.create_servers(1) for _ in range(12)]
     transport = Http1Transport(3)
     async with httpx.AsyncClient(transport=transport) as http:
-        client = JobsClient(
-            http,
-            sim.url,
-            sim.project_id,
-            auth=TokenAuth(sim.credentials.token),
-            transport=transport,
-        )
+        client = sim_client(http, sim, transport)
         jobs = await asyncio.gather(*(client.get_job(i) for i in ids))
     assert [job.job_id for job in jobs] == ids
     stats = sim.stats()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from conftest import SIZE, SimDashboard, record_toasts, shown, wait_until
@@ -344,21 +345,26 @@ async def test_every_binding_has_a_description_and_a_palette_entry(
         await wait_until(pilot, lambda: app.dashboard.filter.failed_only, "the command to run")
 
 
+def before_poller_closes(dash: SimDashboard, call: Callable[[], None]) -> None:
+    """Run `call` when quitting closes the poller, before it closes."""
+    poller = dash.poller
+    assert poller is not None
+    original = poller.aclose
+
+    async def aclose() -> None:
+        call()
+        await original()
+
+    poller.aclose = aclose  # type: ignore[method-assign]
+
+
 async def test_q_quits_and_closes_the_poller(dash: SimDashboard) -> None:
     make_jobs(dash)
     app = dash.app()
     closed: list[bool] = []
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app)
-        poller = dash.poller
-        assert poller is not None
-        original = poller.aclose
-
-        async def recording_aclose() -> None:
-            closed.append(True)
-            await original()
-
-        poller.aclose = recording_aclose  # type: ignore[method-assign]
+        before_poller_closes(dash, lambda: closed.append(True))
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
@@ -373,17 +379,13 @@ async def test_no_store_check_starts_once_quitting_began(dash: SimDashboard) -> 
     started: list[str] = []
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app)
-        poller = dash.poller
-        assert poller is not None
-        original = poller.aclose
 
-        async def timer_fires_while_closing() -> None:
+        def timer_fires_while_closing() -> None:
             before = set(app.workers)
             app.check_store()
             started.extend(w.name for w in set(app.workers) - before)
-            await original()
 
-        poller.aclose = timer_fires_while_closing  # type: ignore[method-assign]
+        before_poller_closes(dash, timer_fires_while_closing)
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
