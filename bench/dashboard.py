@@ -40,7 +40,7 @@ from typing import Any
 
 from jobdash.api.model import parse_job
 from jobdash.store import Store
-from jobdash.watch import PollUpdate, WatchEntry, WatchKey
+from jobdash.watch.values import PollUpdate, WatchEntry, WatchKey
 
 FROZEN = datetime(2026, 3, 2, 9, 45, 0, tzinfo=UTC)
 ENDPOINT = "https://ecs.eu-de.otc.t-systems.com"

@@ -54,7 +54,7 @@ from poll_sim import (
 from jobdash.api.client import JobsClient
 from jobdash.api.http1 import Http1Transport
 from jobdash.poll.poller import Poller
-from jobdash.watch import WatchKey
+from jobdash.watch.values import WatchKey
 
 
 async def measure_jobdash(info: SimInfo, in_flight: int, rps: float, lean: bool) -> Measurement:

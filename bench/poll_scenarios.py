@@ -26,7 +26,7 @@ from jobdash.api.client import JobsClient
 from jobdash.api.http1 import Http1Transport
 from jobdash.poll.options import poller_options
 from jobdash.poll.poller import Poller
-from jobdash.watch import WatchKey
+from jobdash.watch.values import WatchKey
 
 #: Environment variables that would let the child pick up someone's real credentials.
 _CONNECTION_ENV = ("OS_", "JOBDASH_", "XDG_")

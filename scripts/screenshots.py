@@ -22,14 +22,14 @@ from textual.widgets import Input, TextArea
 
 from jobdash.api.client import JobsClient
 from jobdash.poll.poller import Poller
-from jobdash.server_join import ServerJoin, fetch_all
 from jobdash.simulator import Simulator, SimulatorConfig
 from jobdash.store import Store
 from jobdash.tui.app import JobDashApp
 from jobdash.tui.context import DashboardContext
 from jobdash.tui.demo import DemoJob, DemoScenario, seed_history
 from jobdash.tui.still import StillPoller
-from jobdash.watch import WatchEntry, WatchKey
+from jobdash.watch.servers import ServerJoin, fetch_all
+from jobdash.watch.values import WatchEntry, WatchKey
 
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 #: Simulated seconds between creating the jobs and taking the pictures.

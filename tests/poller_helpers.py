@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from jobdash.api.client import JobsClient
-from jobdash.watch import PollUpdate, Snapshot, WatchEntry, WatchKey
+from jobdash.watch.values import PollUpdate, Snapshot, WatchEntry, WatchKey
 
 ENDPOINT = "https://ecs.example.test"
 OTHER_ENDPOINT = "https://evs.example.test"

@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 import pytest
 
-from jobdash import paths
 from jobdash.api.client import JobsClient
 from jobdash.api.errors import (
     BadResponseError,
@@ -25,6 +24,7 @@ from jobdash.api.errors import (
     UnauthorizedError,
 )
 from jobdash.auth.methods import PasswordAuth, TokenAuth, endpoint_from_catalog, service_origin
+from jobdash.config import paths
 
 PROJECT_ID = "0123456789abcdef0123456789abcdef"
 JOB_ID = "ff80808288d41e1b018b3b7e1e6b0f4c"

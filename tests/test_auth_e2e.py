@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import yaml
 
-from jobdash import paths
 from jobdash.api.errors import ConfigError, UnauthorizedError
-from jobdash.connection import open_connection
-from jobdash.settings import Settings, load_settings
+from jobdash.config import paths
+from jobdash.config.settings import Settings, load_settings
+from jobdash.connections.connection import open_connection
 
 simulator_package = pytest.importorskip("jobdash.simulator")
 Simulator = simulator_package.Simulator

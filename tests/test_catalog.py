@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from jobdash import catalog
-from jobdash.catalog import ErrorInfo, all_codes, describe, failure_codes, lookup
+from jobdash.api import catalog
+from jobdash.api.catalog import ErrorInfo, all_codes, describe, failure_codes, lookup
 
 # CI checks the repository out with the shared docs beside it.
 REFERENCE = Path(__file__).parents[1] / ".." / "shared" / "reference" / "error_codes.rst"

@@ -10,10 +10,10 @@ import pytest
 from cli_helpers import connection_flags, run_cli
 
 import jobdash.store
-from jobdash.paths import config_file, database_file
+from jobdash.config.paths import config_file, database_file
 from jobdash.simulator import Simulator, SimulatorConfig
 from jobdash.store import Store
-from jobdash.watch import PollUpdate
+from jobdash.watch.values import PollUpdate
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from cli_helpers import connection_flags, run_cli
 
 from jobdash.simulator import Simulator
 from jobdash.store import Store
-from jobdash.watch import WatchEntry, WatchKey
+from jobdash.watch.values import WatchEntry, WatchKey
 
 BROKEN_IPV6 = "http://[::1"
 

@@ -9,9 +9,9 @@ import subprocess
 
 from cli_helpers import cli_command, connection_flags, run_cli, run_process, subprocess_env_for
 
-from jobdash import paths
 from jobdash.api.client import JobsClient
 from jobdash.cli.common import route_core_warnings
+from jobdash.config import paths
 from jobdash.simulator import Simulator
 
 

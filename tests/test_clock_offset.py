@@ -12,7 +12,7 @@ import pytest
 from jobdash.api.client import JobsClient, parse_server_date
 from jobdash.poll.poller import Poller
 from jobdash.simulator import Simulator
-from jobdash.watch import CloudClocks, PollUpdate, WatchKey, cloud_now
+from jobdash.watch.values import CloudClocks, PollUpdate, WatchKey, cloud_now
 
 START = datetime(2026, 3, 2, 9, 45, 0, tzinfo=UTC)
 

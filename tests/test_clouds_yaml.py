@@ -17,8 +17,8 @@ from cli_helpers import run_cli
 
 from jobdash.api.errors import ConfigError
 from jobdash.auth.methods import PasswordAuth
-from jobdash.connection import build_auth, open_connection
-from jobdash.settings import default_endpoint, load_settings, require_complete
+from jobdash.config.settings import default_endpoint, load_settings, require_complete
+from jobdash.connections.connection import build_auth, open_connection
 from jobdash.simulator import Simulator
 from jobdash.simulator.iam import DOMAIN_ID
 
@@ -241,7 +241,7 @@ def test_site_config_dir_is_searched(monkeypatch: pytest.MonkeyPatch, tmp_path: 
 
 
 def test_etc_xdg_is_the_site_dir_without_xdg_config_dirs(monkeypatch: pytest.MonkeyPatch) -> None:
-    from jobdash.clouds_yaml import search_dirs
+    from jobdash.config.clouds_yaml import search_dirs
 
     monkeypatch.delenv("XDG_CONFIG_DIRS")
     dirs = search_dirs({})
@@ -295,7 +295,7 @@ def readme_yaml_blocks() -> dict[str, str]:
 
 
 def test_the_readme_example_reads_as_described() -> None:
-    from jobdash.connection import target_without_login
+    from jobdash.connections.connection import target_without_login
 
     blocks = readme_yaml_blocks()
     assert set(blocks) == {"clouds.yaml", "secure.yaml"}
@@ -327,7 +327,7 @@ def test_the_readme_example_reads_as_described() -> None:
 
 
 def test_a_cloud_auth_url_placeholder_takes_the_region_of_config_toml() -> None:
-    from jobdash import paths
+    from jobdash.config import paths
 
     write_clouds({"c": {"auth": {**LOGIN, "auth_url": "https://iam.{region_name}.test/v3"}}})
     with pytest.raises(ConfigError, match="the auth URL of cloud 'c' depends on the region"):

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from cli_helpers import connection_flags, run_cli
 
-from jobdash import config as config_module
 from jobdash.api.errors import ConfigError
-from jobdash.config import Config, UiOptions, load_config
-from jobdash.paths import config_file
+from jobdash.config import config_file as config_module
+from jobdash.config.config_file import Config, UiOptions, load_config
+from jobdash.config.paths import config_file
 from jobdash.poll.options import RANGES, PollerOptions
 from jobdash.simulator import Simulator
 

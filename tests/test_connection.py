@@ -12,8 +12,8 @@ import pytest
 
 from jobdash.api.errors import ConfigError
 from jobdash.auth.methods import AkSkAuth, PasswordAuth, TokenAuth
-from jobdash.connection import build_auth, open_connection
-from jobdash.settings import Settings
+from jobdash.config.settings import Settings
+from jobdash.connections.connection import build_auth, open_connection
 
 PROJECT_ID = "0123456789abcdef0123456789abcdef"
 

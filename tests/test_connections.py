@@ -17,11 +17,11 @@ import yaml
 from cli_helpers import run_cli
 
 from jobdash.api.errors import NoCredentialsError
-from jobdash.connection_groups import add_target, connection_group, connection_label, selection
-from jobdash.connections import Connections
+from jobdash.connections.groups import add_target, connection_group, connection_label, selection
+from jobdash.connections.registry import Connections
 from jobdash.simulator import Simulator
 from jobdash.store import SCHEMA_VERSION, Store
-from jobdash.watch import WatchEntry, WatchKey
+from jobdash.watch.values import WatchEntry, WatchKey
 
 STAGING = "eu-de_staging"
 
@@ -291,8 +291,8 @@ def test_the_watchlist_keeps_each_connections_counts_and_state(tmp_path: Path) -
 
     from jobdash.api.errors import NoCredentialsError, ThrottledError
     from jobdash.api.model import parse_job
-    from jobdash.watch import EndpointState, PollUpdate
-    from jobdash.watchlist import Watchlist
+    from jobdash.watch.values import EndpointState, PollUpdate
+    from jobdash.watch.watchlist import Watchlist
 
     prod = [WatchKey("https://ecs.eu-de.otc.t-systems.com", "p" * 32, c * 32) for c in "ab"]
     team = WatchKey("https://ecs.eu-nl.otc.t-systems.com", "q" * 32, "c" * 32)

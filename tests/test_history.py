@@ -10,7 +10,8 @@ import pytest
 from cli_helpers import run_cli
 
 from jobdash.api.model import parse_job
-from jobdash.history import (
+from jobdash.store import Store
+from jobdash.watch.history import (
     MIN_SAMPLES,
     STALLED_TEXT,
     History,
@@ -21,8 +22,7 @@ from jobdash.history import (
     size_class,
     summarize,
 )
-from jobdash.store import Store
-from jobdash.watch import PollUpdate, WatchEntry, WatchKey
+from jobdash.watch.values import PollUpdate, WatchEntry, WatchKey
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 ENDPOINT = "https://ecs.example.test"
@@ -193,7 +193,7 @@ def test_batch_size_is_compared_with_similar_batches() -> None:
 
 def test_history_command(recorded: Store, capsys, monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    from jobdash.paths import database_file
+    from jobdash.config.paths import database_file
 
     database_file().parent.mkdir(parents=True, exist_ok=True)
     with Store(database_file()) as store:

@@ -15,12 +15,12 @@ import pytest
 from cli_helpers import connection_flags, run_process, subprocess_env_for
 
 from jobdash.api.model import parse_job, raw_dict
-from jobdash.export import write_export
-from jobdash.jsontext import MAX_DEPTH, clean_json, cut_marker, json_text
 from jobdash.simulator import Simulator
 from jobdash.store import Store
-from jobdash.textsafe import printable, without_controls
-from jobdash.watch import PollUpdate, WatchEntry, WatchKey
+from jobdash.text.jsonsafe import MAX_DEPTH, clean_json, cut_marker, json_text
+from jobdash.text.safe import printable, without_controls
+from jobdash.watch.export import write_export
+from jobdash.watch.values import PollUpdate, WatchEntry, WatchKey
 
 JOB_ID = "0123456789abcdef0123456789abcdef"
 SURROGATE_BODY = {

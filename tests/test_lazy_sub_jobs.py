@@ -14,11 +14,11 @@ import pytest
 
 from jobdash.api import model
 from jobdash.api.model import SubJob, parse_job, parse_sub_job, raw_dict
-from jobdash.history import History, finished_job
-from jobdash.server_join import failed_servers
 from jobdash.store import Store
-from jobdash.watch import PollUpdate, WatchEntry, WatchKey
-from jobdash.watchlist import Watchlist
+from jobdash.watch.history import History, finished_job
+from jobdash.watch.servers import failed_servers
+from jobdash.watch.values import PollUpdate, WatchEntry, WatchKey
+from jobdash.watch.watchlist import Watchlist
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 

@@ -13,7 +13,7 @@ from jobdash.api.errors import NotFoundError, UnauthorizedError
 from jobdash.api.model import parse_job
 from jobdash.cli.status_view import Results, Target, render_results, summary_line
 from jobdash.cli.tree import plain_lines
-from jobdash.watch import PollUpdate, WatchKey
+from jobdash.watch.values import PollUpdate, WatchKey
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 ENDPOINT = "https://ecs.example.test"

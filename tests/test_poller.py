@@ -25,7 +25,7 @@ from jobdash.api.errors import ErrorKind
 from jobdash.api.model import parse_job
 from jobdash.poll.poller import Poller
 from jobdash.poll.store_writer import STORE_RETRY_AFTER
-from jobdash.watch import PollUpdate, Snapshot
+from jobdash.watch.values import PollUpdate, Snapshot
 
 LONG_AGO = "2024-05-01T10:00:00.000Z"
 

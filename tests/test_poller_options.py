@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 
 from jobdash.api.errors import ConfigError
-from jobdash.paths import config_file
+from jobdash.config.paths import config_file
+from jobdash.config.settings import load_config_toml
 from jobdash.poll.options import RANGES, PollerOptions, poller_options
-from jobdash.settings import load_config_toml
 
 
 def test_defaults_without_a_config() -> None:

@@ -14,7 +14,7 @@ from jobdash.api.errors import ErrorKind
 from jobdash.poll.poller import Poller
 from jobdash.simulator import Simulator, SimulatorConfig
 from jobdash.store import Store
-from jobdash.watch import PollUpdate, WatchEntry, WatchKey
+from jobdash.watch.values import PollUpdate, WatchEntry, WatchKey
 
 #: Fast enough to follow simulated jobs in a few hundred milliseconds of real time.
 QUICK = {"interval": 0.01, "max_interval": 0.05, "max_rps": 1000.0}

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 import pytest
 from cli_helpers import connection_flags, run_process, subprocess_env_for
 
-from jobdash.connection import open_connection, proxy_configured
-from jobdash.settings import Settings
+from jobdash.config.settings import Settings
+from jobdash.connections.connection import open_connection, proxy_configured
 from jobdash.simulator import Simulator
 
 

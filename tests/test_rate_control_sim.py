@@ -21,7 +21,7 @@ from jobdash.poll.poller import Poller
 from jobdash.simulator import Simulator
 from jobdash.simulator.cli import add_simulate_arguments, config_from_args
 from jobdash.simulator.flow import FlowLimit
-from jobdash.watch import WatchKey
+from jobdash.watch.values import WatchKey
 
 LIMIT = 40.0
 JOBS = 40

@@ -21,12 +21,12 @@ from test_connections import STAGING, both_clouds, write_clouds
 
 from jobdash.api.errors import ErrorKind
 from jobdash.cli.status_view import Results, progress_line, rate_text
-from jobdash.connection_groups import connection_states
-from jobdash.connections import Connections
+from jobdash.connections.groups import connection_states
+from jobdash.connections.registry import Connections
 from jobdash.poll.poller import Poller
 from jobdash.poll.ratelimit import RateGroup
 from jobdash.simulator import Simulator
-from jobdash.watch import EndpointState, WatchEntry, WatchKey
+from jobdash.watch.values import EndpointState, WatchEntry, WatchKey
 
 OTHER_PROJECT = "fedcba9876543210fedcba9876543210"
 SINCE = datetime(2024, 5, 1, 12, 4, 31, tzinfo=UTC)

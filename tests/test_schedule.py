@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jobdash.poll.schedule import Entry, due_entries
-from jobdash.watch import WatchKey
+from jobdash.watch.values import WatchKey
 
 
 def entry(job_id: str, due: float | None, *, priority: int = 0, in_flight: bool = False) -> Entry:

@@ -35,7 +35,7 @@ from serve_helpers import (
 from jobdash.cli.serve import forwarded_flags, is_loopback
 from jobdash.simulator import Simulator
 from jobdash.store import Store
-from jobdash.watch import WatchEntry, WatchKey
+from jobdash.watch.values import WatchEntry, WatchKey
 from jobdash.web.session import SharedDemo, TabSession
 
 needs_proc = pytest.mark.skipif(not HAVE_PROC, reason="needs /proc to see the server's children")

@@ -17,10 +17,10 @@ from jobdash.api.client import JobsClient
 from jobdash.api.errors import UnauthorizedError
 from jobdash.api.server import GONE, ServerInfo, parse_server, status_meaning
 from jobdash.poll.poller import Poller
-from jobdash.server_join import ServerJoin, fetch_all
 from jobdash.simulator import Simulator, SimulatorConfig
 from jobdash.store import Store, schema
-from jobdash.watch import WatchEntry, WatchKey
+from jobdash.watch.servers import ServerJoin, fetch_all
+from jobdash.watch.values import WatchEntry, WatchKey
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -233,7 +233,7 @@ def test_status_json_and_tree_carry_the_servers(sim, capsys, monkeypatch, tmp_pa
 def test_a_server_found_after_the_watchlist_closed_is_kept_in_memory_only(
     tmp_path: Path,
 ) -> None:
-    from jobdash.watchlist import Watchlist
+    from jobdash.watch.watchlist import Watchlist
 
     with Store(tmp_path / "w.sqlite3") as store:
         watchlist = Watchlist.load(store)
@@ -253,7 +253,7 @@ def test_status_json_carries_the_estimate(capsys, monkeypatch, tmp_path) -> None
 
 
 def _status_estimate(sim, capsys, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from jobdash.paths import database_file
+    from jobdash.config.paths import database_file
     from jobdash.tui.demo import seed_history
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
@@ -297,7 +297,7 @@ async def test_a_throttled_server_fetch_slows_the_endpoint(sim, http) -> None:
 def test_status_of_given_ids_uses_the_history_but_not_the_watchlist(
     capsys, monkeypatch, tmp_path
 ) -> None:
-    from jobdash.paths import database_file
+    from jobdash.config.paths import database_file
     from jobdash.tui.demo import seed_history
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))

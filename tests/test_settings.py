@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from jobdash import paths
 from jobdash.api.errors import ConfigError
-from jobdash.cloud_login import LOGIN_FIELDS
-from jobdash.settings import (
+from jobdash.config import paths
+from jobdash.config.cloud_login import LOGIN_FIELDS
+from jobdash.config.settings import (
     Settings,
     add_connection_arguments,
     default_endpoint,

@@ -14,8 +14,8 @@ import pytest
 from huaweicloudsdkcore.sdk_request import SdkRequest
 from huaweicloudsdkcore.signer.signer import Signer
 
+from jobdash.api.catalog import failure_codes
 from jobdash.api.model import Job, parse_job
-from jobdash.catalog import failure_codes
 from jobdash.simulator import Simulator, SimulatorConfig
 
 START = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from jobdash import paths
 from jobdash.api.errors import NotFoundError, ServerError, ThrottledError
 from jobdash.api.model import Job, parse_job, raw_dict
+from jobdash.config import paths
 from jobdash.store import SCHEMA_VERSION, Store, StoreError, Transition
 from jobdash.store import schema as store_schema
-from jobdash.watch import PollUpdate, WatchEntry, WatchKey
+from jobdash.watch.values import PollUpdate, WatchEntry, WatchKey
 
 ECS = "https://ecs.eu-de.example.test"
 ECS_NL = "https://ecs.eu-nl.example.test"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from jobdash.store import Store
-from jobdash.watch import WatchEntry, WatchKey
+from jobdash.watch.values import WatchEntry, WatchKey
 
 ENDPOINT = "https://ecs.eu-de.example.test"
 PROJECT = "proj-a"
@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from jobdash.api.model import parse_job
 from jobdash.store import Store
-from jobdash.watch import PollUpdate, WatchEntry, WatchKey
+from jobdash.watch.values import PollUpdate, WatchEntry, WatchKey
 ENDPOINT, PROJECT = "https://ecs.eu-de.example.test", "proj-a"
 """
 

@@ -12,7 +12,7 @@ import pytest
 from jobdash.api.model import parse_job
 from jobdash.poll.store_writer import STORE_RETRY_AFTER, StoreWriter
 from jobdash.store import Store
-from jobdash.watch import PollUpdate, Snapshot, WatchEntry, WatchKey
+from jobdash.watch.values import PollUpdate, Snapshot, WatchEntry, WatchKey
 
 ENDPOINT = "https://ecs.eu-de.example"
 AT = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)

@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 from cli_helpers import run_cli
 
-from jobdash import paths
 from jobdash.api.client import JobsClient
 from jobdash.auth.methods import PasswordAuth
+from jobdash.config import paths
 from jobdash.simulator import Simulator
 
 

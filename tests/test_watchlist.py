@@ -10,8 +10,8 @@ import pytest
 
 from jobdash.api.model import parse_job
 from jobdash.store import Store
-from jobdash.watch import PollUpdate, Snapshot, WatchEntry, WatchKey
-from jobdash.watchlist import Watchlist
+from jobdash.watch.values import PollUpdate, Snapshot, WatchEntry, WatchKey
+from jobdash.watch.watchlist import Watchlist
 
 NOW = datetime(2026, 3, 2, 9, 45, tzinfo=UTC)
 

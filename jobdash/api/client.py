@@ -23,7 +23,7 @@ from jobdash.api.errors import (
 from jobdash.api.ids import validate_id
 from jobdash.api.model import Job, ResponseShapeError, parse_job
 from jobdash.api.server import Server, parse_server
-from jobdash.textsafe import without_surrogates
+from jobdash.text.safe import without_surrogates
 
 #: Codes the cloud uses for "no such job" and for flow control, whatever the HTTP status.
 NOT_FOUND_CODES = frozenset({"Common.0011", "Ecs.0114"})

@@ -15,7 +15,7 @@ closed it while idle) is sent once more on a new connection, when its method is
 idempotent. Answers are read whole (bodies are JSON); one larger than `max_body`
 bytes is refused. Errors are httpx's: ConnectError, ConnectTimeout, ReadTimeout,
 PoolTimeout, RemoteProtocolError and so on. It speaks to origins directly: with a proxy
-configured, `jobdash.connection.http_pool` uses httpx's own transport instead.
+configured, `jobdash.connections.connection.http_pool` uses httpx's own transport instead.
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from jobdash.jsontext import clean_json, json_text
-from jobdash.textsafe import without_surrogates
+from jobdash.text.jsonsafe import clean_json, json_text
+from jobdash.text.safe import without_surrogates
 
 
 class JobStatus(StrEnum):
@@ -374,7 +374,7 @@ def parse_job_text(text: str | bytes) -> Job:
 def raw_dict(job: Job) -> dict[str, Any]:
     """A plain, JSON-serialisable copy of the body the job was parsed from.
 
-    Depth is bounded and text UTF-8 encodable (see `jobdash.jsontext.clean_json`).
+    Depth is bounded and text UTF-8 encodable (see `jobdash.text.jsonsafe.clean_json`).
     """
     body = clean_json(job.raw)
     return body if isinstance(body, dict) else {}

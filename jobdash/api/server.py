@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from jobdash.api.model import parse_time
-from jobdash.textsafe import without_surrogates
+from jobdash.text.safe import without_surrogates
 
 #: What each ECS `status` means, in a few words (the service's status table, reworded).
 SERVER_STATUS_MEANINGS: Mapping[str, str] = {

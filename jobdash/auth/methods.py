@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 
-from jobdash import paths
 from jobdash.api.errors import (
     BadResponseError,
     ConfigError,
@@ -33,7 +32,8 @@ from jobdash.auth.aksk import (
 from jobdash.auth.iam_errors import login_error
 from jobdash.auth.service_catalog import endpoint_from_catalog, service_origin
 from jobdash.auth.token_cache import TokenCache, TokenInfo, identity_key, parse_iam_time
-from jobdash.checks import check_auth_url
+from jobdash.config import paths
+from jobdash.config.checks import check_auth_url
 
 __all__ = [
     "AkSkAuth",

@@ -34,7 +34,7 @@ exit codes: 0 ok; 1 a job failed (--exit-status); 2 usage or configuration error
 
 
 def _epilog() -> str:
-    from jobdash import paths
+    from jobdash.config import paths
 
     return f"{EPILOG}\nlog file: {paths.log_file()}\nconfig file: {paths.config_file()}"
 
@@ -43,7 +43,7 @@ COMMANDS = ("ui", "demo", "serve", "status", "add", "rm", "ls", "history", "simu
 
 
 def _connection_parent() -> argparse.ArgumentParser:
-    from jobdash.settings import add_connection_arguments
+    from jobdash.config.settings import add_connection_arguments
 
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("connection")

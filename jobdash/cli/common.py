@@ -13,11 +13,11 @@ from rich.console import Console
 from rich.text import Text
 
 from jobdash.api.errors import ConfigError
-from jobdash.textsafe import printable
-from jobdash.watch import WatchEntry, WatchKey
+from jobdash.text.safe import printable
+from jobdash.watch.values import WatchEntry, WatchKey
 
 if TYPE_CHECKING:
-    from jobdash.config import Config
+    from jobdash.config.config_file import Config
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -79,7 +79,7 @@ class WarningPrinter(logging.Handler):
 def route_core_warnings(*, to_stderr: bool) -> None:
     """Send jobdash's log records to the log file, and warnings also to stderr unless a
     dashboard owns the screen (it shows what it can; the rest is in the file)."""
-    from jobdash.logfile import is_log_handler, open_log_handler
+    from jobdash.cli.logfile import is_log_handler, open_log_handler
 
     logger = logging.getLogger("jobdash")
     for handler in list(logger.handlers):
@@ -102,9 +102,9 @@ async def open_connection_from_args(
     `config`: config.toml as the command already loaded it (else it is loaded here).
     Raises ConfigError (exit 2) when something is missing.
     """
-    from jobdash.config import load_config
-    from jobdash.connection import open_connection
-    from jobdash.settings import load_settings, require_complete
+    from jobdash.config.config_file import load_config
+    from jobdash.config.settings import load_settings, require_complete
+    from jobdash.connections.connection import open_connection
 
     config = config or load_config()
     settings = load_settings(args, loaded_config=config)
@@ -123,12 +123,12 @@ async def current_target(args: argparse.Namespace, config: Config | None = None)
     """Where ids given on the command line live: the given (or ambient) connection's
     endpoint and project, from the settings alone when they say, else by logging in.
 
-    Returns a `jobdash.watch.WatchEntry` template (job id empty) that records the
+    Returns a `jobdash.watch.values.WatchEntry` template (job id empty) that records the
     connection, so entries made from it are fetched with the same credentials later.
     """
-    from jobdash.config import load_config
-    from jobdash.connection import target_without_login
-    from jobdash.settings import load_settings
+    from jobdash.config.config_file import load_config
+    from jobdash.config.settings import load_settings
+    from jobdash.connections.connection import target_without_login
 
     config = config or load_config()
     settings = load_settings(args, loaded_config=config)

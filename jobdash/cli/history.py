@@ -9,9 +9,9 @@ from rich.text import Text
 
 from jobdash.api.model import format_duration
 from jobdash.cli.common import EXIT_OK, console, error_console
-from jobdash.history import summarize
-from jobdash.jsontext import json_text
-from jobdash.textsafe import one_line
+from jobdash.text.jsonsafe import json_text
+from jobdash.text.safe import one_line
+from jobdash.watch.history import summarize
 
 
 def add_history_arguments(parser: argparse.ArgumentParser) -> None:

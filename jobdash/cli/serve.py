@@ -123,7 +123,7 @@ def run_serve(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
         return EXIT_USAGE
     stream = out or sys.stdout
     if not args.demo:
-        from jobdash.settings import load_settings, require_complete
+        from jobdash.config.settings import load_settings, require_complete
 
         require_complete(load_settings(args))  # ConfigError: exit 2, before anything starts
     if not is_loopback(args.host):

@@ -31,14 +31,14 @@ from jobdash.cli.status_view import (
     summary_line,
 )
 from jobdash.cli.tree import plain_lines
-from jobdash.config import load_config
-from jobdash.connection_groups import describe_selection, selection
-from jobdash.connections import Connections
-from jobdash.history import History
-from jobdash.jsontext import json_text
+from jobdash.config.config_file import load_config
+from jobdash.connections.groups import describe_selection, selection
+from jobdash.connections.registry import Connections
 from jobdash.poll.options import PollerOptions
-from jobdash.server_join import ServerJoin, fetch_all
-from jobdash.watch import PollUpdate, WatchEntry, WatchKey
+from jobdash.text.jsonsafe import json_text
+from jobdash.watch.history import History
+from jobdash.watch.servers import ServerJoin, fetch_all
+from jobdash.watch.values import PollUpdate, WatchEntry, WatchKey
 
 
 def _seconds(*, allow_zero: bool) -> Callable[[str], float]:
@@ -259,7 +259,7 @@ def _learned_before(results: Results, store: Any) -> None:
         results.servers = ServerJoin(store.servers())
         results.history = History(store.finished_jobs())
         return
-    from jobdash.paths import database_file
+    from jobdash.config.paths import database_file
     from jobdash.store import Store, StoreError
 
     if not database_file().exists():

@@ -16,10 +16,10 @@ from jobdash.api.model import JobStatus, SubJob, raw_dict
 from jobdash.api.server import ServerInfo
 from jobdash.cli.common import EXIT_FAILED, EXIT_OK, EXIT_UNFETCHED, EXIT_UNFINISHED
 from jobdash.cli.tree import error_label, job_tree, status_text
-from jobdash.history import History, remaining_text
-from jobdash.server_join import ServerJoin
-from jobdash.textsafe import one_line
-from jobdash.watch import (
+from jobdash.text.safe import one_line
+from jobdash.watch.history import History, remaining_text
+from jobdash.watch.servers import ServerJoin
+from jobdash.watch.values import (
     EndpointState,
     PollUpdate,
     WatchKey,

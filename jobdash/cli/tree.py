@@ -9,17 +9,17 @@ from rich.console import Group
 from rich.text import Text
 from rich.tree import Tree
 
+from jobdash.api.catalog import lookup
 from jobdash.api.errors import ApiError
 from jobdash.api.model import Job, JobStatus, SubJob, status_icon, timing_phrase
 from jobdash.api.server import ServerInfo
-from jobdash.catalog import lookup
-from jobdash.history import STALLED_TEXT
-from jobdash.statuses import DEFAULT_PALETTE, status_role
-from jobdash.textsafe import one_line
+from jobdash.text.safe import one_line
+from jobdash.text.statuses import DEFAULT_PALETTE, status_role
+from jobdash.watch.history import STALLED_TEXT
 
 
 def status_text(status: str | None) -> Text:
-    """`✓ SUCCESS`, coloured as the dashboard colours it (`jobdash.statuses`)."""
+    """`✓ SUCCESS`, coloured as the dashboard colours it (`jobdash.text.statuses`)."""
     return Text(
         f"{status_icon(status)} {one_line(status or '?', 20)}",
         style=DEFAULT_PALETTE.style(status_role(status)),

@@ -23,16 +23,16 @@ from jobdash.cli.common import (
     print_error,
 )
 from jobdash.cli.tree import status_text
-from jobdash.connection_groups import (
+from jobdash.connections.groups import (
     cloud_name,
     describe_selection,
     project_label,
     region_of,
     selection,
 )
-from jobdash.jsontext import json_text
-from jobdash.textsafe import one_line
-from jobdash.watch import Snapshot, WatchEntry, WatchKey
+from jobdash.text.jsonsafe import json_text
+from jobdash.text.safe import one_line
+from jobdash.watch.values import Snapshot, WatchEntry, WatchKey
 
 
 def add_add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -15,7 +15,7 @@ from jobdash.api.errors import ThrottledError
 from jobdash.api.server import Server
 from jobdash.poll.ratelimit import Wakeup
 from jobdash.poll.schedule import Endpoint, Entry
-from jobdash.watch import PollUpdate, Snapshot, WatchKey
+from jobdash.watch.values import PollUpdate, Snapshot, WatchKey
 
 #: `refresh_all_once` retries an entry this often when the endpoint throttles it.
 ONCE_ATTEMPTS = 3

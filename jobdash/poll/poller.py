@@ -36,7 +36,7 @@ from jobdash.poll.schedule import (
     due_entries,
 )
 from jobdash.poll.store_writer import SnapshotStore, StoreWriter
-from jobdash.watch import EndpointState, PollUpdate, Snapshot, WatchKey
+from jobdash.watch.values import EndpointState, PollUpdate, Snapshot, WatchKey
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from jobdash.watch import WatchKey
+    from jobdash.watch.values import WatchKey
 
 #: Requests in the bucket at the start: a one-shot refresh of a few hundred jobs at once.
 START_BURST = 500

@@ -35,7 +35,7 @@ from jobdash.api.errors import (
 from jobdash.api.ids import keyed_sub_jobs
 from jobdash.api.model import Job, JobStatus
 from jobdash.poll.ratelimit import AdaptiveRate, backoff_delay
-from jobdash.watch import EndpointState, PollUpdate, Snapshot, WatchKey
+from jobdash.watch.values import EndpointState, PollUpdate, Snapshot, WatchKey
 
 #: Statuses polled at the base interval; other non-terminal ones (PENDING_PAYMENT waits
 #: for a human, unknown ones may never move) are polled at the slow end.

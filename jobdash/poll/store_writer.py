@@ -14,7 +14,7 @@ from typing import Protocol, TypeVar
 
 from jobdash.api.errors import JobdashError
 from jobdash.store.sqlite import RecordError
-from jobdash.watch import PollUpdate, Snapshot, WatchEntry, WatchKey
+from jobdash.watch.values import PollUpdate, Snapshot, WatchEntry, WatchKey
 
 log = logging.getLogger("jobdash.poll.poller")
 

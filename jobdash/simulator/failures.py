@@ -21,7 +21,7 @@ class Failure:
     errorcode_message: str
 
 
-# Used only when jobdash.catalog cannot be imported; the catalogue is the real source.
+# Used only when jobdash.api.catalog cannot be imported; the catalogue is the real source.
 _FALLBACK = (
     FailureKind("Ecs.0001", "Insufficient ECS quota. Contact customer service to increase quota."),
     FailureKind(
@@ -42,9 +42,9 @@ _NOT_FOR_CREATE = frozenset(code for codes in _OPERATION_CODES.values() for code
 
 @lru_cache(maxsize=1)
 def failure_kinds() -> tuple[FailureKind, ...]:
-    """Failure codes from jobdash.catalog, in a stable order; a tiny fallback without it."""
+    """Failure codes from jobdash.api.catalog, in a stable order; a tiny fallback without it."""
     try:
-        from jobdash.catalog import failure_codes
+        from jobdash.api.catalog import failure_codes
     except ImportError:
         return _FALLBACK
     kinds = [FailureKind(info.code, info.message) for info in failure_codes() if info.message]

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from jobdash.api.ids import keyed_sub_jobs
 from jobdash.api.model import Job, ResponseShapeError, parse_job, raw_dict
 from jobdash.store.sqlite import RecordError
-from jobdash.textsafe import one_line, without_surrogates
-from jobdash.watch import Snapshot, WatchKey
+from jobdash.text.safe import one_line, without_surrogates
+from jobdash.watch.values import Snapshot, WatchKey
 
 #: Error messages are kept for display; a runaway body is cut to this many characters.
 MAX_ERROR_MESSAGE = 2000

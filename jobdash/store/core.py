@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Self, TypeVar
 
 from jobdash.api.model import TERMINAL_STATUSES
-from jobdash.paths import database_file
+from jobdash.config.paths import database_file
 from jobdash.store import schema
 from jobdash.store.codec import (
     KEY_MATCH,
@@ -29,7 +29,7 @@ from jobdash.store.codec import (
 from jobdash.store.side_tables import SideTables
 from jobdash.store.snapshots import SnapshotRows
 from jobdash.store.sqlite import StoreError, Transactions, connect, ensure_directory
-from jobdash.watch import WatchEntry, WatchKey
+from jobdash.watch.values import WatchEntry, WatchKey
 
 T = TypeVar("T")
 

@@ -11,10 +11,10 @@ import sqlite3
 
 from jobdash.api.model import Job
 from jobdash.api.server import ServerInfo, parse_server
-from jobdash.history import FinishedJob, finished_job
-from jobdash.jsontext import clean_json
 from jobdash.store.codec import parse_time_text, time_text
 from jobdash.store.sqlite import UsesTransactions
+from jobdash.text.jsonsafe import clean_json
+from jobdash.watch.history import FinishedJob, finished_job
 
 
 def save_server(connection: sqlite3.Connection, info: ServerInfo) -> None:

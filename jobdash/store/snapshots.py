@@ -27,8 +27,8 @@ from jobdash.store.codec import (
 )
 from jobdash.store.side_tables import save_finished
 from jobdash.store.sqlite import RecordError, UsesTransactions
-from jobdash.textsafe import one_line, without_surrogates
-from jobdash.watch import PollUpdate, Snapshot, WatchKey
+from jobdash.text.safe import one_line, without_surrogates
+from jobdash.watch.values import PollUpdate, Snapshot, WatchKey
 
 _SNAPSHOT_COLUMNS = (
     "e.endpoint, e.project_id, e.job_id, s.raw_json, s.fetched_at, s.expired, "

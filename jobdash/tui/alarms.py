@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from jobdash.textsafe import one_line
-from jobdash.watch import WatchKey
+from jobdash.text.safe import one_line
+from jobdash.watch.values import WatchKey
 
 if TYPE_CHECKING:
     from jobdash.tui.app import JobDashApp

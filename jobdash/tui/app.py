@@ -13,7 +13,7 @@ from textual.binding import BindingType
 from textual.worker import Worker, WorkerState
 
 from jobdash.api.model import JobStatus
-from jobdash.textsafe import one_line
+from jobdash.text.safe import one_line
 from jobdash.tui.alarms import CHECK_INTERVAL as STALL_CHECK_INTERVAL
 from jobdash.tui.alarms import StallAlarm
 from jobdash.tui.commands import DashboardCommands
@@ -22,8 +22,8 @@ from jobdash.tui.deps import PollerLike
 from jobdash.tui.messages import JobUpdated
 from jobdash.tui.screens.dashboard import DashboardScreen
 from jobdash.tui.servers import fetch_failed_servers
-from jobdash.watch import PollUpdate, Snapshot
-from jobdash.watchlist import Watchlist
+from jobdash.watch.values import PollUpdate, Snapshot
+from jobdash.watch.watchlist import Watchlist
 
 __all__ = ["JobDashApp", "utc_now"]
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from jobdash.catalog import lookup as catalog_lookup
+from jobdash.api.catalog import lookup as catalog_lookup
 from jobdash.tui.deps import PollerFactory, StoreLike
 from jobdash.tui.render_details import Lookup
-from jobdash.watch import WatchEntry
+from jobdash.watch.values import WatchEntry
 
 
 def utc_now() -> datetime:

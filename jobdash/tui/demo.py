@@ -17,7 +17,7 @@ import httpx
 from jobdash.api.model import Job, parse_job, parse_time
 from jobdash.simulator import Simulator, SimulatorConfig
 from jobdash.store import Store
-from jobdash.watch import WatchEntry, WatchKey
+from jobdash.watch.values import WatchEntry, WatchKey
 
 #: Simulated seconds each kind of sub-job runs: (shortest, longest).
 QUICK = (20.0, 75.0)

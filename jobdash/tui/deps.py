@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol
 
 from jobdash.api.server import Server
-from jobdash.watch import EndpointState, PollUpdate, Snapshot, WatchKey
-from jobdash.watchlist import WatchStore
+from jobdash.watch.values import EndpointState, PollUpdate, Snapshot, WatchKey
+from jobdash.watch.watchlist import WatchStore
 
 
 class PollerLike(Protocol):

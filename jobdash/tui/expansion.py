@@ -14,7 +14,7 @@ from enum import Enum
 
 from jobdash.api.model import Job
 from jobdash.tui.view import finished_ok, has_failures
-from jobdash.watch import WatchKey
+from jobdash.watch.values import WatchKey
 
 AUTO_EXPAND_ROWS = 300
 

@@ -16,19 +16,19 @@ from jobdash.api.client import JobsClient
 from jobdash.api.errors import ApiError, ConfigError, InvalidIdError
 from jobdash.api.ids import validate_job_id
 from jobdash.auth.methods import TokenAuth
-from jobdash.config import Config, load_config
-from jobdash.connection import http_pool
-from jobdash.connections import Connections
+from jobdash.config.config_file import Config, load_config
+from jobdash.connections.connection import http_pool
+from jobdash.connections.registry import Connections
 from jobdash.poll.options import PollerOptions
 from jobdash.poll.poller import Poller
 from jobdash.poll.ratelimit import RateGroup, endpoint_group
 from jobdash.store import Store
-from jobdash.textsafe import one_line
+from jobdash.text.safe import one_line
 from jobdash.tui.app import JobDashApp
 from jobdash.tui.context import DashboardContext, utc_now
 from jobdash.tui.demo import demo_world
 from jobdash.tui.deps import PollerFactory
-from jobdash.watch import PollUpdate, WatchEntry, WatchKey
+from jobdash.watch.values import PollUpdate, WatchEntry, WatchKey
 
 EXIT_OK = 0
 

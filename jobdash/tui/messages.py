@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from jobdash.watch import PollUpdate
+from jobdash.watch.values import PollUpdate
 
 
 class JobUpdated(Message):

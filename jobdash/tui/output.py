@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from jobdash.export import FORMATS, default_path, failed_items, write_export
-from jobdash.server_join import failed_servers
-from jobdash.textsafe import one_line, without_controls
+from jobdash.text.safe import one_line, without_controls
 from jobdash.tui.screens.export import ExportScreen
 from jobdash.tui.view import SubJobRow
+from jobdash.watch.export import FORMATS, default_path, failed_items, write_export
+from jobdash.watch.servers import failed_servers
 
 if TYPE_CHECKING:
     from jobdash.tui.screens.dashboard import DashboardScreen

@@ -1,7 +1,7 @@
 """Labels for the job tree and the header, built as Rich `Text` (never markup strings).
 
 Pure functions of model data, a clock reading and a `Palette`: testable without an app.
-Every string that came from the API goes through `jobdash.textsafe` first.
+Every string that came from the API goes through `jobdash.text.safe` first.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from jobdash.api.model import (
     timing_phrase,
 )
 from jobdash.api.server import ServerInfo
-from jobdash.history import STALLED_TEXT
-from jobdash.statuses import (
+from jobdash.text.safe import one_line
+from jobdash.text.statuses import (
     DEFAULT_PALETTE,
     EXPIRED,
     UNREACHABLE,
@@ -31,8 +31,8 @@ from jobdash.statuses import (
     Role,
     status_role,
 )
-from jobdash.textsafe import one_line
-from jobdash.watch import (
+from jobdash.watch.history import STALLED_TEXT
+from jobdash.watch.values import (
     EndpointState,
     Snapshot,
     WatchEntry,

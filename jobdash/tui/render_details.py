@@ -14,9 +14,9 @@ from rich.table import Table
 from rich.text import Text
 
 from jobdash.api.model import Job, JobStatus, SubJob, format_duration, status_icon
-from jobdash.jsontext import json_text
-from jobdash.statuses import DEFAULT_PALETTE, Palette, status_role
-from jobdash.textsafe import one_line, printable
+from jobdash.text.jsonsafe import json_text
+from jobdash.text.safe import one_line, printable
+from jobdash.text.statuses import DEFAULT_PALETTE, Palette, status_role
 from jobdash.tui.render import age, timing
 from jobdash.tui.render_failures import (
     Lookup,
@@ -26,7 +26,7 @@ from jobdash.tui.render_failures import (
     readable_reason,
     reason_cell,
 )
-from jobdash.watch import Snapshot, WatchEntry
+from jobdash.watch.values import Snapshot, WatchEntry
 
 ENTITY_FIELDS_SHOWN_ELSEWHERE = frozenset({"sub_jobs", "sub_jobs_total", "errorcode_message"})
 

@@ -9,12 +9,12 @@ from rich.console import RenderableType
 from rich.text import Text
 
 from jobdash.api.server import ServerInfo, status_meaning
-from jobdash.history import Estimate, remaining_text
-from jobdash.statuses import Palette, Role
-from jobdash.textsafe import one_line, printable
+from jobdash.text.safe import one_line, printable
+from jobdash.text.statuses import Palette, Role
 from jobdash.tui.render import age
 from jobdash.tui.render_details import _Fields as Fields
 from jobdash.tui.render_details import format_time
+from jobdash.watch.history import Estimate, remaining_text
 
 SERVER_HEADING = "Server"
 #: Server statuses shown in the error colour; the others are muted or plain.

@@ -13,8 +13,8 @@ from rich.text import Text
 
 from jobdash.api.client import parse_error_body
 from jobdash.api.model import Job
-from jobdash.statuses import DEFAULT_PALETTE, Palette
-from jobdash.textsafe import one_line, printable
+from jobdash.text.safe import one_line, printable
+from jobdash.text.statuses import DEFAULT_PALETTE, Palette
 
 
 class ErrorInfoLike(Protocol):
@@ -24,7 +24,7 @@ class ErrorInfoLike(Protocol):
     hint: str
 
 
-#: `jobdash.catalog.lookup`, or a stand-in in tests.
+#: `jobdash.api.catalog.lookup`, or a stand-in in tests.
 Lookup = Callable[[str], ErrorInfoLike | None]
 
 

@@ -12,8 +12,8 @@ from rich.text import Text
 
 from jobdash.api.model import Job, SubJob, format_duration, status_icon
 from jobdash.api.server import ServerInfo
-from jobdash.statuses import DEFAULT_PALETTE, Palette, status_role
-from jobdash.textsafe import one_line
+from jobdash.text.safe import one_line
+from jobdash.text.statuses import DEFAULT_PALETTE, Palette, status_role
 from jobdash.tui.render import short
 
 #: Columns of the name to the left of each bar, and of the time after it.

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from jobdash.server_join import ServerRequest, fetch_all
-from jobdash.textsafe import one_line
+from jobdash.text.safe import one_line
 from jobdash.tui.view import JobRow
-from jobdash.watch import WatchKey
+from jobdash.watch.servers import ServerRequest, fetch_all
+from jobdash.watch.values import WatchKey
 
 if TYPE_CHECKING:
     from jobdash.tui.app import JobDashApp

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 
 from jobdash.api.errors import NetworkError
 from jobdash.api.server import Server
-from jobdash.watch import EndpointState, Snapshot, WatchKey
+from jobdash.watch.values import EndpointState, Snapshot, WatchKey
 
 
 class StillPoller:

@@ -11,10 +11,10 @@ from enum import Enum
 
 from jobdash.api.ids import keyed_sub_jobs
 from jobdash.api.model import Job, JobStatus, SubJob
-from jobdash.connection_groups import Group
-from jobdash.textsafe import one_line
-from jobdash.watch import Snapshot, WatchEntry, WatchKey
-from jobdash.watchlist import Watchlist
+from jobdash.connections.groups import Group
+from jobdash.text.safe import one_line
+from jobdash.watch.values import Snapshot, WatchEntry, WatchKey
+from jobdash.watch.watchlist import Watchlist
 
 
 def has_failures(job: Job | None) -> bool:

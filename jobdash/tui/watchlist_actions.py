@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from jobdash.connection_groups import add_target, connection_label
-from jobdash.textsafe import one_line
+from jobdash.connections.groups import add_target, connection_label
+from jobdash.text.safe import one_line
 from jobdash.tui.screens.add import AddJobsScreen, AddRequest
 from jobdash.tui.screens.confirm import ConfirmScreen
 from jobdash.tui.screens.label import LabelScreen
 from jobdash.tui.view import JobRow
-from jobdash.watch import WatchEntry, WatchKey
+from jobdash.watch.values import WatchEntry, WatchKey
 
 if TYPE_CHECKING:
     from jobdash.tui.screens.dashboard import DashboardScreen

@@ -24,7 +24,7 @@ from jobdash.store import Store
 from jobdash.tui.app import JobDashApp
 from jobdash.tui.context import DashboardContext
 from jobdash.tui.still import StillPoller
-from jobdash.watch import PollUpdate, WatchEntry, WatchKey
+from jobdash.watch.values import PollUpdate, WatchEntry, WatchKey
 
 SIZE = (120, 40)
 

@@ -19,7 +19,7 @@ from jobdash.simulator import Simulator
 from jobdash.store import Store
 from jobdash.tui import launch
 from jobdash.tui.app import JobDashApp
-from jobdash.watch import WatchEntry, WatchKey
+from jobdash.watch.values import WatchEntry, WatchKey
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from jobdash.api.ids import keyed_sub_jobs
 from jobdash.store import Store
 from jobdash.tui.app import JobDashApp
 from jobdash.tui.view import JobRow, SubJobRow
-from jobdash.watch import WatchKey
+from jobdash.watch.values import WatchKey
 
 
 def _first_sub_key(app: JobDashApp, key: WatchKey) -> str:

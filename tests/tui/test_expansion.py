@@ -6,7 +6,7 @@ from tui_sample import BATCH_ID, DELETE_ID, ENDPOINT, PROJECT, batch_body, delet
 
 from jobdash.api.model import parse_job
 from jobdash.tui.expansion import ExpansionPolicy, Move
-from jobdash.watch import WatchKey
+from jobdash.watch.values import WatchKey
 
 BATCH = WatchKey(ENDPOINT, PROJECT, BATCH_ID)
 DONE = WatchKey(ENDPOINT, PROJECT, DELETE_ID)

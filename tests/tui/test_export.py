@@ -18,7 +18,7 @@ from tui_sample import (
 )
 
 from jobdash.api.model import parse_job
-from jobdash.export import default_path, failure_rows, render, write_export
+from jobdash.watch.export import default_path, failure_rows, render, write_export
 
 
 def test_rows_are_the_failed_sub_jobs() -> None:

@@ -27,7 +27,7 @@ from jobdash.tui.screens.export import ExportScreen
 from jobdash.tui.still import StillPoller
 from jobdash.tui.view import JobRow
 from jobdash.tui.widgets.themed import theme_palette
-from jobdash.watch import PollUpdate, WatchEntry, WatchKey
+from jobdash.watch.values import PollUpdate, WatchEntry, WatchKey
 
 SMALL = (80, 24)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from conftest import SIZE, SimDashboard, shown, wait_until
 from textual.widgets import Static, TextArea
 
-from jobdash.jsontext import MAX_DEPTH, cut_marker
+from jobdash.text.jsonsafe import MAX_DEPTH, cut_marker
 from jobdash.tui.app import JobDashApp
 from jobdash.tui.screens.add import AddJobsScreen
 from jobdash.tui.view import SubJobRow
-from jobdash.watch import WatchKey
+from jobdash.watch.values import WatchKey
 
 JOB_ID = "0123456789abcdef0123456789abcdef"
 

@@ -17,7 +17,7 @@ from jobdash.tui.context import DashboardContext
 from jobdash.tui.still import StillPoller
 from jobdash.tui.view import JobRow, SubJobRow
 from jobdash.tui.widgets import job_tree
-from jobdash.watch import PollUpdate, WatchKey
+from jobdash.watch.values import PollUpdate, WatchKey
 
 
 def finish_two_running_sub_jobs() -> dict:

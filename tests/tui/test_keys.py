@@ -16,7 +16,7 @@ from jobdash.tui.screens.confirm import ConfirmScreen
 from jobdash.tui.screens.export import ExportScreen
 from jobdash.tui.screens.help import HelpScreen
 from jobdash.tui.view import JobRow, SubJobRow
-from jobdash.watch import WatchKey
+from jobdash.watch.values import WatchKey
 
 
 def make_jobs(dash: SimDashboard) -> dict[str, WatchKey]:

@@ -11,7 +11,7 @@ import pytest
 from conftest import SIZE, record_toasts, shown, wait_until
 
 from jobdash.api.errors import ConfigError
-from jobdash.paths import config_file
+from jobdash.config.paths import config_file
 from jobdash.simulator import Simulator
 from jobdash.store import Store
 from jobdash.tui import launch

@@ -11,14 +11,14 @@ from rich.console import Console, RenderableType
 from textual.widgets import Static
 from tui_sample import BATCH_ID, ENDPOINT, FROZEN, PROJECT, batch_body
 
+from jobdash.api.catalog import lookup
 from jobdash.api.model import parse_job
-from jobdash.catalog import lookup
 from jobdash.tui.app import JobDashApp
 from jobdash.tui.keys import COMMANDS
 from jobdash.tui.render import counts_text
 from jobdash.tui.render_details import job_details, sub_job_details
 from jobdash.tui.view import SubJobRow
-from jobdash.watch import Snapshot, WatchEntry, WatchKey
+from jobdash.watch.values import Snapshot, WatchEntry, WatchKey
 
 KEY = WatchKey(ENDPOINT, PROJECT, BATCH_ID)
 ENTRY = WatchEntry(KEY, "web tier")

@@ -16,7 +16,7 @@ from jobdash.tui.app import JobDashApp
 from jobdash.tui.context import DashboardContext
 from jobdash.tui.still import StillPoller
 from jobdash.tui.view import SubJobRow
-from jobdash.watch import PollUpdate, WatchEntry, WatchKey
+from jobdash.watch.values import PollUpdate, WatchEntry, WatchKey
 
 #: Above the auto-open budget (300 rows), so no job opens by itself.
 SUBS = 400

@@ -20,9 +20,9 @@ from tui_sample import (
     stop_body,
 )
 
+from jobdash.api.catalog import lookup
 from jobdash.api.model import parse_job
-from jobdash.catalog import lookup
-from jobdash.statuses import DEFAULT_PALETTE, Palette, Role, status_role
+from jobdash.text.statuses import DEFAULT_PALETTE, Palette, Role, status_role
 from jobdash.tui.render import (
     counts_text,
     job_label,
@@ -31,7 +31,7 @@ from jobdash.tui.render import (
     sub_job_label,
 )
 from jobdash.tui.render_details import failure_summary, job_details, raw_json, sub_job_details
-from jobdash.watch import EndpointState, Snapshot, WatchEntry, WatchKey
+from jobdash.watch.values import EndpointState, Snapshot, WatchEntry, WatchKey
 
 KEY = WatchKey(ENDPOINT, PROJECT, BATCH_ID)
 STOP_KEY = WatchKey(ENDPOINT, PROJECT, STOP_ID)

@@ -20,7 +20,7 @@ from jobdash.tui.app import JobDashApp
 from jobdash.tui.context import DashboardContext
 from jobdash.tui.still import StillPoller
 from jobdash.tui.view import JobRow, SortOrder, SubJobRow, sort_jobs
-from jobdash.watchlist import Watchlist
+from jobdash.watch.watchlist import Watchlist
 
 
 def _ids(app: JobDashApp) -> list[str]:
@@ -95,7 +95,7 @@ async def test_sorting_orders_jobs_within_each_connection(store: Store) -> None:
     from tui_sample import ENDPOINT, PROJECT, api_time, at
 
     from jobdash.api.model import parse_job
-    from jobdash.watch import PollUpdate, WatchEntry, WatchKey
+    from jobdash.watch.values import PollUpdate, WatchEntry, WatchKey
 
     def body(job_id: str, minutes_ago: float) -> dict[str, object]:
         return {

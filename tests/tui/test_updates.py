@@ -23,7 +23,7 @@ from jobdash.tui.context import DashboardContext
 from jobdash.tui.still import StillPoller
 from jobdash.tui.view import SubJobRow
 from jobdash.tui.widgets.job_tree import JobTree
-from jobdash.watch import WatchKey
+from jobdash.watch.values import WatchKey
 
 
 def snapshot_job(app: JobDashApp, key: WatchKey) -> Any:

@@ -26,8 +26,8 @@ from jobdash.api.ids import short_ids
 from jobdash.api.model import parse_job
 from jobdash.store import Store
 from jobdash.tui.view import Filter, visible_jobs, visible_sub_jobs
-from jobdash.watch import PollUpdate, Snapshot, WatchEntry, WatchKey, merge_update
-from jobdash.watchlist import Watchlist
+from jobdash.watch.values import PollUpdate, Snapshot, WatchEntry, WatchKey, merge_update
+from jobdash.watch.watchlist import Watchlist
 
 
 def key(job_id: str) -> WatchKey:

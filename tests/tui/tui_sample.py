@@ -9,7 +9,7 @@ from jobdash.api.errors import NetworkError
 from jobdash.api.model import parse_job
 from jobdash.api.server import ServerInfo, parse_server
 from jobdash.store import Store
-from jobdash.watch import PollUpdate, WatchEntry, WatchKey
+from jobdash.watch.values import PollUpdate, WatchEntry, WatchKey
 
 #: The frozen "now" of the dashboard in these tests.
 FROZEN = datetime(2026, 3, 2, 9, 45, 0, tzinfo=UTC)

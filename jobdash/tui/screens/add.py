@@ -16,7 +16,7 @@ from textual.widgets import Button, Input, Static, TextArea
 
 from jobdash.api.errors import InvalidIdError
 from jobdash.api.ids import extract_job_ids, validate_job_id
-from jobdash.textsafe import one_line
+from jobdash.text.safe import one_line
 
 SKIPPED_SHOWN = 5
 

@@ -34,8 +34,8 @@ from jobdash.tui.widgets.details import DetailsPanel
 from jobdash.tui.widgets.filter_bar import FilterBar
 from jobdash.tui.widgets.header import DashHeader
 from jobdash.tui.widgets.job_tree import JobTree
-from jobdash.watch import CloudClocks, WatchKey
-from jobdash.watchlist import Watchlist
+from jobdash.watch.values import CloudClocks, WatchKey
+from jobdash.watch.watchlist import Watchlist
 
 
 class DashboardScreen(Screen[None]):

@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
-from jobdash.export import FORMATS
+from jobdash.watch.export import FORMATS
 
 LABELS = {"csv": "CSV", "json": "JSON", "markdown": "Markdown"}
 

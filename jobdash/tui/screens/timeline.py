@@ -15,12 +15,12 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from jobdash.textsafe import one_line
+from jobdash.text.safe import one_line
 from jobdash.tui.context import DashboardContext
 from jobdash.tui.render_timeline import legend, timeline
 from jobdash.tui.widgets.themed import STATUS_COMPONENTS, theme_palette
-from jobdash.watch import WatchKey
-from jobdash.watchlist import Watchlist
+from jobdash.watch.values import WatchKey
+from jobdash.watch.watchlist import Watchlist
 
 
 class TimelineChart(Static):

@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterator
 from rich.text import Text
 from textual.widgets.tree import TreeNode
 
-from jobdash.connection_groups import Group, connection_group
-from jobdash.statuses import Palette
+from jobdash.connections.groups import Group, connection_group
+from jobdash.text.statuses import Palette
 from jobdash.tui.render import connection_row_label
 from jobdash.tui.view import GroupRow, Row
-from jobdash.watch import WatchKey
-from jobdash.watchlist import Watchlist
+from jobdash.watch.values import WatchKey
+from jobdash.watch.watchlist import Watchlist
 
 Node = TreeNode[Row | GroupRow]
 

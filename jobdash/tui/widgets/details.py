@@ -12,13 +12,13 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from jobdash.api.model import SubJob
-from jobdash.server_join import server_key
-from jobdash.statuses import Palette
+from jobdash.text.statuses import Palette
 from jobdash.tui.render_details import Lookup, job_details, raw_json, sub_job_details
 from jobdash.tui.render_extra import estimate_line, server_section
 from jobdash.tui.view import Row, SubJobRow
 from jobdash.tui.widgets.themed import STATUS_COMPONENTS, theme_palette
-from jobdash.watchlist import Watchlist
+from jobdash.watch.servers import server_key
+from jobdash.watch.watchlist import Watchlist
 
 EMPTY_HINT = "Select a job on the left.\n\nPress a to add job ids, ? for help."
 NO_JOBS_HINT = (

@@ -10,13 +10,13 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from jobdash.connection_groups import ConnectionState
-from jobdash.statuses import Palette, Role
-from jobdash.textsafe import one_line
+from jobdash.connections.groups import ConnectionState
+from jobdash.text.safe import one_line
+from jobdash.text.statuses import Palette, Role
 from jobdash.tui.render import connection_text, counts_text, poller_text
 from jobdash.tui.widgets.themed import STATUS_COMPONENTS, theme_palette
-from jobdash.watch import EndpointState
-from jobdash.watchlist import Watchlist
+from jobdash.watch.values import EndpointState
+from jobdash.watch.watchlist import Watchlist
 
 
 class DashHeader(Static):

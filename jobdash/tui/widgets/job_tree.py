@@ -29,9 +29,8 @@ from textual.widgets.tree import TreeNode
 from jobdash.api.ids import keyed_sub_jobs
 from jobdash.api.model import SubJob
 from jobdash.api.server import ServerInfo
-from jobdash.connection_groups import Group
-from jobdash.history import remaining_text
-from jobdash.statuses import Palette
+from jobdash.connections.groups import Group
+from jobdash.text.statuses import Palette
 from jobdash.tui.expansion import ExpansionPolicy, Move
 from jobdash.tui.render import job_label, sub_job_label
 from jobdash.tui.view import (
@@ -48,8 +47,9 @@ from jobdash.tui.view import (
 from jobdash.tui.widgets.connection_rows import ConnectionRows
 from jobdash.tui.widgets.steady_tree import SteadyTree
 from jobdash.tui.widgets.themed import STATUS_COMPONENTS, theme_palette
-from jobdash.watch import WatchKey
-from jobdash.watchlist import Watchlist
+from jobdash.watch.history import remaining_text
+from jobdash.watch.values import WatchKey
+from jobdash.watch.watchlist import Watchlist
 
 JobTreeNode = TreeNode[Row | GroupRow]
 

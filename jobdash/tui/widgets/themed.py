@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widget import Widget
 
-from jobdash.statuses import DEFAULT_PALETTE, Palette, Role
+from jobdash.text.statuses import DEFAULT_PALETTE, Palette, Role
 
 #: Add these to a widget's COMPONENT_CLASSES; dashboard.tcss maps them to theme variables.
 STATUS_COMPONENTS = frozenset(f"status--{role.value}" for role in Role)

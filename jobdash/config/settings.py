@@ -21,15 +21,15 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jobdash import paths
 from jobdash.api.errors import ConfigError
-from jobdash.checks import check_auth_url, check_endpoint, check_secret_values
-from jobdash.cloud_entry import resolve_cloud
-from jobdash.cloud_login import choose_cloud, has_login, keep_own_login
-from jobdash.cloud_profiles import ecs_endpoint, fill_region
+from jobdash.config import paths
+from jobdash.config.checks import check_auth_url, check_endpoint, check_secret_values
+from jobdash.config.cloud_entry import resolve_cloud
+from jobdash.config.cloud_login import choose_cloud, has_login, keep_own_login
+from jobdash.config.cloud_profiles import ecs_endpoint, fill_region
 
 if TYPE_CHECKING:
-    from jobdash.config import Config
+    from jobdash.config.config_file import Config
 
 ENV_FIELDS: dict[str, str] = {
     "OS_AUTH_URL": "auth_url",
@@ -144,7 +144,7 @@ def add_connection_arguments(parser: argparse.ArgumentParser | argparse._Argumen
 
 
 def load_config_toml(path: Path | None = None) -> dict[str, Any]:
-    """config.toml parsed, unchecked ({} when absent); `jobdash.config.load_config` checks it."""
+    """config.toml parsed, unchecked ({} when absent); `jobdash.config.config_file.load_config` checks it."""
     path = path or paths.config_file()
     try:
         raw = path.read_bytes()
@@ -269,7 +269,7 @@ def load_settings(
     clouds.yaml is not read (how entries added without a cloud are fetched again)."""
     env = os.environ if env is None else env
     if loaded_config is None:
-        from jobdash.config import load_config  # config.py builds on this module
+        from jobdash.config.config_file import load_config  # config.py builds on this module
 
         loaded_config = load_config()
     config_path, config = loaded_config.path, loaded_config.raw

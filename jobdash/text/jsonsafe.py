@@ -14,7 +14,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from jobdash.textsafe import escape_json_controls, without_surrogates
+from jobdash.text.safe import escape_json_controls, without_surrogates
 
 #: Job bodies are about six levels deep; anything beyond this is not shown or stored.
 MAX_DEPTH = 32

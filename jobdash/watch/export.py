@@ -17,7 +17,7 @@ from pathlib import Path
 
 from jobdash.api.model import Job, SubJob
 from jobdash.api.server import ServerInfo
-from jobdash.textsafe import printable, without_surrogates
+from jobdash.text.safe import printable, without_surrogates
 
 FORMATS: dict[str, str] = {"csv": "csv", "json": "json", "markdown": "md"}
 COLUMNS = (

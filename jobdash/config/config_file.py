@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jobdash import paths
 from jobdash.api.errors import ConfigError
+from jobdash.config import paths
+from jobdash.config.settings import SETTING_NAMES, Settings, connection_layer, load_config_toml
 from jobdash.poll.options import PollerOptions, poller_options
-from jobdash.settings import SETTING_NAMES, Settings, connection_layer, load_config_toml
 
 TABLES = ("connection", "poller", "ui")
 

@@ -20,17 +20,17 @@ from jobdash.api.errors import ErrorKind
 from jobdash.api.ids import short_ids
 from jobdash.api.model import Job
 from jobdash.api.server import ServerInfo
-from jobdash.connection_groups import (
+from jobdash.connections.groups import (
     ConnectionState,
     connection_states,
 )
-from jobdash.history import Estimate, FinishedJob, History, finished_job
 from jobdash.poll.store_writer import StoreWriter
-from jobdash.server_join import ServerJoin
 from jobdash.store.thread import StoreThread
-from jobdash.tally import WatchTally
-from jobdash.textsafe import one_line
-from jobdash.watch import (
+from jobdash.text.safe import one_line
+from jobdash.watch.history import Estimate, FinishedJob, History, finished_job
+from jobdash.watch.servers import ServerJoin
+from jobdash.watch.tally import WatchTally
+from jobdash.watch.values import (
     EndpointState,
     PollUpdate,
     Snapshot,

@@ -16,9 +16,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jobdash.auth.service_catalog import service_origin
-from jobdash.checks import check_endpoint
-from jobdash.textsafe import one_line
-from jobdash.watch import EndpointState, WatchEntry
+from jobdash.config.checks import check_endpoint
+from jobdash.text.safe import one_line
+from jobdash.watch.values import EndpointState, WatchEntry
 
 #: Shown for entries added without a cloud (flags, OS_* environment, config.toml).
 AMBIENT = "(ambient)"

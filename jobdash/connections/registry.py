@@ -28,22 +28,22 @@ from jobdash.api.client import DEFAULT_TIMEOUT, JobsClient
 from jobdash.api.errors import ApiError, ConfigError, NoCredentialsError
 from jobdash.api.http1 import Http1Transport
 from jobdash.auth.methods import AkSkAuth, PasswordAuth, TokenAuth, service_origin
-from jobdash.clouds_yaml import load_clouds
-from jobdash.connection import (
+from jobdash.config.clouds_yaml import load_clouds
+from jobdash.config.settings import Settings, load_settings, missing_settings, require_complete
+from jobdash.connections.connection import (
     Connection,
     http_pool,
     open_connection,
     security_warnings,
     tls_verify,
 )
-from jobdash.connection_groups import AMBIENT, cloud_name, connection_label, flag_value
+from jobdash.connections.groups import AMBIENT, cloud_name, connection_label, flag_value
 from jobdash.poll.ratelimit import RateGroup
-from jobdash.settings import Settings, load_settings, missing_settings, require_complete
-from jobdash.textsafe import one_line
-from jobdash.watch import WatchEntry, WatchKey
+from jobdash.text.safe import one_line
+from jobdash.watch.values import WatchEntry, WatchKey
 
 if TYPE_CHECKING:
-    from jobdash.config import Config
+    from jobdash.config.config_file import Config
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class Connections:
         timeout: httpx.Timeout | float | None = None,
     ) -> None:
         if config is None:
-            from jobdash.config import load_config
+            from jobdash.config.config_file import load_config
 
             config = load_config()
         self._flags = flags

@@ -17,7 +17,7 @@ from rich.style import Style
 from jobdash.api.model import JobStatus
 
 if TYPE_CHECKING:
-    from jobdash.watch import Snapshot
+    from jobdash.watch.values import Snapshot
 
 #: States a watched job is counted under besides its job status.
 WAITING = "waiting"

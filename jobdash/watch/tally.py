@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from jobdash.connection_groups import Group, connection_group, connection_label
-from jobdash.statuses import display_status
-from jobdash.watch import Snapshot, WatchEntry
+from jobdash.connections.groups import Group, connection_group, connection_label
+from jobdash.text.statuses import display_status
+from jobdash.watch.values import Snapshot, WatchEntry
 
 
 class WatchTally:

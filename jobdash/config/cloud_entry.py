@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jobdash.api.errors import ConfigError
-from jobdash.cloud_profiles import PROFILES, Profile, fill_region, profile_auth_url
+from jobdash.config.cloud_profiles import PROFILES, Profile, fill_region, profile_auth_url
 
 #: auth_type values jobdash can serve, and the credential kind each one names.
 AUTH_TYPES: dict[str, str | None] = {

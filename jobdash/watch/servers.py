@@ -16,7 +16,7 @@ from typing import Protocol
 from jobdash.api.errors import ApiError
 from jobdash.api.model import Job, SubJob
 from jobdash.api.server import Server, ServerInfo
-from jobdash.watch import WatchKey
+from jobdash.watch.values import WatchKey
 
 ServerKey = tuple[str, str, str]
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from jobdash import paths
 from jobdash.api.errors import ConfigError
-from jobdash.cloud_entry import CloudEntry
-from jobdash.clouds_yaml import CloudsFile, load_clouds
+from jobdash.config import paths
+from jobdash.config.cloud_entry import CloudEntry
+from jobdash.config.clouds_yaml import CloudsFile, load_clouds
 
 #: Who logs in, and to which project: a named cloud takes these from itself only.
 LOGIN_FIELDS = (

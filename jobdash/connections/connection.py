@@ -19,7 +19,7 @@ from jobdash.api.errors import ConfigError, InvalidIdError
 from jobdash.api.http1 import Http1Transport
 from jobdash.api.ids import validate_id
 from jobdash.auth.methods import AkSkAuth, PasswordAuth, TokenAuth, service_origin
-from jobdash.settings import Settings, check_endpoint, default_endpoint, require_complete
+from jobdash.config.settings import Settings, check_endpoint, default_endpoint, require_complete
 
 log = logging.getLogger(__name__)
 

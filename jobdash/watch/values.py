@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from jobdash.api.errors import ApiError
 from jobdash.api.ids import short_id
 from jobdash.api.model import Job, format_duration
-from jobdash.textsafe import one_line
+from jobdash.text.safe import one_line
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -14,8 +14,8 @@ from io import TextIOWrapper
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from jobdash import paths
-from jobdash.textsafe import printable
+from jobdash.config import paths
+from jobdash.text.safe import printable
 
 #: Rotated at this size, keeping this many old files: at most 4 MB in all.
 MAX_BYTES = 1_000_000

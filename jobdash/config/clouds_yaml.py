@@ -6,7 +6,7 @@ working directory, the user's openstack config dir (XDG_CONFIG_HOME/openstack,
 ~/.config/openstack), the site config dir (the first of XDG_CONFIG_DIRS, else
 /etc/xdg, + /openstack) and /etc/openstack. secure.yaml is merged into clouds.yaml
 cloud by cloud. `.json` files are read as JSON (which, unlike YAML, allows tabs).
-How one cloud entry becomes settings is jobdash.cloud_entry's job.
+How one cloud entry becomes settings is jobdash.config.cloud_entry's job.
 """
 
 from __future__ import annotations
