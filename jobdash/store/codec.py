@@ -126,15 +126,3 @@ class AddResult:
     added: list[WatchKey]
     #: Keys that were already watched (or appeared twice in the same call); left as they were.
     duplicates: list[WatchKey]
-
-
-@dataclass(frozen=True)
-class Transition:
-    """A status seen for the first time, or seen to change, at `at` (when it was fetched)."""
-
-    job_id: str
-    #: None for the job itself; a sub-job's id, or `#N` (its position) when it has none.
-    sub_job_id: str | None
-    old_status: str | None
-    new_status: str
-    at: datetime

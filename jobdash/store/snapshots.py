@@ -17,7 +17,6 @@ from jobdash.store.codec import (
     KEY_MATCH,
     MAX_ERROR_MESSAGE,
     StatusMap,
-    Transition,
     failure_reason,
     job_json,
     key_params,
@@ -28,7 +27,7 @@ from jobdash.store.codec import (
 from jobdash.store.side_tables import save_finished
 from jobdash.store.sqlite import RecordError, UsesTransactions
 from jobdash.text.safe import one_line, without_surrogates
-from jobdash.watch.values import PollUpdate, Snapshot, WatchKey
+from jobdash.watch.values import PollUpdate, Snapshot, Transition, WatchKey
 
 _SNAPSHOT_COLUMNS = (
     "e.endpoint, e.project_id, e.job_id, s.raw_json, s.fetched_at, s.expired, "

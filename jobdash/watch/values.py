@@ -57,6 +57,19 @@ class Snapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class Transition:
+    """A status seen for the first time, or seen to change, at `at` (when it was fetched)."""
+
+    job_id: str
+    #: None for the job itself; a sub-job's key (`jobdash.api.ids.keyed_sub_jobs`: its id,
+    #: or `#N`, its position, when it has none).
+    sub_job_id: str | None
+    old_status: str | None
+    new_status: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class PollUpdate:
     """What one fetch of one entry produced: a job, or an error (and maybe an older job)."""
 
@@ -66,12 +79,18 @@ class PollUpdate:
     error: ApiError | None = None
     #: True when the cloud no longer knows a job that had finished before.
     expired: bool = False
-    #: Status of the job or of a sub-job differs from the previous snapshot.
+    #: The job differs from the previous answer in a way anyone shows: its status, times or
+    #: error fields, or a sub-job's (or the set of sub-jobs). False for an unchanged answer
+    #: and for the first answer of a job (`transitions` then holds its first statuses).
     changed: bool = False
     #: Previous status of the job when it changed (None for the first snapshot).
     previous_status: str | None = None
-    #: Keys (`jobdash.api.ids.keyed_sub_jobs`) of the sub-jobs whose status changed.
+    #: Keys (`jobdash.api.ids.keyed_sub_jobs`) of the sub-jobs that changed (status, end
+    #: time or error fields) or are new since the previous answer.
     changed_sub_jobs: tuple[str, ...] = ()
+    #: Every status seen for the first time or changed by this answer, job first: the
+    #: history (ETA, stall marks), the store and the headless change lines learn from these.
+    transitions: tuple[Transition, ...] = ()
     #: The endpoint's clock when it answered (its `Date` header); None without one.
     server_time: datetime | None = None
 
