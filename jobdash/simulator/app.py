@@ -12,8 +12,8 @@ import json
 import re
 from urllib.parse import unquote
 
+import jobdash.simulator.responses as r
 from jobdash.auth.aksk import parse_sdk_authorization
-from jobdash.simulator import responses as r
 from jobdash.simulator.cloud import SimulatedCloud
 from jobdash.simulator.control import CONTROL_PREFIX, control_response
 from jobdash.simulator.faults import Fault

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from jobdash.simulator import responses as r
+import jobdash.simulator.responses as r
 from jobdash.simulator.clock import format_api_time, to_ms
 from jobdash.simulator.http import Request, Response
 
