@@ -11,7 +11,8 @@ import yaml
 
 from jobdash.api.errors import ConfigError, UnauthorizedError
 from jobdash.config import paths
-from jobdash.config.settings import Settings, load_settings
+from jobdash.config.settings import Settings
+from jobdash.config.sources import load_settings
 from jobdash.connections.connection import open_connection
 
 simulator_package = pytest.importorskip("jobdash.simulator")

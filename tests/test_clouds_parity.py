@@ -22,7 +22,8 @@ from openstack import exceptions as sdk_exceptions
 from openstack.config import loader
 
 from jobdash.api.errors import ConfigError
-from jobdash.config.settings import Settings, load_settings
+from jobdash.config.settings import Settings
+from jobdash.config.sources import load_settings
 
 FIELDS = (
     "auth_url",

@@ -17,7 +17,9 @@ from cli_helpers import run_cli
 
 from jobdash.api.errors import ConfigError
 from jobdash.auth.methods import PasswordAuth
-from jobdash.config.settings import default_endpoint, load_settings, require_complete
+from jobdash.config.regions import ecs_endpoint
+from jobdash.config.settings import require_complete
+from jobdash.config.sources import load_settings
 from jobdash.connections.connection import build_auth, open_connection
 from jobdash.simulator import Simulator
 from jobdash.simulator.iam import DOMAIN_ID
@@ -122,8 +124,8 @@ def test_region_placeholders_in_an_environment_auth_url() -> None:
 
 
 def test_swiss_region_endpoint() -> None:
-    assert default_endpoint("eu-ch2") == "https://ecs.eu-ch2.sc.otc.t-systems.com"
-    assert default_endpoint("eu-nl") == "https://ecs.eu-nl.otc.t-systems.com"
+    assert ecs_endpoint("eu-ch2") == "https://ecs.eu-ch2.sc.otc.t-systems.com"
+    assert ecs_endpoint("eu-nl") == "https://ecs.eu-nl.otc.t-systems.com"
 
 
 # -- auth types, domains, passwords -----------------------------------------------------

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from jobdash.api.errors import ConfigError
+from jobdash.config.config_file import load_config_toml
 from jobdash.config.paths import config_file
-from jobdash.config.settings import load_config_toml
 from jobdash.poll.options import RANGES, PollerOptions, poller_options
 
 

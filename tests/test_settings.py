@@ -12,15 +12,10 @@ import yaml
 
 from jobdash.api.errors import ConfigError
 from jobdash.config import paths
-from jobdash.config.cloud_login import LOGIN_FIELDS
-from jobdash.config.settings import (
-    Settings,
-    add_connection_arguments,
-    default_endpoint,
-    load_config_toml,
-    load_settings,
-    require_complete,
-)
+from jobdash.config.config_file import load_config_toml
+from jobdash.config.regions import ecs_endpoint
+from jobdash.config.settings import Settings, require_complete
+from jobdash.config.sources import LOGIN_FIELDS, add_connection_arguments, load_settings
 
 CLOUD = "mycloud"
 
@@ -472,7 +467,7 @@ def test_cloud_without_credentials_names_the_cloud() -> None:
 
 
 def test_endpoint_default_from_region_and_bad_values() -> None:
-    assert default_endpoint("eu-de") == "https://ecs.eu-de.otc.t-systems.com"
+    assert ecs_endpoint("eu-de") == "https://ecs.eu-de.otc.t-systems.com"
     base = {"OS_AUTH_TOKEN": "t", "OS_PROJECT_ID": "p" * 32}
     with pytest.raises(ConfigError, match="not a region name"):
         require_complete(load_settings(flags(region="eu de/../x"), base))

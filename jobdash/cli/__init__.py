@@ -43,7 +43,7 @@ COMMANDS = ("ui", "demo", "serve", "status", "add", "rm", "ls", "history", "simu
 
 
 def _connection_parent() -> argparse.ArgumentParser:
-    from jobdash.config.settings import add_connection_arguments
+    from jobdash.config.sources import add_connection_arguments
 
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("connection")

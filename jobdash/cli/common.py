@@ -103,7 +103,8 @@ async def open_connection_from_args(
     Raises ConfigError (exit 2) when something is missing.
     """
     from jobdash.config.config_file import load_config
-    from jobdash.config.settings import load_settings, require_complete
+    from jobdash.config.settings import require_complete
+    from jobdash.config.sources import load_settings
     from jobdash.connections.connection import open_connection
 
     config = config or load_config()
@@ -127,7 +128,7 @@ async def current_target(args: argparse.Namespace, config: Config | None = None)
     connection, so entries made from it are fetched with the same credentials later.
     """
     from jobdash.config.config_file import load_config
-    from jobdash.config.settings import load_settings
+    from jobdash.config.sources import load_settings
     from jobdash.connections.connection import target_without_login
 
     config = config or load_config()

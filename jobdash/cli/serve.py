@@ -123,7 +123,8 @@ def run_serve(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
         return EXIT_USAGE
     stream = out or sys.stdout
     if not args.demo:
-        from jobdash.config.settings import load_settings, require_complete
+        from jobdash.config.settings import require_complete
+        from jobdash.config.sources import load_settings
 
         require_complete(load_settings(args))  # ConfigError: exit 2, before anything starts
     if not is_loopback(args.host):

@@ -8,13 +8,14 @@ repeated for [connection], which may hold secrets.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from jobdash.api.errors import ConfigError
 from jobdash.config import paths
-from jobdash.config.settings import SETTING_NAMES, Settings, connection_layer, load_config_toml
+from jobdash.config.settings import SETTING_NAMES, Settings
 from jobdash.poll.options import PollerOptions, poller_options
 
 TABLES = ("connection", "poller", "ui")
@@ -60,6 +61,48 @@ class Config:
         return poller_options(self.raw, interval=interval)
 
 
+def load_config_toml(path: Path | None = None) -> dict[str, Any]:
+    """config.toml parsed, unchecked ({} when absent); `load_config` checks it."""
+    path = path or paths.config_file()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    import tomllib  # only when there is a file to read: most runs have none
+
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+
+
+def _connection_table(config: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """The checked [connection] table of a parsed config.toml, as Settings fields."""
+    table = config.get("connection", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [connection] must be a table")
+    unknown = sorted(set(table) - set(SETTING_NAMES))
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown key(s) in [connection]: {', '.join(unknown)}; "
+            f"known keys: {', '.join(SETTING_NAMES)}"
+        )
+    layer: dict[str, Any] = {}
+    for key, value in table.items():
+        if key == "insecure":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{path}: [connection] insecure must be true or false")
+            layer[key] = value
+        elif isinstance(value, (str, int)) and not isinstance(value, bool):
+            if str(value).strip():
+                layer[key] = str(value).strip()
+        else:
+            raise ConfigError(f"{path}: [connection] {key} must be a string")
+    return layer
+
+
 def _ui_options(table: Any, path: Path) -> UiOptions:
     if table is None:
         return UiOptions()
@@ -94,7 +137,7 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError(str(exc).replace("config.toml:", f"{path}:", 1)) from None
     return Config(
         path=path,
-        connection=Settings(**connection_layer(table, path)),
+        connection=Settings(**_connection_table(table, path)),
         poller=poller,
         ui=_ui_options(table.get("ui"), path),
         found=bool(table) or path.exists(),

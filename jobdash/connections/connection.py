@@ -19,7 +19,9 @@ from jobdash.api.errors import ConfigError, InvalidIdError
 from jobdash.api.http1 import Http1Transport
 from jobdash.api.ids import validate_id
 from jobdash.auth.methods import AkSkAuth, PasswordAuth, TokenAuth, service_origin
-from jobdash.config.settings import Settings, check_endpoint, default_endpoint, require_complete
+from jobdash.config.checks import check_endpoint
+from jobdash.config.regions import ecs_endpoint
+from jobdash.config.settings import Settings, require_complete
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +199,7 @@ async def open_connection(
             project_name = project_name or info.project_name
             endpoint = endpoint or auth.endpoint_from_catalog("ecs", settings.region)
         if endpoint is None and settings.region:
-            endpoint = default_endpoint(settings.region)
+            endpoint = ecs_endpoint(settings.region)
         if endpoint is None:
             raise ConfigError(
                 "no ECS endpoint: the token's catalog has none; give --endpoint URL, "
@@ -244,7 +246,7 @@ def target_without_login(settings: Settings) -> tuple[str, str] | None:
     if settings.endpoint:
         endpoint = service_origin(check_endpoint(settings.endpoint))
     elif settings.region and settings.auth_method != "password":
-        endpoint = default_endpoint(settings.region)
+        endpoint = ecs_endpoint(settings.region)
     else:
         return None
     try:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from jobdash.auth.service_catalog import service_origin
 from jobdash.config.checks import check_endpoint
+from jobdash.config.sources import flag_value
 from jobdash.text.safe import one_line
 from jobdash.watch.values import EndpointState, WatchEntry
 
@@ -85,14 +86,6 @@ def add_target(
             "jobdash with that connection's settings."
         )
     return None, "No endpoint and project are configured, so new ids cannot be resolved."
-
-
-def flag_value(flags: Any, name: str) -> Any:
-    if flags is None:
-        return None
-    if isinstance(flags, Mapping):
-        return flags.get(name)
-    return getattr(flags, name, None)
 
 
 def selection(flags: Any) -> Callable[[WatchEntry], bool] | None:

@@ -29,7 +29,8 @@ from jobdash.api.errors import ApiError, ConfigError, NoCredentialsError
 from jobdash.api.http1 import Http1Transport
 from jobdash.auth.methods import AkSkAuth, PasswordAuth, TokenAuth, service_origin
 from jobdash.config.clouds_yaml import load_clouds
-from jobdash.config.settings import Settings, load_settings, missing_settings, require_complete
+from jobdash.config.settings import Settings, missing_settings, require_complete
+from jobdash.config.sources import flag_value, load_settings
 from jobdash.connections.connection import (
     Connection,
     http_pool,
@@ -37,7 +38,7 @@ from jobdash.connections.connection import (
     security_warnings,
     tls_verify,
 )
-from jobdash.connections.groups import AMBIENT, cloud_name, connection_label, flag_value
+from jobdash.connections.groups import AMBIENT, cloud_name, connection_label
 from jobdash.poll.ratelimit import RateGroup
 from jobdash.text.safe import one_line
 from jobdash.watch.values import WatchEntry, WatchKey

@@ -1,4 +1,5 @@
-"""Vendor profiles for clouds.yaml (`profile: otc`) and what jobdash knows about regions.
+"""What jobdash knows about regions: their addresses, and the vendor profiles of
+clouds.yaml (`profile: otc`) that name them.
 
 openstacksdk ships `otc` (IAM at `https://iam.{region_name}.otc.t-systems.com/v3`,
 regions eu-de and eu-nl) and `otc-swiss` (region eu-ch2). The Swiss region serves
