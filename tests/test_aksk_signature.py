@@ -9,7 +9,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from jobdash.auth.methods import AkSkAuth, aksk_signature, parse_sdk_authorization
+from jobdash.auth.aksk import aksk_signature, parse_sdk_authorization
+from jobdash.auth.methods import AkSkAuth
 
 pytest.importorskip("huaweicloudsdkcore")
 

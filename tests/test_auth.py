@@ -23,7 +23,8 @@ from jobdash.api.errors import (
     ServerError,
     UnauthorizedError,
 )
-from jobdash.auth.methods import PasswordAuth, TokenAuth, endpoint_from_catalog, service_origin
+from jobdash.auth.methods import PasswordAuth, TokenAuth
+from jobdash.auth.service_catalog import endpoint_from_catalog, service_origin
 from jobdash.config import paths
 
 PROJECT_ID = "0123456789abcdef0123456789abcdef"

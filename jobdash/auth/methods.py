@@ -27,24 +27,12 @@ from jobdash.auth.aksk import (
     UNSIGNED_PAYLOAD,
     aksk_signature,
     authorization_value,
-    parse_sdk_authorization,
 )
 from jobdash.auth.iam_errors import login_error
-from jobdash.auth.service_catalog import endpoint_from_catalog, service_origin
+from jobdash.auth.service_catalog import endpoint_from_catalog
 from jobdash.auth.token_cache import TokenCache, TokenInfo, identity_key, parse_iam_time
 from jobdash.config import paths
 from jobdash.config.checks import check_auth_url
-
-__all__ = [
-    "AkSkAuth",
-    "PasswordAuth",
-    "TokenAuth",
-    "TokenInfo",
-    "aksk_signature",
-    "endpoint_from_catalog",
-    "parse_sdk_authorization",
-    "service_origin",
-]
 
 log = logging.getLogger(__name__)
 

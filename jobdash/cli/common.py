@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, TextIO
 from rich.console import Console
 from rich.text import Text
 
-from jobdash.api.errors import ConfigError
 from jobdash.text.safe import printable
 from jobdash.watch.values import WatchEntry, WatchKey
 
@@ -149,8 +148,3 @@ async def current_target(args: argparse.Namespace, config: Config | None = None)
         region=settings.region,
         project_name=project_name,
     )
-
-
-def report_config_error(exc: ConfigError) -> int:
-    print_error(str(exc))
-    return EXIT_USAGE

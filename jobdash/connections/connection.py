@@ -18,7 +18,8 @@ from jobdash.api.client import DEFAULT_TIMEOUT, JobsClient
 from jobdash.api.errors import ConfigError, InvalidIdError
 from jobdash.api.http1 import Http1Transport
 from jobdash.api.ids import validate_id
-from jobdash.auth.methods import AkSkAuth, PasswordAuth, TokenAuth, service_origin
+from jobdash.auth.methods import AkSkAuth, PasswordAuth, TokenAuth
+from jobdash.auth.service_catalog import service_origin
 from jobdash.config.checks import check_endpoint
 from jobdash.config.regions import ecs_endpoint
 from jobdash.config.settings import Settings, require_complete
@@ -94,7 +95,9 @@ class Connection:
 
 
 def build_auth(settings: Settings) -> httpx.Auth:
-    """The httpx.Auth for the settings' method. Call require_complete() first."""
+    """The httpx.Auth for the settings' method, scoped to their project: a static token,
+    an IAM password login (its token is for that project, cached per project) or AK/SK
+    signing. Raises ConfigError saying what is missing when the settings are incomplete."""
     method = settings.auth_method
     if method == "token" and settings.token:
         return TokenAuth(settings.token)

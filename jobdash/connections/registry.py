@@ -27,12 +27,13 @@ import httpx
 from jobdash.api.client import DEFAULT_TIMEOUT, JobsClient
 from jobdash.api.errors import ApiError, ConfigError, NoCredentialsError
 from jobdash.api.http1 import Http1Transport
-from jobdash.auth.methods import AkSkAuth, PasswordAuth, TokenAuth, service_origin
+from jobdash.auth.service_catalog import service_origin
 from jobdash.config.clouds_yaml import load_clouds
 from jobdash.config.settings import Settings, missing_settings, require_complete
 from jobdash.config.sources import flag_value, load_settings
 from jobdash.connections.connection import (
     Connection,
+    build_auth,
     http_pool,
     open_connection,
     security_warnings,
@@ -254,24 +255,11 @@ class Connections:
         found = self._auths.get((source, project_id))
         if found is not None:
             return found
-        auth: httpx.Auth
-        if settings.auth_method == "token" and settings.token:
-            auth = TokenAuth(settings.token)
-        elif settings.auth_method == "aksk" and settings.access_key and settings.secret_key:
-            auth = AkSkAuth(settings.access_key, settings.secret_key, project_id)
-        elif settings.auth_url and settings.username and settings.password:
-            # A token per project of the same account, cached per project (0600).
-            auth = PasswordAuth(
-                settings.auth_url,
-                settings.username,
-                settings.password,
-                settings.user_domain_name or "",
-                project_id=settings.project_id,
-                project_name=settings.project_name,
-                user_domain_id=settings.user_domain_id,
-            )
-        else:  # missing_settings() let it through: say so rather than send nothing
-            raise NoCredentialsError(f"no credentials for project {project_id}")
+        # `settings` are scoped to the project: a password login gets a token per project.
+        try:
+            auth = build_auth(settings)
+        except ConfigError:  # missing_settings() let it through: say so, send nothing
+            raise NoCredentialsError(f"no credentials for project {project_id}") from None
         self._auths[(source, project_id)] = auth
         return auth
 
