@@ -189,3 +189,34 @@ async def test_invalid_ids_send_nothing(bad: str) -> None:
     assert getattr(caught_project.value, "kind", None) == ErrorKind.INVALID_ID
     assert "project id" in str(caught_project.value)
     assert calls == []
+
+
+async def test_an_answer_identical_to_the_previous_comes_back_as_the_previous_job() -> None:
+    bodies = [
+        b'{"job_id": "%s", "status": "RUNNING"}' % JOB.encode(),
+        b'{"job_id": "%s", "status": "RUNNING"}' % JOB.encode(),
+        b'{"job_id": "%s", "status": "SUCCESS"}' % JOB.encode(),
+    ]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=bodies.pop(0))
+
+    client = client_for(handler)
+    first = await client.get_job(JOB)
+    assert first.body == b'{"job_id": "%s", "status": "RUNNING"}' % JOB.encode()
+    assert await client.get_job(JOB, previous=first) is first
+    third = await client.get_job(JOB, previous=first)
+    assert third is not first and third.status == "SUCCESS"
+
+
+async def test_an_error_answer_equal_to_nothing_before_is_still_an_error() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, json={"code": "Common.0011", "message": "job not found"})
+
+    client = client_for(handler)
+    previous = await client_for(
+        lambda request: httpx.Response(200, json={"job_id": JOB, "status": "RUNNING"})
+    ).get_job(JOB)
+    with pytest.raises(Exception) as raised:
+        await client.get_job(JOB, previous=previous)
+    assert getattr(raised.value, "kind", None) == ErrorKind.NOT_FOUND

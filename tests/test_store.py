@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from jobdash.api.errors import NotFoundError, ServerError, ThrottledError
-from jobdash.api.model import Job, parse_job, raw_dict
+from jobdash.api.model import Job, parse_job, parse_job_text, raw_dict
 from jobdash.config import paths
-from jobdash.store import SCHEMA_VERSION, Store, StoreError, Transition
+from jobdash.store import SCHEMA_VERSION, Store, StoreError
 from jobdash.store import schema as store_schema
 from jobdash.watch.values import PollUpdate, WatchEntry, WatchKey
 
@@ -134,13 +134,12 @@ def test_remove_returns_only_what_was_there(store: Store) -> None:
     assert store.remove([]) == []
 
 
-def test_remove_drops_snapshot_and_transitions(store: Store) -> None:
+def test_remove_drops_the_snapshot(store: Store) -> None:
     store.add([WatchEntry(key("j1"))])
     store.record(PollUpdate(key("j1"), at(0), job=job("j1", "RUNNING")))
     store.remove([key("j1")])
     store.add([WatchEntry(key("j1"))])
     assert store.snapshot(key("j1")) is None
-    assert store.transitions(key("j1")) == []
 
 
 def test_find_exact_and_by_prefix(store: Store) -> None:
@@ -185,17 +184,10 @@ def test_remove_finished_takes_terminal_and_expired_entries(store: Store) -> Non
 # -- record -------------------------------------------------------------------------------
 
 
-def test_first_snapshot_records_initial_statuses(store: Store) -> None:
+def test_first_snapshot_keeps_the_body(store: Store) -> None:
     store.add([WatchEntry(key("j1"))])
     body = job("j1", "RUNNING", {"s1": "INIT", "s2": "RUNNING"}, job_type="createServer")
-    seen = store.record(PollUpdate(key("j1"), at(0), job=body))
-    expected = [
-        Transition("j1", None, None, "RUNNING", at(0)),
-        Transition("j1", "s1", None, "INIT", at(0)),
-        Transition("j1", "s2", None, "RUNNING", at(0)),
-    ]
-    assert seen == expected
-    assert store.transitions(key("j1")) == expected
+    store.record(PollUpdate(key("j1"), at(0), job=body))
     snapshot = store.snapshot(key("j1"))
     assert snapshot is not None
     assert snapshot.job is not None and raw_dict(snapshot.job) == raw_dict(body)
@@ -204,38 +196,18 @@ def test_first_snapshot_records_initial_statuses(store: Store) -> None:
     assert (snapshot.expired, snapshot.error_kind, snapshot.error_message) == (False, None, None)
 
 
-def test_transitions_of_job_and_sub_jobs_are_diffed_against_the_snapshot(store: Store) -> None:
+def test_answer_bytes_are_stored_as_they_arrived(store: Store, db_path: Path) -> None:
     store.add([WatchEntry(key("j1"))])
-    store.record(
-        PollUpdate(key("j1"), at(0), job=job("j1", "RUNNING", {"s1": "INIT", "s2": "INIT"}))
-    )
-    seen = store.record(
-        PollUpdate(
-            key("j1"),
-            at(5),
-            job=job("j1", "RUNNING", {"s1": "RUNNING", "s2": "INIT", "s3": "INIT"}),
-        )
-    )
-    assert seen == [
-        Transition("j1", "s1", "INIT", "RUNNING", at(5)),
-        Transition("j1", "s3", None, "INIT", at(5)),
-    ]
-    store.record(
-        PollUpdate(
-            key("j1"),
-            at(9),
-            job=job("j1", "FAIL", {"s1": "SUCCESS", "s2": "FAIL", "s3": "SUCCESS"}),
-        )
-    )
-    history = store.transitions(key("j1"))
-    assert [(t.sub_job_id, t.old_status, t.new_status, t.at) for t in history[-4:]] == [
-        (None, "RUNNING", "FAIL", at(9)),
-        ("s1", "RUNNING", "SUCCESS", at(9)),
-        ("s2", "INIT", "FAIL", at(9)),
-        ("s3", "INIT", "SUCCESS", at(9)),
-    ]
-    assert len(history) == 3 + 2 + 4
-    assert store.snapshot(key("j1")).job.status == "FAIL"
+    # Spacing, key order and escapes as a server wrote them: kept, never encoded again.
+    sent = rb'{"status" : "RUNNING",  "job_id":"j1", "fail_reason":"caf\u00e9 \ud800"}'
+    store.record(PollUpdate(key("j1"), at(0), job=parse_job_text(sent)))
+    with sqlite3.connect(db_path) as raw:
+        (stored,) = raw.execute("SELECT raw_json FROM snapshots").fetchone()
+    raw.close()
+    assert stored == sent
+    snapshot = store.snapshot(key("j1"))
+    assert snapshot.job.body == sent
+    assert snapshot.job.fail_reason == "café \N{REPLACEMENT CHARACTER}"
 
 
 def test_identical_body_only_moves_fetched_at(store: Store, db_path: Path) -> None:
@@ -250,9 +222,8 @@ def test_identical_body_only_moves_fetched_at(store: Store, db_path: Path) -> No
             " BEGIN INSERT INTO body_writes VALUES (new.fetched_at); END"
         )
     raw.close()
-    assert store.record(PollUpdate(key("j1"), at(3), job=body)) == []
+    store.record(PollUpdate(key("j1"), at(3), job=body, same_answer=True))
     assert store.snapshot(key("j1")).fetched_at == at(3)
-    assert len(store.transitions(key("j1"))) == 2
     store.record(PollUpdate(key("j1"), at(4), job=job("j1", "RUNNING", {"s1": "RUNNING"})))
     with sqlite3.connect(db_path) as raw:
         writes = raw.execute("SELECT at FROM body_writes").fetchall()
@@ -264,51 +235,25 @@ def test_body_change_without_status_change_updates_snapshot_only(store: Store) -
     store.add([WatchEntry(key("j1"))])
     store.record(PollUpdate(key("j1"), at(0), job=job("j1", "RUNNING", {"s1": "RUNNING"})))
     later = job("j1", "RUNNING", {"s1": "RUNNING"}, begin_time="2024-05-01T12:00:01.000Z")
-    assert store.record(PollUpdate(key("j1"), at(2), job=later)) == []
+    store.record(PollUpdate(key("j1"), at(2), job=later))
     snapshot = store.snapshot(key("j1"))
     assert snapshot.job.begin_time == datetime(2024, 5, 1, 12, 0, 1, tzinfo=UTC)
     assert snapshot.fetched_at == at(2)
-
-
-def test_sub_jobs_without_id_are_told_apart_by_position(store: Store) -> None:
-    store.add([WatchEntry(key("j1"))])
-    first = parse_job(
-        {
-            "job_id": "j1",
-            "status": "RUNNING",
-            "entities": {"sub_jobs": [{"status": "INIT"}, {"status": "INIT"}]},
-        }
-    )
-    second = parse_job(
-        {
-            "job_id": "j1",
-            "status": "RUNNING",
-            "entities": {"sub_jobs": [{"status": "INIT"}, {"status": "SUCCESS"}]},
-        }
-    )
-    store.record(PollUpdate(key("j1"), at(0), job=first))
-    assert store.record(PollUpdate(key("j1"), at(1), job=second)) == [
-        Transition("j1", "#2", "INIT", "SUCCESS", at(1))
-    ]
 
 
 def test_error_keeps_the_snapshot_and_a_later_job_clears_it(store: Store) -> None:
     store.add([WatchEntry(key("j1"))])
     body = job("j1", "RUNNING", {"s1": "INIT"})
     store.record(PollUpdate(key("j1"), at(0), job=body))
-    assert (
-        store.record(
-            PollUpdate(key("j1"), at(5), error=ThrottledError("Too many requests", http_status=429))
-        )
-        == []
+    store.record(
+        PollUpdate(key("j1"), at(5), error=ThrottledError("Too many requests", http_status=429))
     )
     snapshot = store.snapshot(key("j1"))
     assert snapshot.job is not None and raw_dict(snapshot.job) == raw_dict(body)
     assert snapshot.fetched_at == at(0)
     assert (snapshot.error_kind, snapshot.error_message) == ("throttled", "Too many requests")
-    assert len(store.transitions(key("j1"))) == 2
     # The next good fetch (identical body) clears the error.
-    store.record(PollUpdate(key("j1"), at(9), job=body))
+    store.record(PollUpdate(key("j1"), at(9), job=body, same_answer=True))
     snapshot = store.snapshot(key("j1"))
     assert (snapshot.error_kind, snapshot.error_message, snapshot.fetched_at) == (None, None, at(9))
 
@@ -334,7 +279,6 @@ def test_expired_keeps_the_last_snapshot(store: Store, db_path: Path) -> None:
     assert snapshot.job is not None and raw_dict(snapshot.job) == raw_dict(body)
     assert snapshot.fetched_at == at(0)
     assert snapshot.error_kind is None
-    assert len(store.transitions(key("j1"))) == 2
 
 
 def test_job_seen_again_after_expiry_clears_the_flag(store: Store) -> None:
@@ -348,22 +292,19 @@ def test_job_seen_again_after_expiry_clears_the_flag(store: Store) -> None:
 def test_record_for_a_removed_entry_does_not_resurrect_it(store: Store) -> None:
     store.add([WatchEntry(key("j1")), WatchEntry(key("j2"))])
     store.remove([key("j1")])
-    assert (
-        store.record(PollUpdate(key("j1"), at(0), job=job("j1", "RUNNING", {"s1": "INIT"}))) == []
-    )
+    store.record(PollUpdate(key("j1"), at(0), job=job("j1", "RUNNING", {"s1": "INIT"})))
     store.record(PollUpdate(key("j1"), at(1), error=ServerError("x")))
     store.record(PollUpdate(key("j1"), at(2), expired=True))
     store.record(PollUpdate(key("never-added"), at(0), job=job("never-added", "RUNNING")))
     assert [e.key for e in store.entries()] == [key("j2")]
     assert store.snapshot(key("j1")) is None
     assert store.snapshots() == {}
-    assert store.transitions(key("j1")) == []
 
 
 def test_update_older_than_the_snapshot_is_ignored(store: Store) -> None:
     store.add([WatchEntry(key("j1"))])
     store.record(PollUpdate(key("j1"), at(10), job=job("j1", "SUCCESS")))
-    assert store.record(PollUpdate(key("j1"), at(5), job=job("j1", "RUNNING"))) == []
+    store.record(PollUpdate(key("j1"), at(5), job=job("j1", "RUNNING")))
     store.record(PollUpdate(key("j1"), at(6), error=ServerError("late")))
     snapshot = store.snapshot(key("j1"))
     assert (snapshot.job.status, snapshot.fetched_at, snapshot.error_kind) == (
@@ -371,7 +312,6 @@ def test_update_older_than_the_snapshot_is_ignored(store: Store) -> None:
         at(10),
         None,
     )
-    assert [t.new_status for t in store.transitions(key("j1"))] == ["SUCCESS"]
 
 
 def test_snapshots_in_added_order_and_text_survives(store: Store) -> None:

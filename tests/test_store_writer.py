@@ -122,14 +122,14 @@ def test_an_update_the_store_cannot_write_is_skipped_and_the_others_saved(
 ) -> None:
     from jobdash.store import snapshots
 
-    real_job_json = snapshots.job_json
+    real_stored_body = snapshots.stored_body
 
     def refuses_a(job):  # type: ignore[no-untyped-def]
         if job.job_id == "a":
             raise ValueError("a value SQLite cannot take")
-        return real_job_json(job)
+        return real_stored_body(job)
 
-    monkeypatch.setattr(snapshots, "job_json", refuses_a)
+    monkeypatch.setattr(snapshots, "stored_body", refuses_a)
     clock = Clock()
     writer = StoreWriter(store, clock)
     writer.record(update("a", "RUNNING"))
@@ -139,7 +139,7 @@ def test_an_update_the_store_cannot_write_is_skipped_and_the_others_saved(
     assert writer.skipped == 1
     assert "skipped an update" in caplog.text and "job a" in caplog.text
     # Nothing waits behind it: later updates of both are written at once.
-    monkeypatch.setattr(snapshots, "job_json", real_job_json)
+    monkeypatch.setattr(snapshots, "stored_body", real_stored_body)
     writer.record(update("a", "SUCCESS"))
     assert stored_status(store, "a") == "SUCCESS"
     assert writer.error is None
@@ -151,7 +151,7 @@ def test_store_record_names_the_job_it_cannot_save(
     from jobdash.store import RecordError, snapshots
 
     monkeypatch.setattr(
-        snapshots, "job_json", lambda job: (_ for _ in ()).throw(OverflowError("big"))
+        snapshots, "stored_body", lambda job: (_ for _ in ()).throw(OverflowError("big"))
     )
     with pytest.raises(RecordError, match="cannot save the update of job a"):
         store.record(update("a", "RUNNING"))

@@ -20,8 +20,9 @@ from jobdash.api.errors import (
     ThrottledError,
     UnauthorizedError,
 )
+from jobdash.api.http1 import send_with_auth
 from jobdash.api.ids import validate_id
-from jobdash.api.model import Job, ResponseShapeError, parse_job
+from jobdash.api.model import Job, ResponseShapeError, decode_body, parse_job
 from jobdash.api.server import Server, parse_server
 from jobdash.text.safe import without_surrogates
 
@@ -129,13 +130,22 @@ def _short(text: str) -> str:
     return text if len(text) <= MAX_MESSAGE_LENGTH else text[: MAX_MESSAGE_LENGTH - 3] + "..."
 
 
-def error_from_response(response: httpx.Response, job_id: str) -> ApiError | None:
-    """The typed error a response stands for, or None if it carries a job."""
-    status = response.status_code
+#: What decoding a body that is not JSON (or absurdly nested) raises.
+DECODE_ERRORS = (ValueError, UnicodeDecodeError, RecursionError)
+
+
+def decoded(response: httpx.Response) -> Any:
+    """The response's JSON value; None when it is not JSON."""
     try:
-        data = response.json()
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        data = None
+        return decode_body(response.content)
+    except DECODE_ERRORS:
+        return None
+
+
+def error_from_response(response: httpx.Response, job_id: str, data: Any = None) -> ApiError | None:
+    """The typed error a response stands for, or None if it carries a job. `data` is the
+    body's decoded value (None when it is not JSON); errors are read from it."""
+    status = response.status_code
     if status < 300 and _is_job_body(data):
         # A failed job's own `error_code` (e.g. Ecs.0114 from a delete) is not a request error.
         return None
@@ -250,17 +260,37 @@ class JobsClient:
                 f"cannot reach {self.endpoint}: {type(exc).__name__}{_reason(exc)}"
             ) from None
 
-    async def get_job(self, job_id: str, project_id: str | None = None) -> Job:
+    async def get_job(
+        self, job_id: str, project_id: str | None = None, *, previous: Job | None = None
+    ) -> Job:
+        """The job as the API reports it now. When the answer's bytes equal `previous`'s,
+        `previous` itself comes back: nothing is decoded for an answer seen before."""
         url = self.job_url(job_id, project_id)
         self.server_time = None
         response = await self._get(url)
         self.server_time = parse_server_date(response.headers.get("Date"))
-        error = error_from_response(response, job_id)
+        content = response.content
+        if (
+            previous is not None
+            and response.status_code == 200
+            and previous.body is not None
+            and content == previous.body
+        ):
+            return previous
+        try:
+            data = decode_body(content)
+        except DECODE_ERRORS as exc:
+            data, problem = None, exc
+        else:
+            problem = None
+        error = error_from_response(response, job_id, data)
         if error is not None:
             raise error
         try:
-            job = parse_job(response.json())
-        except (ValueError, UnicodeDecodeError, RecursionError, ResponseShapeError) as exc:
+            if problem is not None:
+                raise problem
+            job = parse_job(data, content)
+        except (*DECODE_ERRORS, ResponseShapeError) as exc:
             content_type = response.headers.get("Content-Type", "no content type")
             raise BadResponseError(
                 f"unreadable response for job {job_id} (HTTP {response.status_code}, "
@@ -282,11 +312,8 @@ class JobsClient:
         project = validate_id(project_id or self.project_id, "project id")
         server = validate_id(server_id, "server id")
         response = await self._get(f"{self.endpoint}/v1/{project}/cloudservers/{server}")
+        data = decoded(response)
         if response.status_code == 200:
-            try:
-                data = response.json()
-            except (ValueError, UnicodeDecodeError, RecursionError):
-                data = None
             if isinstance(data, Mapping) and isinstance(data.get("server"), Mapping):
                 return parse_server(data, server_id)
             raise BadResponseError(
@@ -294,7 +321,7 @@ class JobsClient:
                 http_status=200,
                 request_id=_request_id(response),
             )
-        error = error_from_response(response, server_id)
+        error = error_from_response(response, server_id, data)
         if isinstance(error, NotFoundError) and not (error.code or "").startswith("APIGW."):
             return None
         raise error or BadResponseError(
@@ -302,28 +329,6 @@ class JobsClient:
             http_status=response.status_code,
             request_id=_request_id(response),
         )
-
-
-async def send_with_auth(
-    transport: httpx.AsyncBaseTransport, request: httpx.Request, auth: httpx.Auth
-) -> httpx.Response:
-    """Send `request` through `transport` as `auth`'s flow asks (sign, log in, retry on
-    401): httpx's auth protocol, without the client around it. The body is read."""
-    flow = auth.async_auth_flow(request)
-    try:
-        request = await flow.__anext__()
-        while True:
-            response = await transport.handle_async_request(request)
-            try:
-                await response.aread()
-            finally:
-                await response.aclose()
-            try:
-                request = await flow.asend(response)
-            except StopAsyncIteration:
-                return response
-    finally:
-        await flow.aclose()
 
 
 def _describe_decode_error(exc: Exception) -> str:

@@ -311,3 +311,31 @@ class Http1Transport(httpx.AsyncBaseTransport):
 def _shared_context(verify: bool) -> ssl.SSLContext:
     """One context per process and setting: loading the CA bundle takes ~30 ms."""
     return httpx.create_ssl_context(verify=verify)
+
+
+async def send_with_auth(
+    transport: httpx.AsyncBaseTransport, request: httpx.Request, auth: httpx.Auth
+) -> httpx.Response:
+    """Send `request` through `transport` as `auth`'s flow asks (sign, log in, retry on
+    401): httpx's auth protocol, without the client around it. The body is read.
+
+    Job GETs come here rather than through `httpx.AsyncClient.send` with httpx's own
+    pool: httpcore hands a freed connection to the waiting requests by scanning them all,
+    which is quadratic in the requests waiting (encode/httpcore PR #1035), and a poller
+    keeps hundreds waiting; `Http1Transport` queues them on a semaphore, first come first served.
+    """
+    flow = auth.async_auth_flow(request)
+    try:
+        request = await flow.__anext__()
+        while True:
+            response = await transport.handle_async_request(request)
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+            try:
+                request = await flow.asend(response)
+            except StopAsyncIteration:
+                return response
+    finally:
+        await flow.aclose()

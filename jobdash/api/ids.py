@@ -178,19 +178,8 @@ def _common_prefix_length(a: str, b: str) -> int:
 
 
 def keyed_sub_jobs(job: Job | None) -> list[tuple[str, SubJob]]:
-    """Each sub-job with a key that is stable across fetches and unique within the job.
-
-    The key is the sub-job's id; one without an id is `#3` (its 1-based position), and a
-    repeated id gets its position appended, so two rows never share a key.
-    """
+    """Each sub-job with a key that is stable across fetches and unique within the job
+    (`jobdash.api.model.sub_job_keys`: the sub-job's id, else `#N`, its position)."""
     if job is None:
         return []
-    seen: set[str] = set()
-    result: list[tuple[str, SubJob]] = []
-    for position, sub in enumerate(job.sub_jobs, start=1):
-        key = sub.job_id or f"#{position}"
-        if key in seen:
-            key = f"{key}#{position}"
-        seen.add(key)
-        result.append((key, sub))
-    return result
+    return list(zip(job.sub_job_marks, job.sub_jobs, strict=True))

@@ -3,6 +3,10 @@
 Parsing is tolerant by design: the API (and other services sharing it) sends odd
 shapes, so anything parseable becomes a `Job` and the raw dict is kept for display.
 Only a body that is not a JSON object at all is refused, with `ResponseShapeError`.
+
+An answer's bytes are decoded once (`decode_body`); the job keeps them as they arrived
+(`Job.body`) so that an identical answer is recognised by comparing bytes and the store
+keeps them without encoding anything again.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from jobdash.text.jsonsafe import clean_json, json_text
 from jobdash.text.safe import without_surrogates
@@ -89,7 +95,8 @@ def _text(value: Any) -> str | None:
 _PLAIN_STATUSES = frozenset(JobStatus)
 
 
-def _status(value: Any) -> str:
+def read_status(value: Any) -> str:
+    """A status as sent, cleaned: surrounding blanks gone, `UNKNOWN` for none at all."""
     if type(value) is str and value in _PLAIN_STATUSES:
         return value  # the common case, read 50,000 times for a large watchlist
     text = _text(value)
@@ -210,7 +217,12 @@ class Job(_Timed, _Described):
     sub_job_tally: Mapping[str, int] = field(repr=False, compare=False)
     #: The listed sub-jobs' bodies (objects only), which `sub_jobs` parses when first read.
     _sub_job_bodies: tuple[Mapping[str, Any], ...] = field(repr=False, compare=False)
+    #: The answer's bytes as they arrived (None for a job built from a decoded value).
+    body: bytes | None = field(default=None, repr=False, compare=False)
     _parsed_sub_jobs: tuple[SubJob, ...] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    _sub_job_marks: dict[str, SubJobMark] | None = field(
         default=None, init=False, repr=False, compare=False
     )
 
@@ -224,6 +236,33 @@ class Job(_Timed, _Described):
             # thread that gets here first.
             object.__setattr__(self, "_parsed_sub_jobs", parsed)
         return parsed
+
+    @property
+    def sub_job_marks(self) -> dict[str, SubJobMark]:
+        """Each listed sub-job's key (as `sub_job_keys` gives it) and what a change of it
+        means to anyone (status, end time, error fields), read from the bodies without
+        parsing the sub-jobs; computed once."""
+        marks = self._sub_job_marks
+        if marks is None:
+            bodies = self._sub_job_bodies
+            marks = dict(zip(sub_job_keys(bodies), map(_sub_job_mark, bodies), strict=True))
+            object.__setattr__(self, "_sub_job_marks", marks)
+        return marks
+
+    @property
+    def mark(self) -> tuple[Any, ...]:
+        """What a change of the job itself means to anyone (its status, times, error
+        fields, the announced total); sub-jobs are compared through `sub_job_marks`."""
+        return (
+            self.status,
+            self.begin_time,
+            self.end_time,
+            self.error_code,
+            self.fail_reason,
+            self.message,
+            self.code,
+            self.sub_jobs_total,
+        )
 
     @property
     def sub_job_count(self) -> int:
@@ -295,11 +334,39 @@ class Job(_Timed, _Described):
         summary.sort(key=lambda row: (-row[1], row[0]))
         return summary
 
-    def find_sub_job(self, job_id: str) -> SubJob | None:
-        for sub in self.sub_jobs:
-            if sub.job_id == job_id:
-                return sub
-        return None
+
+#: (status, end time, error code, fail reason, error message) of one sub-job body, as sent.
+SubJobMark = tuple[Any, Any, Any, Any, Any]
+
+
+def _sub_job_mark(body: Mapping[str, Any]) -> SubJobMark:
+    entities = body.get("entities")
+    message = entities.get("errorcode_message") if type(entities) is dict else None
+    return (
+        body.get("status"),
+        body.get("end_time"),
+        body.get("error_code"),
+        body.get("fail_reason"),
+        message,
+    )
+
+
+def sub_job_keys(bodies: tuple[Mapping[str, Any], ...]) -> list[str]:
+    """A key per sub-job body, stable across fetches and unique within the job: the
+    sub-job's id; `#3` (its 1-based position) for one without an id; a repeated id gets
+    its position appended, so two rows never share a key."""
+    seen: set[str] = set()
+    keys: list[str] = []
+    for position, body in enumerate(bodies, start=1):
+        raw_id = body.get("job_id")
+        key = (
+            without_surrogates(raw_id) if type(raw_id) is str else _text(raw_id)
+        ) or f"#{position}"
+        if key in seen:
+            key = f"{key}#{position}"
+        seen.add(key)
+        keys.append(key)
+    return keys
 
 
 def _entities(value: Any) -> dict[str, Any]:
@@ -321,7 +388,7 @@ def _shared_fields(data: Mapping[str, Any], entities: dict[str, Any]) -> dict[st
     return {
         "job_id": _text(data.get("job_id")),
         "job_type": _text(data.get("job_type")),
-        "status": _status(data.get("status")),
+        "status": read_status(data.get("status")),
         "begin_time": parse_time(data.get("begin_time")),
         "end_time": parse_time(data.get("end_time")),
         "error_code": _text(data.get("error_code")),
@@ -339,11 +406,12 @@ def _is_object(item: Any) -> bool:
     return type(item) is dict or isinstance(item, Mapping)
 
 
-def parse_job(data: Any) -> Job:
+def parse_job(data: Any, body: bytes | None = None) -> Job:
     """Build a `Job` from a decoded JSON body. Raises `ResponseShapeError` if not an object.
 
     The body's nested values are kept, not copied (the sub-jobs are parsed from them when
-    first needed): pass a freshly decoded body and do not change it afterwards.
+    first needed): pass a freshly decoded body and do not change it afterwards. `body` is
+    the bytes it was decoded from, when there are any.
     """
     if not isinstance(data, Mapping):
         kind = type(data).__name__ if data is not None else "null"
@@ -351,7 +419,7 @@ def parse_job(data: Any) -> Job:
     entities = _entities(data.get("entities"))
     raw_subs = entities.get("sub_jobs")
     bodies = tuple(filter(_is_object, raw_subs)) if isinstance(raw_subs, list) else ()
-    tally = Counter(_status(body.get("status")) for body in bodies)
+    tally = Counter(read_status(body.get("status")) for body in bodies)
     return Job(
         **_shared_fields(data, entities),
         message=_text(data.get("message")),
@@ -359,16 +427,35 @@ def parse_job(data: Any) -> Job:
         sub_jobs_total=_int_or_none(entities.get("sub_jobs_total")),
         sub_job_tally=MappingProxyType(dict(tally)),
         _sub_job_bodies=bodies,
+        body=body,
     )
+
+
+def decode_body(body: bytes) -> Any:
+    """The JSON value of an answer's bytes. Raises ValueError (or RecursionError for
+    absurd nesting) when they are not JSON.
+
+    msgspec decodes several times faster than the json module; it refuses a lone
+    surrogate escape (`"\\ud83d"`), which is valid JSON that some backends send, so such
+    a body is decoded again by the json module.
+    """
+    try:
+        return _decode(body)
+    except msgspec.DecodeError:
+        return json.loads(body)
+
+
+_decode = msgspec.json.Decoder().decode
 
 
 def parse_job_text(text: str | bytes) -> Job:
     """Decode and parse a body; anything unreadable raises `ResponseShapeError`."""
+    body = text if isinstance(text, bytes) else None
     try:
-        data = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = decode_body(body) if body is not None else json.loads(text)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ResponseShapeError(f"response is not valid JSON ({exc.__class__.__name__})") from exc
-    return parse_job(data)
+    return parse_job(data, body)
 
 
 def raw_dict(job: Job) -> dict[str, Any]:

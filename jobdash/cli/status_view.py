@@ -305,14 +305,17 @@ def transition_line(update: PollUpdate, label: str | None) -> Text | None:
 class ChangeLog:
     """What non-interactive `status --watch` prints: a line when a job's state changes.
 
-    A poll that brings nothing new prints nothing. A credential error (the same for
-    every job) is printed once; the final summary counts the jobs it hit.
+    A job's first answer prints a line; after that, an answer prints one when the poller
+    saw a status change in it (`PollUpdate.transitions`), or when the job answers again
+    after an error. An error prints once until it changes; a credential error (the same
+    for every job) is printed once; the final summary counts the jobs it hit.
     """
 
     def __init__(self, console: Console, labels: dict[WatchKey, str | None]) -> None:
         self.console = console
         self.labels = labels
-        self._shown: dict[WatchKey, tuple[object, ...]] = {}
+        self._seen: set[WatchKey] = set()
+        self._errors: dict[WatchKey, tuple[str, str]] = {}
         self._said: set[tuple[str, str]] = set()
 
     def note(self, update: PollUpdate) -> None:
@@ -321,13 +324,14 @@ class ChangeLog:
             self.console.print(line)
 
     def line_for(self, update: PollUpdate) -> Text | None:
-        state = _state(update)
-        if state is None or self._shown.get(update.key) == state:
-            return None
-        self._shown[update.key] = state
-        error = update.error
-        if error is not None and not update.expired and error.kind in CREDENTIAL_ERRORS:
+        key, error = update.key, update.error
+        if error is not None and not update.expired:
             said = (str(error.kind), error.message)
+            if self._errors.get(key) == said:
+                return None
+            self._errors[key] = said
+            if error.kind not in CREDENTIAL_ERRORS:
+                return transition_line(update, self.labels.get(key))
             if said in self._said:
                 return None
             self._said.add(said)
@@ -335,15 +339,11 @@ class ChangeLog:
             line = Text(f"{stamp}  ! {error.kind}: ", style="bold red")
             line.append(one_line(error.message, 400))
             return line
-        return transition_line(update, self.labels.get(update.key))
-
-
-def _state(update: PollUpdate) -> tuple[object, ...] | None:
-    """What a change line says about an update; equal states print once."""
-    if update.error is not None and not update.expired:
-        return ("error", str(update.error.kind), update.error.message)
-    job = update.job
-    if job is None:
+        if update.job is None:
+            return None
+        recovered = self._errors.pop(key, None) is not None
+        first = key not in self._seen
+        self._seen.add(key)
+        if first or recovered or update.transitions:
+            return transition_line(update, self.labels.get(key))
         return None
-    counts = job.status_counts()
-    return ("job", job.status, job.finished_sub_jobs, counts.get(JobStatus.FAIL, 0))

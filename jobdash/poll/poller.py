@@ -343,7 +343,7 @@ class Poller(OnDemandFetches):
             client = ep.clients.get(key)
             if client is None:
                 client = ep.clients[key] = self._client_for(key)
-            job = await client.get_job(key.job_id, key.project_id)
+            job = await client.get_job(key.job_id, key.project_id, previous=entry.job)
         except ApiError as exc:
             error = exc
         except Exception as exc:

@@ -32,8 +32,8 @@ from jobdash.api.errors import (
     ThrottledError,
     UnauthorizedError,
 )
-from jobdash.api.ids import keyed_sub_jobs
 from jobdash.api.model import Job, JobStatus
+from jobdash.poll.changes import compare
 from jobdash.poll.ratelimit import AdaptiveRate, backoff_delay
 from jobdash.watch.values import EndpointState, PollUpdate, Snapshot, WatchKey
 
@@ -144,12 +144,6 @@ def due_entries(
     return due, next_wake
 
 
-def sub_job_changes(previous: Job, job: Job) -> tuple[str, ...]:
-    """Keys of the sub-jobs whose status differs from `previous` (new ones included)."""
-    before = {key: sub.status for key, sub in keyed_sub_jobs(previous)}
-    return tuple(key for key, sub in keyed_sub_jobs(job) if before.get(key) != sub.status)
-
-
 def error_from_snapshot(snapshot: Snapshot) -> ApiError | None:
     if not snapshot.error_kind:
         return None
@@ -186,14 +180,10 @@ class SchedulePolicy:
         self, entry: Entry, ep: Endpoint, job: Job, now: float, fetched_at: datetime
     ) -> PollUpdate:
         previous = entry.job
-        # The one place a change is detected: the store, toasts and transition lines use it.
-        changed_subs = sub_job_changes(previous, job) if previous is not None else ()
-        changed = previous is not None and (
-            previous.status != job.status
-            or bool(changed_subs)
-            or previous.sub_job_count != job.sub_job_count
-            or previous.total_sub_jobs != job.total_sub_jobs
-        )
+        # The one place a change is detected: the store, the views, toasts and transition
+        # lines read what this found.
+        changes = compare(previous, job, fetched_at)
+        changed = changes.changed
         entry.job = job
         entry.failures = 0
         ep.offline_reason = None
@@ -211,8 +201,10 @@ class SchedulePolicy:
             fetched_at=fetched_at,
             job=job,
             changed=changed,
-            previous_status=previous.status if changed and previous is not None else None,
-            changed_sub_jobs=changed_subs,
+            previous_status=changes.previous_status,
+            changed_sub_jobs=changes.sub_jobs,
+            transitions=changes.transitions,
+            same_answer=job is previous,
         )
 
     def next_interval(

@@ -2,14 +2,16 @@
 
 A locked database or a full disk must not stop the polling, so every call here
 catches the failure, keeps a message for the caller to show, and logs it. Updates
-that could not be written wait in memory (the latest per job) and are written on a
-later update or at close, once `STORE_RETRY_AFTER` has passed.
+that could not be written wait in memory (one per job, folded together) and are written
+on a later update or at close, once `STORE_RETRY_AFTER` has passed. What waits is written
+in one transaction.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Protocol, TypeVar
 
 from jobdash.api.errors import JobdashError
@@ -28,7 +30,7 @@ T = TypeVar("T")
 class SnapshotStore(Protocol):
     """What the poller needs from `jobdash.store.Store`."""
 
-    def record(self, update: PollUpdate) -> None: ...
+    def record_many(self, updates: Iterable[PollUpdate]) -> None: ...
     def snapshots(self) -> dict[WatchKey, Snapshot]: ...
     def entries(self) -> list[WatchEntry]: ...
 
@@ -61,8 +63,19 @@ class StoreWriter:
 
     def record(self, update: PollUpdate) -> None:
         """Write `update` now, or keep it for later when the store is failing."""
-        self._unsaved[update.key] = update
+        self.keep(update)
         self.flush()
+
+    def keep(self, update: PollUpdate) -> None:
+        """Hold `update` for the next `flush`, folded into any update of its job waiting."""
+        waiting = self._unsaved.get(update.key)
+        if waiting is not None and update.same_answer and waiting.job is not None:
+            # The waiting answer's body has not been written yet: this one (the same bytes)
+            # must write it, and keep what the waiting one learnt.
+            update = replace(
+                update, same_answer=False, transitions=waiting.transitions + update.transitions
+            )
+        self._unsaved[update.key] = update
 
     def forget(self, key: WatchKey) -> None:
         """Drop a waiting update for a job no longer watched."""
@@ -74,28 +87,28 @@ class StoreWriter:
         return len(self._unsaved)
 
     def flush(self) -> None:
-        """Write the waiting updates, unless a write failed less than a retry period ago.
-
-        Only the latest update per job is kept: the store diffs each one against what
-        it holds, so nothing else is needed.
-        """
+        """Write the waiting updates in one transaction, unless a write failed less than a
+        retry period ago."""
         if not self._unsaved:
             return
         if self._retry_at is not None and self._clock() < self._retry_at:
             return
         self._retry_at = None
-        for key, update in list(self._unsaved.items()):
-            try:
-                saved, _ = self._call("record an update in", lambda u=update: self._store.record(u))
-            except RecordError as exc:
-                # This update alone is unwritable: trying it again would block every
-                # later one. Say so, drop it, go on with the others.
-                self.skipped += 1
-                log.warning("skipped an update the store cannot save: %s", exc)
-                saved = True
-            if not saved:
-                self._retry_at = self._clock() + self._retry_after
-                return
+        batch = dict(self._unsaved)
+        try:
+            saved, _ = self._call(
+                "record an update in", lambda: self._store.record_many(batch.values())
+            )
+        except RecordError as exc:
+            # Some update is unwritable (the store wrote the others): trying it again would
+            # block every later one. Say so, drop it, go on.
+            self.skipped += 1
+            log.warning("skipped an update the store cannot save: %s", exc)
+            saved = True
+        if not saved:
+            self._retry_at = self._clock() + self._retry_after
+            return
+        for key, update in batch.items():
             if self._unsaved.get(key) is update:
                 del self._unsaved[key]
 

@@ -1,9 +1,9 @@
-"""The persistent watchlist: entries, the latest snapshot of each job, status transitions."""
+"""The persistent watchlist: entries, the latest answer for each job, the servers behind
+sub-jobs, the history of finished jobs and remembered preferences."""
 
 from jobdash.store.codec import AddResult
 from jobdash.store.core import Store
 from jobdash.store.schema import SCHEMA_VERSION
 from jobdash.store.sqlite import RecordError, StoreError
-from jobdash.watch.values import Transition
 
-__all__ = ["SCHEMA_VERSION", "AddResult", "RecordError", "Store", "StoreError", "Transition"]
+__all__ = ["SCHEMA_VERSION", "AddResult", "RecordError", "Store", "StoreError"]

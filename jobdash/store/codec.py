@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from jobdash.api.ids import keyed_sub_jobs
-from jobdash.api.model import Job, ResponseShapeError, parse_job, raw_dict
+from jobdash.api.model import Job, ResponseShapeError, decode_body, parse_job, raw_dict
 from jobdash.store.sqlite import RecordError
 from jobdash.text.safe import one_line, without_surrogates
 from jobdash.watch.values import Snapshot, WatchKey
@@ -33,56 +32,26 @@ def parse_time_text(text: str | None) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def job_json(job: Job) -> str:
-    """The raw body as compact JSON text (ASCII-only, so any string survives SQLite's UTF-8)."""
+def stored_body(job: Job) -> bytes | str:
+    """What the store keeps of a job: the bytes it arrived as, or (for a job built from a
+    decoded value, as the demo and tests do) that value as compact ASCII JSON."""
+    if job.body is not None:
+        return job.body
     return json.dumps(raw_dict(job), separators=(",", ":"))
 
 
-def job_from_json(text: str | None) -> Job | None:
-    if text is None:
+def job_from_stored(value: bytes | str | None) -> Job | None:
+    """The job a snapshot holds: answer bytes (BLOB) or JSON text (written by older
+    versions). None for none, or for a row that cannot be read (only a hand-edited file
+    gets there: show no job rather than fail)."""
+    if value is None:
         return None
     try:
-        return parse_job(json.loads(text))
-    except (ValueError, ResponseShapeError):
-        return None  # only a hand-edited row can get here; show no job rather than fail
-
-
-@dataclass(frozen=True, slots=True)
-class StatusMap:
-    """The status of a job and of each of its sub-jobs, which is all a diff needs."""
-
-    job: str
-    sub_jobs: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, job: Job) -> StatusMap:
-        return cls(job.status, {key: sub.status for key, sub in keyed_sub_jobs(job)})
-
-    def to_json(self) -> str:
-        return json.dumps({"job": self.job, "sub_jobs": self.sub_jobs}, separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, text: str | None) -> StatusMap | None:
-        if not text:
-            return None
-        try:
-            data = json.loads(text)
-            return cls(str(data["job"]), {str(k): str(v) for k, v in data["sub_jobs"].items()})
-        except (ValueError, KeyError, TypeError, AttributeError):
-            return None
-
-    def changes_from(self, before: StatusMap | None) -> list[tuple[str | None, str | None, str]]:
-        """(sub-job key or None for the job, old status, new status) for each change."""
-        changes: list[tuple[str | None, str | None, str]] = []
-        old_job = before.job if before is not None else None
-        if old_job != self.job:
-            changes.append((None, old_job, self.job))
-        old_subs = before.sub_jobs if before is not None else {}
-        for key, status in self.sub_jobs.items():
-            old = old_subs.get(key)
-            if old != status:
-                changes.append((key, old, status))
-        return changes
+        if isinstance(value, str):
+            return parse_job(json.loads(value))
+        return parse_job(decode_body(value), bytes(value))
+    except (ValueError, RecursionError, ResponseShapeError):
+        return None
 
 
 #: What a value the database cannot take raises while an update is written: an
@@ -113,7 +82,7 @@ def snapshot_from_row(row: tuple) -> Snapshot:
     endpoint, project_id, job_id, raw_json, fetched_at, expired, error_kind, error_message = row
     return Snapshot(
         key=WatchKey(endpoint, project_id, job_id),
-        job=job_from_json(raw_json),
+        job=job_from_stored(raw_json),
         fetched_at=parse_time_text(fetched_at),
         expired=bool(expired),
         error_kind=error_kind,

@@ -1,8 +1,8 @@
 """`Store`: the persistent watchlist, shared safely by every jobdash process of a user.
 
-Here: opening the file, transactions, and the entries themselves. Snapshots and
-transitions are `jobdash.store.snapshots`'s; the tables beside the watchlist (servers,
-history, preferences) are `jobdash.store.side_tables`'s.
+Here: opening the file, transactions, the entries themselves, and the calls for the
+rest, whose SQL lives with what it stores: snapshots in `jobdash.store.snapshots`, the
+tables beside the watchlist (servers, history, preferences) in `jobdash.store.side_tables`.
 """
 
 from __future__ import annotations
@@ -15,26 +15,48 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self, TypeVar
 
-from jobdash.api.model import TERMINAL_STATUSES
+from jobdash.api.model import TERMINAL_STATUSES, Job
+from jobdash.api.server import ServerInfo
 from jobdash.config.paths import database_file
-from jobdash.store import schema
 from jobdash.store.codec import (
+    BAD_VALUE_ERRORS,
     KEY_MATCH,
     AddResult,
+    failure_reason,
     key_params,
     parse_time_text,
     text_or_none,
     time_text,
 )
-from jobdash.store.side_tables import SideTables
-from jobdash.store.snapshots import SnapshotRows
-from jobdash.store.sqlite import StoreError, Transactions, connect, ensure_directory
-from jobdash.watch.values import WatchEntry, WatchKey
+from jobdash.store.schema import migrate, needs_migration
+from jobdash.store.side_tables import (
+    load_finished,
+    load_preference,
+    load_servers,
+    save_finished,
+    save_preference,
+    save_server,
+)
+from jobdash.store.snapshots import (
+    load_snapshot,
+    load_snapshots,
+    record_updates,
+)
+from jobdash.store.sqlite import (
+    RecordError,
+    StoreError,
+    Transactions,
+    connect,
+    ensure_directory,
+)
+from jobdash.text.safe import one_line
+from jobdash.watch.history import FinishedJob
+from jobdash.watch.values import PollUpdate, Snapshot, WatchEntry, WatchKey
 
 T = TypeVar("T")
 
 
-class Store(SnapshotRows, SideTables):
+class Store:
     """The watchlist in an SQLite file (WAL mode), safe to use from several processes.
 
     Every write is one `BEGIN IMMEDIATE` transaction, retried while another process holds
@@ -62,12 +84,12 @@ class Store(SnapshotRows, SideTables):
         plain = self._transactions.plain
         plain(lambda c: c.execute("PRAGMA foreign_keys = ON"))
         # The first read: a file that is not a database, or not ours, or too new, stops here.
-        needs_migration = schema.needs_migration(self._transactions)
+        outdated = needs_migration(self._transactions)
         plain(lambda c: c.execute("PRAGMA journal_mode = WAL").fetchone())
         # In WAL mode NORMAL loses no committed transaction when a process dies.
         plain(lambda c: c.execute("PRAGMA synchronous = NORMAL"))
-        if needs_migration:
-            schema.migrate(self._transactions)
+        if outdated:
+            migrate(self._transactions)
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -140,7 +162,7 @@ class Store(SnapshotRows, SideTables):
         return self._write(work)
 
     def remove(self, keys: Iterable[WatchKey]) -> list[WatchKey]:
-        """Remove entries with their snapshots and transitions; returns those that existed."""
+        """Remove entries with their snapshots; returns those that existed."""
         wanted = list(dict.fromkeys(keys))
 
         def work(connection: sqlite3.Connection) -> list[WatchKey]:
@@ -237,6 +259,75 @@ class Store(SnapshotRows, SideTables):
             ).fetchall()
         )
         return [WatchKey(*row) for row in rows]
+
+    # -- snapshots ---------------------------------------------------------------------
+
+    def record(self, update: PollUpdate) -> None:
+        """Keep what one fetch produced (`jobdash.store.snapshots.record_update`)."""
+        self.record_many((update,))
+
+    def record_many(self, updates: Iterable[PollUpdate]) -> None:
+        """Keep what a batch of fetches produced, in one transaction.
+
+        An update holding a value the database cannot take is left out: the others are
+        written one by one, then `RecordError` names the jobs left out, so that the caller
+        can drop those updates rather than retry them forever.
+        """
+        batch = list(updates)
+        if not batch:
+            return
+        try:
+            self._write(lambda c: record_updates(c, batch))
+            return
+        except BAD_VALUE_ERRORS as exc:
+            if len(batch) == 1:
+                raise self._cannot_save(batch, exc) from exc
+        refused: list[PollUpdate] = []
+        last: BaseException | None = None
+        for update in batch:
+            try:
+                self._write(lambda c, u=update: record_updates(c, (u,)))
+            except BAD_VALUE_ERRORS as exc:
+                refused.append(update)
+                last = exc
+        if refused and last is not None:
+            raise self._cannot_save(refused, last)
+
+    def _cannot_save(self, refused: list[PollUpdate], exc: BaseException) -> RecordError:
+        jobs = ", ".join(one_line(update.key.job_id, 64) for update in refused[:5])
+        return RecordError(
+            f"cannot save the update of job {jobs} to {self.path} ({failure_reason(exc)})",
+            path=self.path,
+        )
+
+    def snapshot(self, key: WatchKey) -> Snapshot | None:
+        """The last snapshot of an entry; None if it is not watched or was never fetched."""
+        return self._read(lambda c: load_snapshot(c, key))
+
+    def snapshots(self) -> dict[WatchKey, Snapshot]:
+        """The snapshot of every entry that has one, in added order."""
+        return self._read(load_snapshots)
+
+    # -- beside the watchlist ----------------------------------------------------------
+
+    def record_server(self, info: ServerInfo) -> None:
+        self._write(lambda c: save_server(c, info))
+
+    def servers(self) -> list[ServerInfo]:
+        return self._read(load_servers)
+
+    def record_finished(self, job: Job) -> None:
+        """Add a job that has ended to the history (without watching it)."""
+        self._write(lambda c: save_finished(c, job))
+
+    def finished_jobs(self) -> list[FinishedJob]:
+        return self._read(load_finished)
+
+    def preference(self, name: str) -> str | None:
+        return self._read(lambda c: load_preference(c, name))
+
+    def set_preference(self, name: str, value: str) -> None:
+        self._write(lambda c: save_preference(c, name, value))
 
     # -- other processes ---------------------------------------------------------------
 

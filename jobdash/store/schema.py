@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+from jobdash.store.side_tables import backfill_finished
 from jobdash.store.sqlite import StoreError, Transactions
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -34,12 +35,6 @@ def _then(first: Migration, second: Migration) -> Migration:
         second(connection)
 
     return apply
-
-
-def _backfill_finished(connection: sqlite3.Connection) -> None:
-    from jobdash.store.side_tables import backfill_finished
-
-    backfill_finished(connection)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -129,7 +124,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             # The dashboard's remembered choices (the sort order), by name.
             "CREATE TABLE preferences (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
         ),
-        _backfill_finished,
+        backfill_finished,
+    ),
+    # 4: snapshots hold the answer's bytes as they arrived (a BLOB in `raw_json`; older
+    # rows keep their JSON text). Changes are found by the poller and carried in its
+    # updates, so the per-sub-job status map and the transitions table, which nothing
+    # read back, go.
+    _statements(
+        "DROP TABLE transitions",
+        "ALTER TABLE snapshots DROP COLUMN statuses",
     ),
 )
 

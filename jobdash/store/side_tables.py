@@ -11,8 +11,7 @@ import sqlite3
 
 from jobdash.api.model import Job
 from jobdash.api.server import ServerInfo, parse_server
-from jobdash.store.codec import parse_time_text, time_text
-from jobdash.store.sqlite import UsesTransactions
+from jobdash.store.codec import job_from_stored, parse_time_text, time_text
 from jobdash.text.jsonsafe import clean_json
 from jobdash.watch.history import FinishedJob, finished_job
 
@@ -111,12 +110,10 @@ def load_finished(connection: sqlite3.Connection) -> list[FinishedJob]:
 
 def backfill_finished(connection: sqlite3.Connection) -> None:
     """History from the terminal snapshots a database already holds (schema step 2)."""
-    from jobdash.store.codec import job_from_json
-
     for (raw,) in connection.execute(
         "SELECT raw_json FROM snapshots WHERE raw_json IS NOT NULL"
     ).fetchall():
-        job = job_from_json(raw)
+        job = job_from_stored(raw)
         if job is not None:
             save_finished(connection, job)
 
@@ -132,26 +129,3 @@ def save_preference(connection: sqlite3.Connection, name: str, value: str) -> No
         " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
         (name, value),
     )
-
-
-class SideTables(UsesTransactions):
-    """`Store`'s calls for these tables; the store provides its transactions."""
-
-    def record_server(self, info: ServerInfo) -> None:
-        self._write(lambda c: save_server(c, info))
-
-    def servers(self) -> list[ServerInfo]:
-        return self._read(load_servers)
-
-    def record_finished(self, job: Job) -> None:
-        """Add a job that has ended to the history (without watching it)."""
-        self._write(lambda c: save_finished(c, job))
-
-    def finished_jobs(self) -> list[FinishedJob]:
-        return self._read(load_finished)
-
-    def preference(self, name: str) -> str | None:
-        return self._read(lambda c: load_preference(c, name))
-
-    def set_preference(self, name: str, value: str) -> None:
-        self._write(lambda c: save_preference(c, name, value))

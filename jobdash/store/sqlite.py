@@ -146,18 +146,6 @@ def connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
         raise translate(exc, path, busy_timeout) from exc
 
 
-class UsesTransactions:
-    """What the store's row mixins run their work through; `Store` provides it."""
-
-    path: Path
-
-    def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        raise NotImplementedError
-
-    def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        raise NotImplementedError
-
-
 class Transactions:
     """Runs callables inside a transaction, retrying while the database is busy.
 

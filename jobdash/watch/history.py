@@ -186,6 +186,10 @@ class History:
         for record in records:
             self.add(record)
 
+    def knows(self, job_id: str | None) -> bool:
+        """Whether a finished job of this id is in the history already."""
+        return job_id in self._records
+
     def add(self, record: FinishedJob) -> None:
         if record.job_id in self._records:
             return

@@ -91,6 +91,9 @@ class PollUpdate:
     #: Every status seen for the first time or changed by this answer, job first: the
     #: history (ETA, stall marks), the store and the headless change lines learn from these.
     transitions: tuple[Transition, ...] = ()
+    #: The answer's bytes equal the previous answer's: the store notes when it was seen and
+    #: writes nothing else.
+    same_answer: bool = False
     #: The endpoint's clock when it answered (its `Date` header); None without one.
     server_time: datetime | None = None
 

@@ -10,6 +10,7 @@ database delays writes, never the caller's event loop.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -41,6 +42,7 @@ from jobdash.watch.values import (
 
 log = logging.getLogger(__name__)
 
+
 #: Kinds of fetch error that mean the user must fix credentials or settings.
 CONFIG_ERROR_KINDS = frozenset(
     {ErrorKind.UNAUTHORIZED, ErrorKind.FORBIDDEN, ErrorKind.NO_CREDENTIALS}
@@ -63,7 +65,7 @@ class WatchStore(Protocol):
     def remove(self, keys: Iterable[WatchKey]) -> list[WatchKey]: ...
     def set_label(self, key: WatchKey, label: str | None) -> bool: ...
     def has_changed(self) -> bool: ...
-    def record(self, update: PollUpdate) -> Any: ...
+    def record_many(self, updates: Iterable[PollUpdate]) -> Any: ...
     def record_server(self, info: ServerInfo) -> None: ...
     def servers(self) -> list[ServerInfo]: ...
     def finished_jobs(self) -> list[FinishedJob]: ...
@@ -113,6 +115,11 @@ class Watchlist:
         self._thread = thread or StoreThread()
         self._monotonic = monotonic
         self._writer = StoreWriter(store, monotonic, retry_after=WRITE_RETRY_AFTER)
+        #: Updates on their way to the store thread, which takes them all at once (one
+        #: transaction for every update that arrived meanwhile).
+        self._outbox: dict[WatchKey, PollUpdate] = {}
+        self._outbox_lock = threading.Lock()
+        self._drain_queued = False
         self._poller: PollerControl | None = None
         self._closed = False
         self.entries: dict[WatchKey, WatchEntry] = {}
@@ -197,12 +204,44 @@ class Watchlist:
         self._put_snapshot(key, snapshot)
         if update.error is None:
             self._saw_fetch(update.fetched_at)
-        self._thread.submit(lambda: self._writer.record(update))
-        if update.job is not None and update.job.is_terminal:
-            record = finished_job(update.job)
+        self._send_to_store(update)
+        job = update.job
+        if (
+            job is not None
+            and job.is_terminal
+            and not update.same_answer
+            and not self.history.knows(job.job_id)
+        ):
+            record = finished_job(job)
             if record is not None:
                 self.history.add(record)
         return snapshot
+
+    def _send_to_store(self, update: PollUpdate) -> None:
+        """Queue a write; the store thread writes whatever has queued up in one go."""
+        with self._outbox_lock:
+            waiting = self._outbox.get(update.key)
+            if waiting is not None and update.same_answer and not waiting.same_answer:
+                # The waiting update carries a body not yet written: keep it, seen later.
+                update = replace(
+                    update,
+                    same_answer=False,
+                    transitions=waiting.transitions + update.transitions,
+                )
+            self._outbox[update.key] = update
+            if self._drain_queued:
+                return
+            self._drain_queued = True
+        self._thread.submit(self._drain_outbox)
+
+    def _drain_outbox(self) -> None:
+        """On the store thread: hand what is queued to the writer and write it."""
+        with self._outbox_lock:
+            batch, self._outbox = self._outbox, {}
+            self._drain_queued = False
+        for update in batch.values():
+            self._writer.keep(update)
+        self._writer.flush()
 
     def estimate(self, key: WatchKey, now: datetime) -> Estimate | None:
         """What history says about a running job (None once it has ended)."""
@@ -308,7 +347,7 @@ class Watchlist:
             return
         self._closed = True
         try:
-            self._thread.submit(self._writer.flush).result()
+            self._thread.submit(self._drain_outbox).result()
         finally:
             self._thread.close()
 
@@ -318,7 +357,7 @@ class Watchlist:
             return
         self._closed = True
         try:
-            await self._thread.run(self._writer.flush)
+            await self._thread.run(self._drain_outbox)
         finally:
             self._thread.close()
 
