@@ -57,15 +57,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     Setting up a command's options imports its module, so `jobdash status` does not
     pay for loading the dashboard's or the simulator's code at start-up.
     """
+    epilog = _epilog()
     parser = argparse.ArgumentParser(
         prog="jobdash",
         description=DESCRIPTION,
-        epilog=_epilog(),
+        epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"jobdash {__version__}")
     connection = _connection_parent()
-    epilog = _epilog()
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(
