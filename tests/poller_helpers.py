@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -134,10 +134,10 @@ class MemoryStore:
         self.saved = dict(snapshots or {})
         self.fail = False
 
-    def record(self, update: PollUpdate) -> None:
+    def record_many(self, updates: Iterable[PollUpdate]) -> None:
         if self.fail:
             raise OSError("disk full")
-        self.recorded.append(update)
+        self.recorded.extend(updates)
 
     def snapshots(self) -> dict[WatchKey, Snapshot]:
         return dict(self.saved)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 import httpx
@@ -510,14 +510,14 @@ async def test_a_failing_store_is_left_alone_for_a_while_then_gets_the_latest(
     store = MemoryStore()
     store.fail = True
     attempts = 0
-    record = store.record
+    record_many = store.record_many
 
-    def counting_record(update: PollUpdate) -> None:
+    def counting_record(updates: Iterable[PollUpdate]) -> None:
         nonlocal attempts
         attempts += 1
-        record(update)
+        record_many(updates)
 
-    store.record = counting_record  # type: ignore[method-assign]
+    store.record_many = counting_record  # type: ignore[method-assign]
     poller = make_poller(store=store)
     await poller.refresh_all_once([key("a"), key("b")])
     assert attempts == 1  # the second update waits in memory, no second blocked write

@@ -3,8 +3,10 @@
 Pure asyncio and no UI. Everything runs in the caller's event loop: the
 `on_update` callback, the store writes and the bookkeeping all happen on that
 loop, never on another thread. Both `jobdash status --watch` and the dashboard
-drive it the same way. How often each job comes back is `jobdash.poll.schedule`'s call;
-fetches made on request rather than by the schedule are in `jobdash.poll.on_demand`.
+drive it the same way. How often each job comes back is `jobdash.poll.schedule`'s call.
+Fetches made on request rather than by the schedule (`refresh_all_once` for the headless
+`status`, `fetch_server` for the server behind a failed sub-job) go under the same caps:
+the in-flight count and the endpoint's request rate.
 
 Request rate, throttling and offline state are kept per rate group: the requests to one
 endpoint as one account (`rate_group`, by default the endpoint alone), since the cloud
@@ -23,9 +25,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from jobdash.api.client import JobsClient
-from jobdash.api.errors import ApiError
+from jobdash.api.errors import ApiError, ThrottledError
 from jobdash.api.model import Job
-from jobdash.poll.on_demand import OnDemandFetches
+from jobdash.api.server import Server
 from jobdash.poll.ratelimit import AdaptiveRate, RateGroup, Wakeup, endpoint_group
 from jobdash.poll.schedule import (
     STRETCH_AFTER,
@@ -40,12 +42,15 @@ from jobdash.watch.values import EndpointState, PollUpdate, Snapshot, WatchKey
 
 log = logging.getLogger(__name__)
 
+#: `refresh_all_once` retries an entry this often when the endpoint throttles it.
+ONCE_ATTEMPTS = 3
+
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class Poller(OnDemandFetches):
+class Poller:
     """Polls watched jobs within caps on concurrency and request rate; see the module doc."""
 
     def __init__(
@@ -271,6 +276,80 @@ class Poller(OnDemandFetches):
         await self._cancel_tasks()
         if self._store is not None:
             self._store.flush()
+
+    # ----------------------------------------------------- fetches on request
+    async def refresh_all_once(self, keys: Iterable[WatchKey] | None = None) -> list[PollUpdate]:
+        """Fetch each key once, concurrently within the caps; updates come back in `keys` order.
+
+        Keys not yet watched are added. A throttled fetch waits for the endpoint's
+        backoff and is tried again (up to `ONCE_ATTEMPTS` times in all).
+        """
+        order = list(self._entries) if keys is None else list(keys)
+        self.add(order)
+        unique = list(dict.fromkeys(order))
+        queue: asyncio.Queue[WatchKey] = asyncio.Queue()
+        for key in unique:
+            queue.put_nowait(key)
+        results: dict[WatchKey, PollUpdate] = {}
+
+        async def worker() -> None:
+            while not queue.empty():
+                key = queue.get_nowait()
+                results[key] = await self._fetch_once(key)
+
+        workers = min(self.max_in_flight, len(unique))
+        await asyncio.gather(*(worker() for _ in range(workers)))
+        return [results[key] for key in order]
+
+    async def fetch_server(self, key: WatchKey, server_id: str) -> Server | None:
+        """The details of a server behind one of `key`'s sub-jobs (None: it is gone), sent
+        with `key`'s credentials under the same caps as job fetches: in-flight count and the
+        endpoint's request rate. Raises `ApiError` when the fetch fails."""
+        ep = self._endpoint(key)
+        while True:
+            now = self._clock()
+            wait = ep.gate_delay(now) if self._in_flight < self.max_in_flight else None
+            if wait is not None and wait <= 0:
+                break
+            await self._wakeup.wait(wait)
+        ep.rate.take(now)  # counts against the endpoint's rate like a job fetch
+        ep.in_flight += 1
+        ep.requests_sent += 1
+        self._in_flight += 1
+        try:
+            client = ep.clients.get(key)
+            if client is None:
+                client = ep.clients[key] = self._client_for(key)
+            server = await client.get_server(server_id, key.project_id)
+        except ThrottledError as exc:
+            ep.rate.on_throttle(self._clock(), now, exc.retry_after)  # slows job fetches too
+            raise
+        else:
+            ep.rate.on_success(self._clock())
+            return server
+        finally:
+            ep.in_flight -= 1
+            self._in_flight -= 1
+            self._wakeup.notify()
+
+    async def _fetch_once(self, key: WatchKey) -> PollUpdate:
+        attempt = 0
+        while True:
+            attempt += 1
+            entry = self._entries.get(key) or Entry(key, interval=self.interval)
+            ep = self._endpoint(key)
+            while True:
+                now = self._clock()
+                if self._in_flight >= self.max_in_flight or entry.in_flight:
+                    await self._wakeup.wait(None)
+                    continue
+                wait = ep.gate_delay(now)
+                if wait <= 0:
+                    break
+                await self._wakeup.wait(wait)
+            update = await self._fetch(entry, ep, self._start(entry, ep, now))
+            if not isinstance(update.error, ThrottledError) or attempt >= ONCE_ATTEMPTS:
+                return update
 
     # ----------------------------------------------------------- internals
     def _load_watchlist(self) -> None:
