@@ -225,6 +225,7 @@ class Job(_Timed, _Described):
     _sub_job_marks: dict[str, SubJobMark] | None = field(
         default=None, init=False, repr=False, compare=False
     )
+    _sub_job_keys: list[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def sub_jobs(self) -> tuple[SubJob, ...]:
@@ -244,10 +245,38 @@ class Job(_Timed, _Described):
         parsing the sub-jobs; computed once."""
         marks = self._sub_job_marks
         if marks is None:
-            bodies = self._sub_job_bodies
-            marks = dict(zip(sub_job_keys(bodies), map(_sub_job_mark, bodies), strict=True))
+            marks = dict(
+                zip(self.sub_job_keys, map(sub_job_mark, self._sub_job_bodies), strict=True)
+            )
             object.__setattr__(self, "_sub_job_marks", marks)
         return marks
+
+    @property
+    def sub_job_keys(self) -> list[str]:
+        """The listed sub-jobs' keys, in order (`sub_job_keys`); computed once."""
+        keys = self._sub_job_keys
+        if keys is None:
+            keys = sub_job_keys(self._sub_job_bodies)
+            object.__setattr__(self, "_sub_job_keys", keys)
+        return keys
+
+    def share_sub_job_keys(self, other: Job) -> bool:
+        """Take `other`'s sub-job keys when both list the same sub-job ids in the same
+        order (keys follow from the ids alone); True when they do."""
+        if other.sub_job_count != self.sub_job_count:
+            return False
+        if list(map(_job_id_of, self._sub_job_bodies)) != list(
+            map(_job_id_of, other._sub_job_bodies)
+        ):
+            return False
+        if self._sub_job_keys is None:
+            object.__setattr__(self, "_sub_job_keys", other.sub_job_keys)
+        return True
+
+    @property
+    def sub_job_bodies(self) -> tuple[Mapping[str, Any], ...]:
+        """The listed sub-jobs' bodies, as decoded (objects only); do not change them."""
+        return self._sub_job_bodies
 
     @property
     def mark(self) -> tuple[Any, ...]:
@@ -339,7 +368,11 @@ class Job(_Timed, _Described):
 SubJobMark = tuple[Any, Any, Any, Any, Any]
 
 
-def _sub_job_mark(body: Mapping[str, Any]) -> SubJobMark:
+def _job_id_of(body: Mapping[str, Any]) -> Any:
+    return body.get("job_id")
+
+
+def sub_job_mark(body: Mapping[str, Any]) -> SubJobMark:
     entities = body.get("entities")
     message = entities.get("errorcode_message") if type(entities) is dict else None
     return (
