@@ -480,3 +480,35 @@ def test_path_that_is_a_directory_raises(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as raised:
         Store(tmp_path)
     assert str(tmp_path) in str(raised.value)
+
+
+def test_a_version_3_watchlist_keeps_its_snapshots_as_json_text(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A file as jobdash wrote it before snapshots kept the answer's bytes: JSON text in
+    # raw_json, a status map beside it, and a transitions table.
+    monkeypatch.setattr(store_schema, "MIGRATIONS", store_schema.MIGRATIONS[:3])
+    monkeypatch.setattr(store_schema, "SCHEMA_VERSION", 3)
+    with Store(db_path) as old:
+        old.add([WatchEntry(key("j1"))])
+    with sqlite3.connect(db_path) as raw:
+        raw.execute(
+            "INSERT INTO snapshots (entry_id, raw_json, status, statuses, fetched_at)"
+            " VALUES (1, ?, 'SUCCESS', '{}', ?)",
+            ('{"job_id":"j1","status":"SUCCESS","fail_reason":"caf\\u00e9"}', at(0).isoformat()),
+        )
+        raw.execute(
+            "INSERT INTO transitions (entry_id, old_status, new_status, at) VALUES (1, NULL, 'SUCCESS', ?)",
+            (at(0).isoformat(),),
+        )
+    raw.close()
+    monkeypatch.undo()
+    with Store(db_path) as upgraded:
+        snapshot = upgraded.snapshot(key("j1"))
+        assert snapshot.job.status == "SUCCESS" and snapshot.job.fail_reason == "café"
+        assert upgraded.remove_finished() == [key("j1")]
+    with sqlite3.connect(db_path) as raw:
+        tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master")}
+        columns = {row[1] for row in raw.execute("PRAGMA table_info(snapshots)")}
+    raw.close()
+    assert "transitions" not in tables and "statuses" not in columns
