@@ -11,6 +11,7 @@ from cli_helpers import run_cli
 
 from jobdash.api.model import parse_job
 from jobdash.store import Store
+from jobdash.text.format import rough_duration
 from jobdash.watch.history import (
     MIN_SAMPLES,
     STALLED_TEXT,
@@ -18,7 +19,6 @@ from jobdash.watch.history import (
     finished_job,
     percentile,
     remaining_text,
-    rough_duration,
     size_class,
     summarize,
 )

@@ -10,13 +10,13 @@ import pytest
 from jobdash.api.model import (
     JobStatus,
     ResponseShapeError,
-    format_duration,
     parse_job,
     parse_job_text,
     parse_time,
     raw_dict,
     status_icon,
 )
+from jobdash.text.format import format_duration
 
 # Verbatim from querying_job_execution_status.rst, "Example Response".
 EXAMPLE_RESPONSE = """

@@ -109,23 +109,6 @@ def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(mapping))
 
 
-def format_duration(seconds: float | None) -> str:
-    """`45s`, `3m07s`, `2h05m`, `3d04h`; empty for unknown."""
-    if seconds is None:
-        return ""
-    total = max(0, int(seconds))
-    if total < 60:
-        return f"{total}s"
-    minutes, secs = divmod(total, 60)
-    if minutes < 60:
-        return f"{minutes}m{secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h{minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d{hours:02d}h"
-
-
 @dataclass(frozen=True, slots=True)
 class _Timed:
     begin_time: datetime | None
@@ -515,12 +498,3 @@ STATUS_ICONS: Mapping[str, str] = MappingProxyType(
 def status_icon(status: str | None) -> str:
     """The glyph for a status; `?` for anything the API did not document."""
     return STATUS_ICONS.get(status or "", "?")
-
-
-def timing_phrase(item: Job | SubJob, now: datetime, *, running_word: str) -> str:
-    """`took 3m07s` once ended, `{running_word} 1m05s` while running; empty without a begin."""
-    seconds = item.duration(now)
-    if seconds is None:
-        return ""
-    word = "took" if item.end_time is not None else running_word
-    return f"{word} {format_duration(seconds)}"

@@ -7,8 +7,8 @@ import argparse
 from rich.table import Table
 from rich.text import Text
 
-from jobdash.api.model import format_duration
 from jobdash.cli.common import EXIT_OK, console, error_console
+from jobdash.text.format import format_duration
 from jobdash.text.jsonsafe import json_text
 from jobdash.text.safe import one_line
 from jobdash.watch.history import summarize

@@ -11,8 +11,9 @@ from rich.tree import Tree
 
 from jobdash.api.catalog import lookup
 from jobdash.api.errors import ApiError
-from jobdash.api.model import Job, JobStatus, SubJob, status_icon, timing_phrase
+from jobdash.api.model import Job, SubJob, status_icon
 from jobdash.api.server import ServerInfo
+from jobdash.text.format import progress_text, timing_phrase
 from jobdash.text.safe import one_line
 from jobdash.text.statuses import DEFAULT_PALETTE, status_role
 from jobdash.watch.history import STALLED_TEXT
@@ -24,27 +25,6 @@ def status_text(status: str | None) -> Text:
         f"{status_icon(status)} {one_line(status or '?', 20)}",
         style=DEFAULT_PALETTE.style(status_role(status)),
     )
-
-
-def format_time(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%SZ") if value else "-"
-
-
-def progress_text(job: Job) -> Text:
-    """`14/20 ✓12 ✗2` for a job with sub-jobs; empty otherwise."""
-    total = job.total_sub_jobs
-    if not total:
-        return Text()
-    counts = job.status_counts()
-    text = Text(f"{job.finished_sub_jobs}/{total}")
-    if counts.get(JobStatus.SUCCESS):
-        text.append(f" ✓{counts[JobStatus.SUCCESS]}", style=DEFAULT_PALETTE.success)
-    if counts.get(JobStatus.FAIL):
-        text.append(f" ✗{counts[JobStatus.FAIL]}", style=DEFAULT_PALETTE.error)
-    running = counts.get(JobStatus.RUNNING, 0) + counts.get(JobStatus.INIT, 0)
-    if running:
-        text.append(f" ●{running}", style=DEFAULT_PALETTE.accent)
-    return text
 
 
 def timing_text(item: Job | SubJob, now: datetime) -> str:
@@ -61,7 +41,7 @@ def job_label(
     text.append(one_line(job.job_id or "", 64), style="dim")
     if label:
         text.append(f"  «{one_line(label, 40)}»", style="italic")
-    progress = progress_text(job)
+    progress = progress_text(job, running=True)
     if progress:
         text.append("  ")
         text.append_text(progress)

@@ -13,7 +13,6 @@ from rich.table import Table
 from rich.text import Text
 
 from jobdash.api.ids import extract_job_ids, id_problem, job_id_problem
-from jobdash.api.model import format_duration
 from jobdash.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
@@ -30,6 +29,7 @@ from jobdash.connections.groups import (
     region_of,
     selection,
 )
+from jobdash.text.format import ago
 from jobdash.text.jsonsafe import json_text
 from jobdash.text.safe import one_line
 from jobdash.watch.values import Snapshot, WatchEntry, WatchKey
@@ -192,9 +192,7 @@ async def run_rm(args: argparse.Namespace) -> int:
 
 
 def _age(snapshot: Snapshot | None, now: datetime) -> str:
-    if snapshot is None or snapshot.fetched_at is None:
-        return "never fetched"
-    return format_duration((now - snapshot.fetched_at).total_seconds()) + " ago"
+    return ago(snapshot.fetched_at if snapshot else None, now, never="never fetched")
 
 
 def entry_json(entry: WatchEntry, snapshot: Snapshot | None) -> dict[str, Any]:

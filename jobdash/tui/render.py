@@ -16,11 +16,10 @@ from jobdash.api.model import (
     Job,
     JobStatus,
     SubJob,
-    format_duration,
     status_icon,
-    timing_phrase,
 )
 from jobdash.api.server import ServerInfo
+from jobdash.text.format import ago, format_duration, progress_text, timing_phrase
 from jobdash.text.safe import one_line
 from jobdash.text.statuses import (
     DEFAULT_PALETTE,
@@ -63,21 +62,6 @@ def elapsed(item: Job | SubJob, now: datetime) -> str:
     return format_duration(item.duration(now))
 
 
-def progress(job: Job, palette: Palette = DEFAULT_PALETTE) -> Text:
-    """`14/20  ✓12 ✗2` (finished / total, then successes and failures); empty without sub-jobs."""
-    total = job.total_sub_jobs
-    if not total:
-        return Text()
-    counts = job.status_counts()
-    text = Text(f"{job.finished_sub_jobs}/{total} ")
-    ok = counts.get(JobStatus.SUCCESS, 0)
-    failed = counts.get(JobStatus.FAIL, 0)
-    text.append(f" ✓{ok}", style=palette.success)
-    if failed:
-        text.append(f" ✗{failed}", style=palette.error)
-    return text
-
-
 def job_label(
     entry: WatchEntry,
     snapshot: Snapshot | None,
@@ -111,7 +95,7 @@ def job_label(
     text.append(one_line(short_id) if short_id else short(entry.key.job_id), style=palette.muted)
     # Numbers before the free-text label, so a narrow tree still shows them.
     if job is not None:
-        bar = progress(job, palette)
+        bar = progress_text(job, palette)
         if bar:
             text.append(" ")
             text.append_text(bar)
@@ -242,12 +226,6 @@ def _counts(counts: Counter[str], palette: Palette, template: str, gap: str) -> 
     return text
 
 
-def age(since: datetime | None, now: datetime) -> str:
-    if since is None:
-        return "never"
-    return f"{format_duration((now - since).total_seconds())} ago"
-
-
 def poller_text(
     *,
     polling: bool = True,
@@ -287,7 +265,7 @@ def poller_text(
         text.append("● live", style=palette.success)
     if polling and not paused and endpoints:
         text.append(f" · {request_rate_text(endpoints)}", style=palette.muted)
-    text.append(f" · refreshed {age(last_refresh, now)}", style=palette.muted)
+    text.append(f" · refreshed {ago(last_refresh, now)}", style=palette.muted)
     return text
 
 

@@ -9,11 +9,10 @@ from rich.console import RenderableType
 from rich.text import Text
 
 from jobdash.api.server import ServerInfo, status_meaning
+from jobdash.text.format import ago, moment
 from jobdash.text.safe import one_line, printable
 from jobdash.text.statuses import Palette, Role
-from jobdash.tui.render import age
 from jobdash.tui.render_details import _Fields as Fields
-from jobdash.tui.render_details import format_time
 from jobdash.watch.history import Estimate, remaining_text
 
 SERVER_HEADING = "Server"
@@ -72,9 +71,9 @@ def server_section(
             if server.fault_details:
                 fields.add("fault details", server.fault_details, multiline=True)
         fields.add("flavor", server.flavor)
-        fields.add("created", format_time(server.created))
-        fields.add("updated", format_time(server.updated))
-    fields.add("fetched", f"{format_time(info.fetched_at)} ({age(info.fetched_at, now)})")
+        fields.add("created", moment(server.created, millis=True))
+        fields.add("updated", moment(server.updated, millis=True))
+    fields.add("fetched", f"{moment(info.fetched_at, millis=True)} ({ago(info.fetched_at, now)})")
     return [heading, fields.renderable]
 
 

@@ -10,8 +10,9 @@ from datetime import datetime
 
 from rich.text import Text
 
-from jobdash.api.model import Job, SubJob, format_duration, status_icon
+from jobdash.api.model import Job, SubJob, status_icon
 from jobdash.api.server import ServerInfo
+from jobdash.text.format import format_duration
 from jobdash.text.safe import one_line
 from jobdash.text.statuses import DEFAULT_PALETTE, Palette, status_role
 from jobdash.tui.render import short

@@ -16,6 +16,7 @@ from datetime import datetime
 from itertools import pairwise
 
 from jobdash.api.model import Job, JobStatus
+from jobdash.text.format import rough_duration
 
 #: Finished jobs of a kind needed before an estimate is shown.
 MIN_SAMPLES = 3
@@ -236,16 +237,6 @@ class History:
                 reason = f"no sub-job has ended for {quiet:.0f}s"
                 return Estimate(kind.samples, remaining, True, reason)
         return Estimate(kind.samples, remaining)
-
-
-def rough_duration(seconds: float) -> str:
-    """`4m`, `1h05m`, `<1m`: an estimate is not precise to the second."""
-    minutes = math.ceil(seconds / 60)
-    if seconds < 60:
-        return "<1m"
-    if minutes < 60:
-        return f"{minutes}m"
-    return f"{minutes // 60}h{minutes % 60:02d}m"
 
 
 def remaining_text(estimate: Estimate | None) -> str:

@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 
 from jobdash.api.errors import ApiError
 from jobdash.api.ids import short_id
-from jobdash.api.model import Job, format_duration
+from jobdash.api.model import Job
+from jobdash.text.format import format_duration
 from jobdash.text.safe import one_line
 
 

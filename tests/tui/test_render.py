@@ -22,12 +22,12 @@ from tui_sample import (
 
 from jobdash.api.catalog import lookup
 from jobdash.api.model import parse_job
+from jobdash.text.format import progress_text as progress
 from jobdash.text.statuses import DEFAULT_PALETTE, Palette, Role, status_role
 from jobdash.tui.render import (
     counts_text,
     job_label,
     poller_text,
-    progress,
     sub_job_label,
 )
 from jobdash.tui.render_details import failure_summary, job_details, raw_json, sub_job_details
