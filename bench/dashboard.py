@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from jobdash.api.model import parse_job
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.watch.values import PollUpdate, WatchEntry, WatchKey
 
 FROZEN = datetime(2026, 3, 2, 9, 45, 0, tzinfo=UTC)

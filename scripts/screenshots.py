@@ -23,7 +23,7 @@ from textual.widgets import Input, TextArea
 from jobdash.api.client import JobsClient
 from jobdash.poll.poller import Poller
 from jobdash.simulator import Simulator, SimulatorConfig
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.tui.app import JobDashApp
 from jobdash.tui.context import DashboardContext
 from jobdash.tui.demo import DemoJob, DemoScenario, seed_history

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import httpx
 import pytest
 from cli_helpers import connection_flags, run_cli
 
-import jobdash.store
+import jobdash.store.core
 from jobdash.config.paths import config_file, database_file
 from jobdash.simulator import Simulator, SimulatorConfig
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.watch.values import PollUpdate
 
 
@@ -31,9 +31,9 @@ class CountingStore(Store):
         kwargs.setdefault("busy_timeout", 0.2)
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
-    def record(self, update: PollUpdate):  # type: ignore[no-untyped-def]
+    def record_many(self, updates: Iterable[PollUpdate]):  # type: ignore[no-untyped-def]
         type(self).attempts += 1
-        return super().record(update)
+        return super().record_many(updates)
 
 
 def test_status_on_a_locked_database_tries_the_store_once_not_per_job(
@@ -43,7 +43,7 @@ def test_status_on_a_locked_database_tries_the_store_once_not_per_job(
     sim.advance(60)
     added = run_cli(["add", *connection_flags(sim), *jobs], capsys, monkeypatch, sim=sim)
     assert added.code == 0, added.err
-    monkeypatch.setattr(jobdash.store, "Store", CountingStore)
+    monkeypatch.setattr(jobdash.store.core, "Store", CountingStore)
     holder = sqlite3.connect(database_file(), isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:

@@ -11,7 +11,7 @@ import yaml
 from cli_helpers import connection_flags, run_cli
 
 from jobdash.simulator import Simulator
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.watch.values import WatchEntry, WatchKey
 
 BROKEN_IPV6 = "http://[::1"

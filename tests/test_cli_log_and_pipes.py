@@ -25,7 +25,7 @@ def test_help_names_the_log_file(subprocess_env: dict[str, str]) -> None:
 def test_an_unexpected_error_is_in_the_log_the_message_points_to(
     simulator: Simulator, capsys, monkeypatch
 ) -> None:
-    async def broken(self, job_id, project_id=None):  # type: ignore[no-untyped-def]
+    async def broken(self, job_id, project_id=None, *, previous=None):  # type: ignore[no-untyped-def]
         raise RuntimeError("a bug in the fetch path")
 
     monkeypatch.setattr(JobsClient, "get_job", broken)

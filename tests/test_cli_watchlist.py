@@ -13,7 +13,7 @@ import pytest
 from cli_helpers import cli_command, connection_flags, run_cli, run_process, subprocess_env_for
 
 from jobdash.simulator import Simulator, SimulatorConfig
-from jobdash.store import Store
+from jobdash.store.core import Store
 
 A = "a" * 32
 B = "b" * 32

@@ -20,7 +20,8 @@ from jobdash.api.errors import NoCredentialsError
 from jobdash.connections.groups import add_target, connection_group, connection_label, selection
 from jobdash.connections.registry import Connections
 from jobdash.simulator import Simulator
-from jobdash.store import SCHEMA_VERSION, Store
+from jobdash.store.core import Store
+from jobdash.store.schema import SCHEMA_VERSION
 from jobdash.watch.values import WatchEntry, WatchKey
 
 STAGING = "eu-de_staging"
@@ -282,8 +283,8 @@ def test_an_older_watchlist_file_gets_the_connection_columns(tmp_path: Path) -> 
         assert store.entries()[1].auth_method == "aksk"
     with sqlite3.connect(path) as raw:
         assert (
-            raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
-        )  # connections, then servers and history
+            raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        )  # connections, then servers and history, then snapshots as answer bytes
 
 
 def test_the_watchlist_keeps_each_connections_counts_and_state(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 from cli_helpers import run_cli
 
 from jobdash.api.model import parse_job
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.text.format import rough_duration
 from jobdash.watch.history import (
     MIN_SAMPLES,

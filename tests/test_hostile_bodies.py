@@ -16,7 +16,7 @@ from cli_helpers import connection_flags, run_process, subprocess_env_for
 
 from jobdash.api.model import parse_job, raw_dict
 from jobdash.simulator import Simulator
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.text.jsonsafe import MAX_DEPTH, clean_json, cut_marker, json_text
 from jobdash.text.safe import printable, without_controls
 from jobdash.watch.export import write_export

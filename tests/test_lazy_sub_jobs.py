@@ -14,7 +14,7 @@ import pytest
 
 from jobdash.api import model
 from jobdash.api.model import SubJob, parse_job, parse_sub_job, raw_dict
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.watch.history import History, finished_job
 from jobdash.watch.servers import failed_servers
 from jobdash.watch.values import PollUpdate, WatchEntry, WatchKey

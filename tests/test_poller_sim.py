@@ -13,7 +13,7 @@ from jobdash.api.client import JobsClient
 from jobdash.api.errors import ErrorKind
 from jobdash.poll.poller import Poller
 from jobdash.simulator import Simulator, SimulatorConfig
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.watch.values import PollUpdate, WatchEntry, WatchKey
 
 #: Fast enough to follow simulated jobs in a few hundred milliseconds of real time.

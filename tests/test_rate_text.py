@@ -6,7 +6,8 @@ import time
 from datetime import UTC, datetime
 
 from jobdash.cli.status_view import Results, progress_line, rate_text
-from jobdash.watch.values import EndpointState, request_rate_text, throttle_text
+from jobdash.text.format import request_rate_text, throttle_text
+from jobdash.watch.values import EndpointState
 
 SINCE = datetime(2024, 5, 1, 12, 4, 31, tzinfo=UTC)
 

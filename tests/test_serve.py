@@ -34,7 +34,7 @@ from serve_helpers import (
 
 from jobdash.cli.serve import forwarded_flags, is_loopback
 from jobdash.simulator import Simulator
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.watch.values import WatchEntry, WatchKey
 from jobdash.web.session import SharedDemo, TabSession
 

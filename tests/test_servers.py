@@ -18,7 +18,8 @@ from jobdash.api.errors import UnauthorizedError
 from jobdash.api.server import GONE, ServerInfo, parse_server, status_meaning
 from jobdash.poll.poller import Poller
 from jobdash.simulator import Simulator, SimulatorConfig
-from jobdash.store import Store, schema
+from jobdash.store import schema
+from jobdash.store.core import Store
 from jobdash.watch.servers import ServerJoin, fetch_all
 from jobdash.watch.values import WatchEntry, WatchKey
 

@@ -15,8 +15,10 @@ import pytest
 from jobdash.api.errors import NotFoundError, ServerError, ThrottledError
 from jobdash.api.model import Job, parse_job, parse_job_text, raw_dict
 from jobdash.config import paths
-from jobdash.store import SCHEMA_VERSION, Store, StoreError
 from jobdash.store import schema as store_schema
+from jobdash.store.core import Store
+from jobdash.store.schema import SCHEMA_VERSION
+from jobdash.store.sqlite import StoreError
 from jobdash.watch.values import PollUpdate, WatchEntry, WatchKey
 
 ECS = "https://ecs.eu-de.example.test"

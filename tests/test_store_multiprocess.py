@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.watch.values import WatchEntry, WatchKey
 
 ENDPOINT = "https://ecs.eu-de.example.test"
@@ -27,7 +27,7 @@ import sys, time
 from datetime import UTC, datetime
 from pathlib import Path
 from jobdash.api.model import parse_job
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.watch.values import PollUpdate, WatchEntry, WatchKey
 ENDPOINT, PROJECT = "https://ecs.eu-de.example.test", "proj-a"
 """

@@ -11,7 +11,7 @@ import pytest
 
 from jobdash.api.model import parse_job
 from jobdash.poll.store_writer import STORE_RETRY_AFTER, StoreWriter
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.watch.values import PollUpdate, Snapshot, WatchEntry, WatchKey
 
 ENDPOINT = "https://ecs.eu-de.example"
@@ -148,7 +148,8 @@ def test_an_update_the_store_cannot_write_is_skipped_and_the_others_saved(
 def test_store_record_names_the_job_it_cannot_save(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from jobdash.store import RecordError, snapshots
+    from jobdash.store import snapshots
+    from jobdash.store.sqlite import RecordError
 
     monkeypatch.setattr(
         snapshots, "stored_body", lambda job: (_ for _ in ()).throw(OverflowError("big"))

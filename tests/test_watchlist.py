@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from jobdash.api.model import parse_job
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.watch.values import PollUpdate, Snapshot, WatchEntry, WatchKey
 from jobdash.watch.watchlist import Watchlist
 

@@ -323,7 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_UNFETCHED
     except JobdashError as exc:
         # Imported here: commands that never open the store do not load it.
-        from jobdash.store import StoreError
+        from jobdash.store.sqlite import StoreError
 
         print_error(str(exc))
         return EXIT_STORE if isinstance(exc, StoreError) else EXIT_USAGE

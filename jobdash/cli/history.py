@@ -19,7 +19,7 @@ def add_history_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def run_history(args: argparse.Namespace) -> int:
-    from jobdash.store import Store
+    from jobdash.store.core import Store
 
     with Store() as store:
         records = store.finished_jobs()

@@ -95,7 +95,7 @@ WHOLE_LINE_WIDTH = 10_000
 def _watchlist_entries(args: argparse.Namespace) -> tuple[list[WatchEntry], Any, bool]:
     """The watchlist's entries (those of one connection with --os-cloud / --endpoint /
     --project-id), with the store to record into, and whether the watchlist has any."""
-    from jobdash.store import Store
+    from jobdash.store.core import Store
 
     store = Store()
     try:
@@ -260,7 +260,8 @@ def _learned_before(results: Results, store: Any) -> None:
         results.history = History(store.finished_jobs())
         return
     from jobdash.config.paths import database_file
-    from jobdash.store import Store, StoreError
+    from jobdash.store.core import Store
+    from jobdash.store.sqlite import StoreError
 
     if not database_file().exists():
         return
@@ -283,7 +284,7 @@ async def _join_servers(poller: Any, results: Results, store: Any) -> None:
     found = await fetch_all(poller, results.servers, requests)
     if store is None:
         return
-    from jobdash.store import StoreError
+    from jobdash.store.sqlite import StoreError
 
     for info in found:
         try:

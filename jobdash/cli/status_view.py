@@ -16,6 +16,7 @@ from jobdash.api.model import JobStatus, SubJob, raw_dict
 from jobdash.api.server import ServerInfo
 from jobdash.cli.common import EXIT_FAILED, EXIT_OK, EXIT_UNFETCHED, EXIT_UNFINISHED
 from jobdash.cli.tree import error_label, job_tree, status_text
+from jobdash.text.format import request_rate_text, throttle_text
 from jobdash.text.safe import one_line
 from jobdash.watch.history import History, remaining_text
 from jobdash.watch.servers import ServerJoin
@@ -24,8 +25,6 @@ from jobdash.watch.values import (
     PollUpdate,
     WatchKey,
     cloud_now,
-    request_rate_text,
-    throttle_text,
 )
 
 #: Errors about the credentials rather than the job: every job gets the same one.

@@ -87,7 +87,7 @@ def _no_ids_in(piped: str) -> str:
 
 
 async def run_add(args: argparse.Namespace) -> int:
-    from jobdash.store import Store
+    from jobdash.store.core import Store
 
     ids, piped = collect_ids(args.job_ids, sys.stdin)
     if not ids and piped.strip():
@@ -158,7 +158,7 @@ async def run_add(args: argparse.Namespace) -> int:
 
 
 async def run_rm(args: argparse.Namespace) -> int:
-    from jobdash.store import Store
+    from jobdash.store.core import Store
 
     if not args.job_ids and not args.finished:
         print_error(
@@ -221,7 +221,7 @@ def entry_json(entry: WatchEntry, snapshot: Snapshot | None) -> dict[str, Any]:
 
 
 async def run_ls(args: argparse.Namespace) -> int:
-    from jobdash.store import Store
+    from jobdash.store.core import Store
 
     with Store() as store:
         entries = store.entries()

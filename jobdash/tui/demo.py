@@ -16,7 +16,7 @@ import httpx
 
 from jobdash.api.model import Job, parse_job, parse_time
 from jobdash.simulator import Simulator, SimulatorConfig
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.watch.values import WatchEntry, WatchKey
 
 #: Simulated seconds each kind of sub-job runs: (shortest, longest).

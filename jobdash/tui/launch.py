@@ -22,7 +22,7 @@ from jobdash.connections.registry import Connections
 from jobdash.poll.options import PollerOptions
 from jobdash.poll.poller import Poller
 from jobdash.poll.ratelimit import RateGroup, endpoint_group
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.text.safe import one_line
 from jobdash.tui.app import JobDashApp
 from jobdash.tui.context import DashboardContext, utc_now

@@ -19,7 +19,14 @@ from jobdash.api.model import (
     status_icon,
 )
 from jobdash.api.server import ServerInfo
-from jobdash.text.format import ago, format_duration, progress_text, timing_phrase
+from jobdash.text.format import (
+    ago,
+    format_duration,
+    progress_text,
+    request_rate_text,
+    throttle_text,
+    timing_phrase,
+)
 from jobdash.text.safe import one_line
 from jobdash.text.statuses import (
     DEFAULT_PALETTE,
@@ -35,8 +42,6 @@ from jobdash.watch.values import (
     EndpointState,
     Snapshot,
     WatchEntry,
-    request_rate_text,
-    throttle_text,
 )
 
 SHORT_ID = 8

@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         return jobdash_main(session.argv or ["ui"])
 
     from jobdash.cli.common import route_core_warnings
-    from jobdash.store import Store
+    from jobdash.store.core import Store
     from jobdash.tui.launch import run_demo_on
 
     route_core_warnings(to_stderr=False)

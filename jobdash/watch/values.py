@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
+from datetime import datetime, timedelta
 
 from jobdash.api.errors import ApiError
 from jobdash.api.ids import short_id
 from jobdash.api.model import Job
-from jobdash.text.format import format_duration
 from jobdash.text.safe import one_line
 
 
@@ -178,45 +175,6 @@ def cloud_now(update: PollUpdate | None, local_now: datetime) -> datetime:
         clocks.saw(update)
         return clocks.now(update.key.endpoint, local_now)
     return local_now
-
-
-def request_rate_text(states: Sequence[EndpointState]) -> str:
-    """Requests per second lately, over every endpoint: `14 req/s`, `0.5 req/s`."""
-    rate = sum(state.request_rate for state in states)
-    return f"{rate:.0f} req/s" if rate >= 10 or rate == 0 else f"{rate:.1f} req/s"
-
-
-def throttle_text(states: Sequence[EndpointState]) -> str | None:
-    """`throttled` with a count, since when and the back-off left while an endpoint pushes
-    back (the count is written with a multiplication sign, e.g. 3 times), else None.
-
-    With several endpoints or accounts, the one paused longest speaks (else the one
-    throttled most), named by its account when accounts are told apart. The time is UTC,
-    as in the headless transition lines.
-    """
-    pushed = [s for s in states if s.throttled or s.backoff_seconds > 0 or s.throttle_count]
-    if not pushed:
-        return None
-    state = max(pushed, key=lambda s: (s.backoff_seconds, s.throttle_count))
-    text = "throttled"
-    if state.throttle_count:
-        text += f" ×{state.throttle_count}"
-    if state.accounts and len(states) > 1:
-        text += f" ({short_group_name(state, states)})"
-    if state.throttled_since is not None:
-        text += f" since {state.throttled_since.astimezone(UTC):%H:%M:%S}"
-    if state.backoff_seconds > 0:
-        text += f", backing off {format_duration(max(1.0, state.backoff_seconds))}"
-    return text
-
-
-def short_group_name(state: EndpointState, states: Sequence[EndpointState]) -> str:
-    """The account's label, with the endpoint's host when several endpoints are watched."""
-    label = one_line(", ".join(state.accounts), 60)
-    if len({s.endpoint for s in states}) > 1 or not label:
-        host = urlsplit(state.endpoint).netloc or state.endpoint
-        label = f"{label} at {host}" if label else host
-    return label
 
 
 def merge_update(previous: Snapshot | None, update: PollUpdate) -> Snapshot:

@@ -20,7 +20,7 @@ from tui_sample import ENDPOINT, FROZEN, PROJECT, fill_store
 from jobdash.api.client import JobsClient
 from jobdash.poll.poller import Poller
 from jobdash.simulator import Simulator, SimulatorConfig
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.tui.app import JobDashApp
 from jobdash.tui.context import DashboardContext
 from jobdash.tui.still import StillPoller

@@ -16,7 +16,7 @@ from conftest import SIZE, shown, wait_until
 from textual.widgets import TextArea
 
 from jobdash.simulator import Simulator
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.tui import launch
 from jobdash.tui.app import JobDashApp
 from jobdash.watch.values import WatchEntry, WatchKey

@@ -7,7 +7,7 @@ from __future__ import annotations
 from conftest import SIZE, SimDashboard, record_toasts, shown, wait_until
 
 from jobdash.api.ids import keyed_sub_jobs
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.tui.app import JobDashApp
 from jobdash.tui.view import JobRow, SubJobRow
 from jobdash.watch.values import WatchKey

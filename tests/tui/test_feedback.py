@@ -5,7 +5,7 @@ from __future__ import annotations
 from conftest import SIZE, record_toasts, shown
 from tui_sample import ENDPOINT, FROZEN, PROJECT
 
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.tui.app import JobDashApp
 from jobdash.tui.context import DashboardContext
 from jobdash.tui.still import StillPoller

@@ -18,7 +18,7 @@ from tui_sample import BATCH_ID, DELETE_ID, ENDPOINT, FROZEN, PROJECT, STOP_ID
 
 from jobdash.api.errors import UnauthorizedError
 from jobdash.api.model import parse_job
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.tui.app import JobDashApp
 from jobdash.tui.context import DashboardContext
 from jobdash.tui.render_details import job_details, sub_job_details

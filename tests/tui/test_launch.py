@@ -13,7 +13,7 @@ from conftest import SIZE, record_toasts, shown, wait_until
 from jobdash.api.errors import ConfigError
 from jobdash.config.paths import config_file
 from jobdash.simulator import Simulator
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.tui import launch
 from jobdash.tui.app import JobDashApp
 from jobdash.tui.options import add_demo_arguments

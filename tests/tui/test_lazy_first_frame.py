@@ -11,7 +11,7 @@ from tui_sample import ENDPOINT, FROZEN, PROJECT, api_time, at
 
 from jobdash.api import model
 from jobdash.api.model import SubJob, parse_job
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.tui.app import JobDashApp
 from jobdash.tui.context import DashboardContext
 from jobdash.tui.still import StillPoller

@@ -15,7 +15,7 @@ from tui_sample import (
     WAITING_ID,
 )
 
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.tui.app import JobDashApp
 from jobdash.tui.context import DashboardContext
 from jobdash.tui.still import StillPoller

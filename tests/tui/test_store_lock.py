@@ -11,7 +11,7 @@ from conftest import SIZE, SimDashboard, shown, wait_until
 
 from jobdash.api.model import JobStatus
 from jobdash.simulator import Simulator
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.tui.screens.help import HelpScreen
 
 #: How long the other program holds the lock: longer than the store's busy timeout.

@@ -10,7 +10,7 @@ from textual.pilot import Pilot
 from tui_sample import BATCH_ID, FROZEN, batch_body, sample_servers, stop_body
 
 from jobdash.api.model import parse_job
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.tui.app import JobDashApp
 from jobdash.tui.context import DashboardContext
 from jobdash.tui.render_timeline import BAR, NAME_WIDTH, timeline

@@ -17,7 +17,7 @@ from conftest import SIZE, SimDashboard, record_toasts, shown, wait_until
 from tui_sample import BATCH_ID, FROZEN, MARKUP_REASON, STOP_ID
 
 from jobdash.simulator import Simulator, SimulatorConfig
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.tui.app import JobDashApp
 from jobdash.tui.context import DashboardContext
 from jobdash.tui.still import StillPoller

@@ -24,7 +24,7 @@ from tui_sample import (
 from jobdash.api.errors import NotFoundError, ServerError, UnauthorizedError
 from jobdash.api.ids import short_ids
 from jobdash.api.model import parse_job
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.tui.view import Filter, visible_jobs, visible_sub_jobs
 from jobdash.watch.values import PollUpdate, Snapshot, WatchEntry, WatchKey, merge_update
 from jobdash.watch.watchlist import Watchlist

@@ -8,7 +8,7 @@ from typing import Any
 from jobdash.api.errors import NetworkError
 from jobdash.api.model import parse_job
 from jobdash.api.server import ServerInfo, parse_server
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.watch.values import PollUpdate, WatchEntry, WatchKey
 
 #: The frozen "now" of the dashboard in these tests.
