@@ -5,6 +5,7 @@ run it on a fixed store, a frozen clock and a simulator."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import ClassVar
 
 from textual import on
@@ -21,8 +22,10 @@ from jobdash.tui.context import DashboardContext, utc_now
 from jobdash.tui.deps import PollerLike
 from jobdash.tui.messages import JobUpdated
 from jobdash.tui.screens.dashboard import DashboardScreen
-from jobdash.tui.servers import fetch_failed_servers
-from jobdash.watch.values import PollUpdate, Snapshot
+from jobdash.tui.servers import failure_requests, fetch_servers
+from jobdash.tui.view import update_changes
+from jobdash.watch.servers import ServerRequest
+from jobdash.watch.values import CloudClocks, PollUpdate, Snapshot, WatchKey
 from jobdash.watch.watchlist import Watchlist
 
 __all__ = ["JobDashApp", "utc_now"]
@@ -49,7 +52,9 @@ class JobDashApp(App[int]):
         # Read once, before the loop runs; from here on the store is used on its own thread.
         self.watchlist = Watchlist.load(context.store)
         self.poller: PollerLike | None = None
-        self.dashboard = DashboardScreen(self.watchlist, context)
+        #: Each endpoint's clock: job times are shown against the cloud's time, not ours.
+        self.cloud_clocks = CloudClocks()
+        self.dashboard = DashboardScreen(self.watchlist, context, self.cloud_clocks)
         self._shutting_down = False
         self._errors_reported: set[str] = set()
         self._config_problem_shown: str | None = None
@@ -63,12 +68,12 @@ class JobDashApp(App[int]):
             self._start_poller()
         self.dashboard.poller = self.poller
         self.push_screen(self.dashboard)
-        fetch_failed_servers(self, list(self.watchlist.entries))
+        self.fetch_failed_servers(self.watchlist.entries)
         for notice in self.context.notices:
             self.notify(notice, timeout=8, markup=False)
         self.set_interval(self.context.tick_interval, self.dashboard.tick)
         self.set_interval(self.context.store_check_interval, self.check_store)
-        self.set_interval(STALL_CHECK_INTERVAL, lambda: self.stall_alarm.check(self))
+        self.set_interval(STALL_CHECK_INTERVAL, self.check_stalls)
 
     def _start_poller(self) -> None:
         if self.poller is not None and not self._shutting_down:
@@ -85,12 +90,13 @@ class JobDashApp(App[int]):
     def _job_updated(self, message: JobUpdated) -> None:
         update = message.update
         try:
-            self.dashboard.cloud_clocks.saw(update)
+            self.cloud_clocks.saw(update)
+            before = self.watchlist.snapshots.get(update.key)
             snapshot = self.watchlist.apply(update)
             if snapshot is None:
                 return
-            self.dashboard.job_changed(update.key)
-            fetch_failed_servers(self, [update.key])
+            self.dashboard.job_changed(update.key, update_changes(update, before, snapshot))
+            self.fetch_failed_servers([update.key])
             self._announce(update, snapshot)
             self._report_config_problem()
         except Exception as exc:  # one odd job must not take the dashboard down
@@ -137,6 +143,29 @@ class JobDashApp(App[int]):
             self.notify(
                 problem, title="Check the credentials", severity="error", timeout=15, markup=False
             )
+
+    def check_stalls(self) -> None:
+        """Warn once about each running job whose history says it looks stalled."""
+        for warning in self.stall_alarm.warnings(self.watchlist, self.cloud_clocks, self.clock()):
+            self.notify(warning, title="Stalled?", severity="warning", timeout=10, markup=False)
+
+    # -- servers -------------------------------------------------------------------------
+
+    def fetch_failed_servers(self, keys: Iterable[WatchKey]) -> None:
+        """Fetch the servers of new failures among `keys`' sub-jobs (each once per failure)."""
+        if self.poller is None:
+            return
+        requests = failure_requests(self.watchlist, keys)
+        if requests:
+            self.run_worker(self._fetch_servers(requests), name="Server details", group="servers")
+
+    async def _fetch_servers(self, requests: list[ServerRequest]) -> None:
+        assert self.poller is not None
+        _found, rows = await fetch_servers(self.poller, self.watchlist, requests, self.clock)
+        for key, changes in rows.items():
+            self.dashboard.job_changed(key, changes)
+
+    # -- the store -----------------------------------------------------------------------
 
     def check_store(self) -> None:
         """Pick up entries another process added or removed; retry writes that waited."""

@@ -13,11 +13,12 @@ from rich.highlighter import JSONHighlighter
 from rich.table import Table
 from rich.text import Text
 
-from jobdash.api.model import Job, JobStatus, SubJob, format_duration, status_icon
+from jobdash.api.model import Job, JobStatus, SubJob, status_icon
+from jobdash.text.format import ago, format_duration, moment
 from jobdash.text.jsonsafe import json_text
 from jobdash.text.safe import one_line, printable
 from jobdash.text.statuses import DEFAULT_PALETTE, Palette, status_role
-from jobdash.tui.render import age, timing
+from jobdash.tui.render import timing
 from jobdash.tui.render_failures import (
     Lookup,
     already_said,
@@ -29,12 +30,6 @@ from jobdash.tui.render_failures import (
 from jobdash.watch.values import Snapshot, WatchEntry
 
 ENTITY_FIELDS_SHOWN_ELSEWHERE = frozenset({"sub_jobs", "sub_jobs_total", "errorcode_message"})
-
-
-def format_time(value: datetime | None) -> str:
-    if value is None:
-        return "-"
-    return value.strftime("%Y-%m-%d %H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
 def _value(value: object, *, multiline: bool = False) -> Text:
@@ -177,6 +172,33 @@ def job_details(
     laid out to keep ids whole), None when not known yet. `now` is our clock (for the age of
     the snapshot), `cloud_now` the endpoint's (for the job's own times), if it differs.
     `extra`: sections after the title (an estimate)."""
+    head = job_head(
+        entry,
+        snapshot,
+        now,
+        palette=palette,
+        width=width,
+        cloud_now=cloud_now,
+        extra=extra,
+    )
+    job = snapshot.job if snapshot else None
+    if job is None:
+        return head
+    return Group(head, job_summary(job, lookup=lookup, palette=palette))
+
+
+def job_head(
+    entry: WatchEntry,
+    snapshot: Snapshot | None,
+    now: datetime,
+    *,
+    palette: Palette = DEFAULT_PALETTE,
+    width: int | None = None,
+    cloud_now: datetime | None = None,
+    extra: Iterable[RenderableType] = (),
+) -> RenderableType:
+    """The part of `job_details` that moves with the clock and with each fetch: the title,
+    problems, `extra`, and the fields (durations, the snapshot's age)."""
     key = entry.key
     job = snapshot.job if snapshot else None
     parts: list[RenderableType] = []
@@ -197,8 +219,8 @@ def job_details(
     if job is not None:
         fields.add("status", _status_cell(job.status, palette))
         fields.add("job_type", job.job_type)
-        fields.add("begin_time", format_time(job.begin_time))
-        fields.add("end_time", format_time(job.end_time))
+        fields.add("begin_time", moment(job.begin_time, millis=True))
+        fields.add("end_time", moment(job.end_time, millis=True))
         fields.add("duration", _duration_cell(job, cloud_now or now))
         _add_entities(fields, job.entities)
         if job.sub_jobs_total is not None or job.sub_jobs:
@@ -215,20 +237,30 @@ def job_details(
     fields.add("project_id", key.project_id)
     if snapshot is not None and snapshot.fetched_at is not None:
         fields.add(
-            "fetched", f"{format_time(snapshot.fetched_at)} ({age(snapshot.fetched_at, now)})"
+            "fetched",
+            f"{moment(snapshot.fetched_at, millis=True)} ({ago(snapshot.fetched_at, now)})",
         )
     parts.append(fields.renderable)
-
-    if job is not None:
-        said = [readable_reason(job.fail_reason), job.message or ""]
-        parts.extend(code_meaning(job.error_code or job.code, lookup, palette, said))
-        if job.sub_job_count:
-            parts.append(Text("Sub-jobs", style="bold"))
-            parts.append(_sub_job_counts(job, palette))
-        if job.failed_sub_jobs or job.failed:
-            parts.append(Text("Failures by error code", style="bold"))
-            parts.append(failure_summary(job, lookup, palette))
     return Group(*_spaced(parts))
+
+
+def job_summary(
+    job: Job, *, lookup: Lookup | None = None, palette: Palette = DEFAULT_PALETTE
+) -> RenderableType:
+    """The part of `job_details` that only the job's content moves (not the clock): its
+    error code's meaning, its sub-jobs' counts and its failures by error code. For a job of
+    hundreds of sub-jobs it is the costly part to lay out, so it is drawn on its own."""
+    parts: list[RenderableType] = []
+    said = [readable_reason(job.fail_reason), job.message or ""]
+    parts.extend(code_meaning(job.error_code or job.code, lookup, palette, said))
+    if job.sub_job_count:
+        parts.append(Text("Sub-jobs", style="bold"))
+        parts.append(_sub_job_counts(job, palette))
+    if job.failed_sub_jobs or job.failed:
+        parts.append(Text("Failures by error code", style="bold"))
+        parts.append(failure_summary(job, lookup, palette))
+    # It always follows the head (a title and the fields): each heading gets its blank line.
+    return Group(*_spaced(parts, first_heading=0))
 
 
 def _sub_job_counts(job: Job, palette: Palette) -> Text:
@@ -260,7 +292,7 @@ def _problem_lines(snapshot: Snapshot | None, now: datetime, palette: Palette) -
         line.append(printable(snapshot.error_message or ""))
         if snapshot.job is not None:
             line.append(
-                f"  Showing the snapshot from {age(snapshot.fetched_at, now)}.", style=palette.muted
+                f"  Showing the snapshot from {ago(snapshot.fetched_at, now)}.", style=palette.muted
             )
         lines.append(line)
     return lines
@@ -288,8 +320,8 @@ def sub_job_details(
     fields.add("status", _status_cell(sub.status, palette))
     fields.add("job_id", sub.job_id)
     fields.add("job_type", sub.job_type)
-    fields.add("begin_time", format_time(sub.begin_time))
-    fields.add("end_time", format_time(sub.end_time))
+    fields.add("begin_time", moment(sub.begin_time, millis=True))
+    fields.add("end_time", moment(sub.end_time, millis=True))
     fields.add("duration", _duration_cell(sub, now))
     _add_entities(fields, sub.entities)
     fields.add(
@@ -325,11 +357,12 @@ def raw_json(data: Mapping[str, Any] | None) -> Text:
     return text
 
 
-def _spaced(parts: Iterable[RenderableType]) -> list[RenderableType]:
-    """Blank line before each heading-like part so sections stand apart."""
+def _spaced(parts: Iterable[RenderableType], first_heading: int = 2) -> list[RenderableType]:
+    """Blank line before each heading-like part from index `first_heading` on, so sections
+    stand apart (the title and what follows it at once need none)."""
     result: list[RenderableType] = []
     for index, part in enumerate(parts):
-        if index > 1 and isinstance(part, Text) and part.style == "bold":
+        if index >= first_heading and isinstance(part, Text) and part.style == "bold":
             result.append(Text())
         result.append(part)
     return result

@@ -1,79 +1,78 @@
-"""The dashboard's server flows: fetching the servers behind failed sub-jobs as failures
-arrive, and the one the user asks for (`s`). Fetches run as workers through the poller
-(same caps and rate as job fetches); results go into the watchlist, which stores them on
-its own thread, and only the job they belong to is redrawn."""
+"""The dashboard's server lookups: which servers to fetch (those behind new failures, or
+the one the user asks for with `s`), fetching them through the poller (same caps and rate
+as job fetches) into the watchlist, which stores them on its own thread, and which rows
+then show something new. Plain functions of the watchlist and the poller: the app runs
+them for failures, the dashboard screen for `s`; neither is imported here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from datetime import datetime
 
+from jobdash.api.ids import keyed_sub_jobs
+from jobdash.api.model import SubJob
+from jobdash.api.server import ServerInfo
 from jobdash.text.safe import one_line
-from jobdash.tui.view import JobRow
-from jobdash.watch.servers import ServerRequest, fetch_all
+from jobdash.tui.view import JobChanges, JobRow, Row
+from jobdash.watch.servers import ServerFetcher, ServerRequest, fetch_all
 from jobdash.watch.values import WatchKey
-
-if TYPE_CHECKING:
-    from jobdash.tui.app import JobDashApp
-    from jobdash.tui.screens.dashboard import DashboardScreen
+from jobdash.watch.watchlist import Watchlist
 
 
-def fetch_failed_servers(app: JobDashApp, keys: Iterable[WatchKey]) -> None:
-    """Fetch the servers of new failures among `keys`' sub-jobs (each once per failure)."""
-    if app.poller is None:
-        return
-    join = app.watchlist.servers
-    requests = [request for key in keys for request in join.wanted(key, app.watchlist.job(key))]
-    if requests:
-        app.run_worker(_fetch(app, requests, asked=False), name="Server details", group="servers")
+def failure_requests(watchlist: Watchlist, keys: Iterable[WatchKey]) -> list[ServerRequest]:
+    """The servers of new failures among `keys`' sub-jobs (each asked once per failure)."""
+    join = watchlist.servers
+    return [request for key in keys for request in join.wanted(key, watchlist.job(key))]
 
 
-def fetch_selected_server(screen: DashboardScreen) -> None:
-    """`s`: fetch (again) the server of the selected sub-job, or of a job without sub-jobs."""
-    app: JobDashApp = screen.app  # type: ignore[assignment]
-    selected = screen.job_tree.selected
-    if selected is None:
-        screen.nothing_selected()
-        return
-    if app.poller is None:
-        screen.notify("Not connected: servers cannot be fetched.", severity="warning")
-        return
-    sub = screen.job_tree.sub_job(selected)
-    if isinstance(selected, JobRow):
-        job = app.watchlist.job(selected.key)
-        server_id = job.server_id if job is not None and not job.sub_job_count else None
-    else:
-        server_id = sub.server_id if sub is not None else None
-    if not server_id:
-        screen.notify(
-            "Select a sub-job that names a server (enter opens a job).", severity="warning"
-        )
-        return
-    request = app.watchlist.servers.ask(selected.key, server_id)
-    if request is None:
-        screen.notify("Already fetching that server…", timeout=2)
-        return
-    screen.refresh_details()
-    app.run_worker(_fetch(app, [request], asked=True), name="Server details", group="servers")
+def selected_server_id(watchlist: Watchlist, row: Row, sub: SubJob | None) -> str | None:
+    """The server a row names: its sub-job's, or a job's without sub-jobs."""
+    if isinstance(row, JobRow):
+        job = watchlist.job(row.key)
+        return job.server_id if job is not None and not job.sub_job_count else None
+    return sub.server_id if sub is not None else None
 
 
-async def _fetch(app: JobDashApp, requests: list[ServerRequest], *, asked: bool) -> None:
-    assert app.poller is not None
-    join = app.watchlist.servers
-    found = await fetch_all(app.poller, join, requests, now=app.clock)
+async def fetch_servers(
+    fetcher: ServerFetcher,
+    watchlist: Watchlist,
+    requests: list[ServerRequest],
+    now: Callable[[], datetime],
+) -> tuple[list[ServerInfo], dict[WatchKey, JobChanges]]:
+    """Fetch `requests` into the watchlist; returns what was found and the sub-job rows
+    that show those servers (a failed fetch shows in the details of its sub-job too)."""
+    found = await fetch_all(fetcher, watchlist.servers, requests, now=now)
     for info in found:
-        app.watchlist.put_server(info)
-    for key in dict.fromkeys(request.key for request in requests):
-        app.dashboard.job_changed(key)
-    if asked:
-        request = requests[0]
-        reason = join.errors.get(request.server_key)
-        if reason:
-            app.notify(
-                one_line(reason, 200), title="Server details", severity="error", markup=False
-            )
-        elif found:
-            info = found[0]
-            what = "is gone (rolled back or deleted)" if info.gone else f"is {info.status}"
-            name = one_line(info.name or info.server_id, 40)
-            app.notify(f"{name} {what}.", title="Server details", timeout=4, markup=False)
+        watchlist.put_server(info)
+    return found, rows_showing(watchlist, requests)
+
+
+def rows_showing(
+    watchlist: Watchlist, requests: Iterable[ServerRequest]
+) -> dict[WatchKey, JobChanges]:
+    """For each job of `requests`, its sub-job rows that name one of their servers."""
+    servers: dict[WatchKey, set[str]] = {}
+    for request in requests:
+        servers.setdefault(request.key, set()).add(request.server_id)
+    changes = {}
+    for key, ids in servers.items():
+        subs = keyed_sub_jobs(watchlist.job(key))
+        changes[key] = JobChanges(
+            sub_keys={sub_key for sub_key, sub in subs if sub.server_id in ids}
+        )
+    return changes
+
+
+def outcome(
+    watchlist: Watchlist, request: ServerRequest, found: list[ServerInfo]
+) -> tuple[str, bool] | None:
+    """What to tell the user who asked for `request`: the message, and whether it is an
+    error; None when there is nothing to say."""
+    reason = watchlist.servers.errors.get(request.server_key)
+    if reason:
+        return one_line(reason, 200), True
+    if not found:
+        return None
+    info = found[0]
+    what = "is gone (rolled back or deleted)" if info.gone else f"is {info.status}"
+    return f"{one_line(info.name or info.server_id, 40)} {what}.", False

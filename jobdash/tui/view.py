@@ -5,7 +5,7 @@ the keys that tree rows hold. Pure functions of the watchlist, testable without 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
@@ -13,7 +13,7 @@ from jobdash.api.ids import keyed_sub_jobs
 from jobdash.api.model import Job, JobStatus, SubJob
 from jobdash.connections.groups import Group
 from jobdash.text.safe import one_line
-from jobdash.watch.values import Snapshot, WatchEntry, WatchKey
+from jobdash.watch.values import PollUpdate, Snapshot, WatchEntry, WatchKey
 from jobdash.watch.watchlist import Watchlist
 
 
@@ -63,6 +63,53 @@ class GroupRow:
     connections are watched; its jobs are its children. Not a `Row`: nothing acts on it."""
 
     group: Group
+
+
+@dataclass(slots=True)
+class JobChanges:
+    """Which of one job's rows to redraw, as its updates said (several are merged when they
+    arrive before the screen draws). Nothing here compares jobs: the poller did that."""
+
+    #: The job's own row (its status, times, progress, or how its last fetch went).
+    job: bool = False
+    #: Keys (`jobdash.api.ids.keyed_sub_jobs`) of the sub-job rows to redraw.
+    sub_keys: set[str] = field(default_factory=set)
+    #: Every sub-job row (a first answer, a new theme).
+    all_subs: bool = False
+
+    @classmethod
+    def everything(cls) -> JobChanges:
+        return cls(job=True, all_subs=True)
+
+    @property
+    def any(self) -> bool:
+        return self.job or self.all_subs or bool(self.sub_keys)
+
+    def names_sub(self, sub_key: str) -> bool:
+        return self.all_subs or sub_key in self.sub_keys
+
+    def merge(self, other: JobChanges) -> None:
+        self.job = self.job or other.job
+        self.all_subs = self.all_subs or other.all_subs
+        self.sub_keys |= other.sub_keys
+
+
+def update_changes(update: PollUpdate, before: Snapshot | None, after: Snapshot) -> JobChanges:
+    """The rows `update` asks to redraw: what the poller says changed, and the job's row when
+    whether it has been fetched, has expired or failed to fetch is not what it was."""
+    fetch_state_changed = (
+        before is None
+        or (before.job is None) != (after.job is None)
+        or before.expired != after.expired
+        or before.error_kind != after.error_kind
+        or before.error_message != after.error_message
+    )
+    first_job = after.job is not None and (before is None or before.job is None)
+    return JobChanges(
+        job=update.changed or fetch_state_changed,
+        sub_keys=set(update.changed_sub_jobs),
+        all_subs=first_job,
+    )
 
 
 def _needle_in(needle: str, values: Iterable[str | None]) -> bool:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from conftest import SIZE, record_toasts
 from tui_sample import FROZEN, HISTORY_MINUTES
 
-from jobdash.store import Store
+from jobdash.store.core import Store
 from jobdash.tui.app import JobDashApp
 from jobdash.tui.context import DashboardContext
 from jobdash.tui.still import StillPoller
@@ -24,12 +24,12 @@ async def test_a_stalled_job_is_toasted_once(sample_store: Store) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         batch = app.dashboard.job_tree.root.children[0]
-        app.stall_alarm.check(app)
+        app.check_stalls()
         assert not [t for t in toasts if t.title == "Stalled?"]  # 12 minutes in: ~4m left
         # Past the slowest of the sample's earlier batches (18 minutes): stalled.
         now[0] = FROZEN + timedelta(minutes=max(HISTORY_MINUTES) - 12 + 1)
-        app.stall_alarm.check(app)
-        app.stall_alarm.check(app)
+        app.check_stalls()
+        app.check_stalls()
         stalled = [t for t in toasts if t.title == "Stalled?"]
         assert len(stalled) == 1 and stalled[0].severity == "warning"
         assert "web tier" in stalled[0].message and "95%" in stalled[0].message

@@ -2,16 +2,20 @@
 
 It draws from the watchlist and changes it only through the watchlist's methods (run as
 workers, so the store's thread is awaited, never the loop). Updates are coalesced per
-job: however many arrive before the screen draws, each job is redrawn once.
+job: however many arrive before the screen draws, each job is redrawn once, and only the
+rows its updates name. Its actions (adding, removing, labelling, copying, exporting,
+fetching a server) are its own methods; the modules they use know nothing of the screen.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -20,21 +24,35 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Tree
 
+from jobdash.connections.groups import add_target, connection_label
+from jobdash.text.safe import one_line
 from jobdash.tui import view
 from jobdash.tui.context import DashboardContext
 from jobdash.tui.deps import PollerLike
 from jobdash.tui.keys import bindings
-from jobdash.tui.output import copy_failed_servers, copy_selected_id, export_failed
+from jobdash.tui.output import failed_server_list, row_id
+from jobdash.tui.screens.add import AddJobsScreen, AddRequest
+from jobdash.tui.screens.confirm import ConfirmScreen
+from jobdash.tui.screens.export import ExportScreen
 from jobdash.tui.screens.help import HelpScreen
+from jobdash.tui.screens.label import LabelScreen
 from jobdash.tui.screens.timeline import TimelineScreen
-from jobdash.tui.servers import fetch_selected_server
-from jobdash.tui.view import Filter, SubJobRow, visible_jobs, visible_sub_jobs
-from jobdash.tui.watchlist_actions import ask_for_ids, ask_for_label, confirm_removal
+from jobdash.tui.servers import fetch_servers, outcome, selected_server_id
+from jobdash.tui.view import (
+    Filter,
+    JobChanges,
+    JobRow,
+    SubJobRow,
+    visible_jobs,
+    visible_sub_jobs,
+)
 from jobdash.tui.widgets.details import DetailsPanel
 from jobdash.tui.widgets.filter_bar import FilterBar
 from jobdash.tui.widgets.header import DashHeader
 from jobdash.tui.widgets.job_tree import JobTree
-from jobdash.watch.values import CloudClocks, WatchKey
+from jobdash.watch.export import FORMATS, default_path, failed_items, write_export
+from jobdash.watch.servers import ServerRequest
+from jobdash.watch.values import CloudClocks, WatchEntry, WatchKey
 from jobdash.watch.watchlist import Watchlist
 
 
@@ -44,10 +62,17 @@ class DashboardScreen(Screen[None]):
     COMPACT_FOOTER_WIDTH = 110
     #: and narrower than this it leaves out the palette hint (help lists ctrl+p) to fit them all.
     PALETTE_HINT_WIDTH = 100
-    #: Updates of the selected job redraw its details at most this often.
+    #: Updates of the selected job redraw its details at most this often,
     DETAILS_PER_SECOND = 4
+    #: and never in the same step as the tree: at least this many seconds later.
+    DETAILS_DELAY = 1 / 30
 
-    def __init__(self, watchlist: Watchlist, context: DashboardContext) -> None:
+    def __init__(
+        self,
+        watchlist: Watchlist,
+        context: DashboardContext,
+        cloud_clocks: CloudClocks | None = None,
+    ) -> None:
         super().__init__()
         self.watchlist = watchlist
         self.context = context
@@ -55,16 +80,16 @@ class DashboardScreen(Screen[None]):
         self.poller: PollerLike | None = None
         self.filter = Filter()
         self.sort = view.SortOrder.parse(watchlist.preferences.get("sort"))
-        #: Jobs updated since the screen last drew them.
-        self._dirty: set[WatchKey] = set()
+        #: Jobs updated since the screen last drew them, and what their updates changed.
+        self._dirty: dict[WatchKey, JobChanges] = {}
         self._details_drawn_at = 0.0
         self._details_timer: Timer | None = None
         #: Where the last export was written (shown in a toast; kept for tests).
         self.last_export: Path | None = None
         self.header = DashHeader(context.connection_description, id="header")
         self.filter_input = FilterBar(id="filter")
-        #: Each endpoint's clock: job times are shown against the cloud's time, not ours.
-        self.cloud_clocks = CloudClocks()
+        #: Each endpoint's clock (the app's): job times are shown against the cloud's time.
+        self.cloud_clocks = cloud_clocks if cloud_clocks is not None else CloudClocks()
         self.job_tree = JobTree(
             watchlist, lambda: self.filter, self.clock, cloud_now=self.cloud_clocks.now, id="jobs"
         )
@@ -124,14 +149,19 @@ class DashboardScreen(Screen[None]):
         self.refresh_details()
         self.refresh_header()
 
-    def job_changed(self, key: WatchKey) -> None:
-        """One job has a new snapshot: redraw it with the next batch of updates."""
+    def job_changed(self, key: WatchKey, changes: JobChanges) -> None:
+        """One job has a new snapshot (or server): redraw the rows `changes` names with the
+        next batch of updates."""
         if not self._dirty:
             self.call_later(self._draw_changes)
-        self._dirty.add(key)
+        pending = self._dirty.get(key)
+        if pending is None:
+            self._dirty[key] = changes
+        else:
+            pending.merge(changes)
 
     def _draw_changes(self) -> None:
-        dirty, self._dirty = self._dirty, set()
+        dirty, self._dirty = self._dirty, {}
         if not dirty:
             return
         try:
@@ -144,7 +174,7 @@ class DashboardScreen(Screen[None]):
             visible_jobs(self.filter, self.watchlist), self.watchlist, self.sort, self.clock()
         )
 
-    def _draw_jobs(self, dirty: set[WatchKey]) -> None:
+    def _draw_jobs(self, dirty: dict[WatchKey, JobChanges]) -> None:
         if self.filter.active and any(
             (self.job_tree.job_node(key) is not None) != self._passes(key) for key in dirty
         ):
@@ -154,24 +184,29 @@ class DashboardScreen(Screen[None]):
             and self._ordered_jobs() != self.job_tree.requested
         ):
             self.entries_changed()  # an update moved a job in the chosen order
-        for key in dirty:
-            self.job_tree.update_job(key)
+        for key, changes in dirty.items():
+            self.job_tree.update_job(key, changes)
         self.refresh_header()
         selected = self.job_tree.selected
-        if selected is not None and selected.key in dirty:
+        changes = dirty.get(selected.key) if selected is not None else None
+        if selected is not None and changes is not None and self._details_follow(selected, changes):
             self._refresh_details_soon()
 
+    def _details_follow(self, selected: view.Row, changes: JobChanges) -> bool:
+        """Whether the details must be drawn again for `changes` of the selected job: they
+        show another row than the one selected, or what they show changed. (A fetch that
+        changed nothing only moves the snapshot's age, which the tick redraws anyway.)"""
+        return self.details.shown != selected or self.details.shows(selected.key, changes)
+
     def _refresh_details_soon(self) -> None:
-        """Redraw the details for an update of the selected job, at most
-        `DETAILS_PER_SECOND` times a second: a 500-sub-job batch polled fast would otherwise
-        spend most of its time re-laying out text nobody can read that fast."""
+        """Redraw the details for an update of the selected job in a later frame than the
+        tree's, at most `DETAILS_PER_SECOND` times a second: a 500-sub-job batch polled fast
+        would otherwise spend most of its time re-laying out text nobody can read that fast,
+        and the rows the update names would wait for it."""
         if self._details_timer is not None:
             return  # one is due already and will show the latest state
         wait = self._details_drawn_at + 1 / self.DETAILS_PER_SECOND - time.monotonic()
-        if wait <= 0:
-            self.refresh_details()
-        else:
-            self._details_timer = self.set_timer(wait, self._details_due)
+        self._details_timer = self.set_timer(max(wait, self.DETAILS_DELAY), self._details_due)
 
     def _details_due(self) -> None:
         self._details_timer = None
@@ -222,7 +257,9 @@ class DashboardScreen(Screen[None]):
                 # A job's details also say how long ago it was fetched: that moves too.
                 moving = row is not None and row.key in self.watchlist.snapshots
             if moving:
-                self.refresh_details()
+                now = self.clock()
+                cloud_now = self.cloud_clocks.now(row.key.endpoint, now) if row else None
+                self.details.show_times(now, sub=self.job_tree.sub_job(row), cloud_now=cloud_now)
         except Exception as exc:  # a drawing bug must not take the dashboard down
             self.app.report_error("Could not redraw", exc)  # type: ignore[attr-defined]
 
@@ -279,18 +316,108 @@ class DashboardScreen(Screen[None]):
 
     # -- watchlist -----------------------------------------------------------------------
 
+    # Each asks with a dialog, then changes the watchlist in a worker: the store is written
+    # on its own thread and awaited, never on the event loop.
+
     def action_add_jobs(self) -> None:
-        ask_for_ids(self)
+        """`a`: the add dialog, for the connection new ids go to."""
+        target = self._add_target()
+        if target is None:
+            return
+        watched = frozenset(key.job_id for key in self.watchlist.entries)
+        # Which connection is worth saying only when there are several.
+        several = len(self.watchlist.tally.group_labels) > 1
+        dialog = AddJobsScreen(watched, connection_label(target) if several else "")
+        self.app.push_screen(dialog, partial(self._add_requested, target))
+
+    def _add_target(self) -> WatchEntry | None:
+        """The connection new ids go to; None (after saying why) when that is ambiguous."""
+        context = self.context
+        own = context.connection
+        if own is None and context.endpoint and context.project_id:
+            key = WatchKey(context.endpoint, context.project_id, "")
+            own = WatchEntry(key, profile=context.profile)
+        selected = self.job_tree.selected
+        target, problem = add_target(
+            self.watchlist.entries.get(selected.key) if selected is not None else None,
+            own,
+            self.watchlist.entries.values(),
+            group=self.job_tree.selected_group,
+        )
+        if problem:
+            self.notify(problem, severity="error")
+        return target
+
+    def _add_requested(self, target: WatchEntry, request: AddRequest | None) -> None:
+        if request is None or not request.ids:
+            return
+        entries = [
+            replace(
+                target,
+                key=replace(target.key, job_id=job_id),
+                label=request.label,
+                added_at=None,
+            )
+            for job_id in request.ids
+        ]
+        self.run_worker(self._add(entries, request), name="Adding to the watchlist")
+
+    async def _add(self, entries: list[WatchEntry], request: AddRequest) -> None:
+        added = await self.watchlist.add(entries)
+        self.entries_changed()
+        count = len(added.entries)
+        message = f"Added {count} job{'s' if count != 1 else ''}."
+        if added.duplicates:
+            message += f" {len(added.duplicates)} already watched."
+        if request.skipped:
+            message += f" Skipped {len(request.skipped)} invalid: " + "; ".join(
+                one_line(value, 24) for value, _reason in request.skipped[:3]
+            )
+        self.notify(message, title="Watchlist", markup=False)
+        if added.entries:
+            self.job_tree.go_to(JobRow(added.entries[0].key))
 
     def action_remove_job(self) -> None:
+        """`d`: ask, then stop watching the job."""
         key = self._selected_key()
-        if key is not None:
-            confirm_removal(self, key)
+        if key is None:
+            return
+        entry = self.watchlist.entries.get(key)
+        question = Text("Stop watching job ")
+        question.append(key.job_id, style="bold")
+        if entry is not None and entry.label:
+            question.append(f" «{one_line(entry.label, 40)}»")
+        question.append("?\nIts last snapshot is removed from the watchlist too.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(self._remove(key), name="Removing from the watchlist")
+
+        self.app.push_screen(ConfirmScreen(question, yes="Remove"), answered)
+
+    async def _remove(self, key: WatchKey) -> None:
+        short = self.watchlist.short_id(key)
+        await self.watchlist.remove([key])
+        self.entries_changed()
+        self.notify(f"Removed {short} from the watchlist.", markup=False)
 
     def action_set_label(self) -> None:
+        """`l`: set or clear the job's label."""
         key = self._selected_key()
-        if key is not None:
-            ask_for_label(self, key)
+        if key is None:
+            return
+        entry = self.watchlist.entries.get(key)
+
+        def chosen(label: str | None) -> None:
+            if label is not None:
+                self.run_worker(self._set_label(key, label), name="Saving the label")
+
+        self.app.push_screen(LabelScreen(key.job_id, entry.label if entry else None), chosen)
+
+    async def _set_label(self, key: WatchKey, label: str) -> None:
+        await self.watchlist.set_label(key, label or None)
+        self.job_tree.update_job(key, JobChanges(job=True))
+        self.refresh_details()
 
     # -- polling -------------------------------------------------------------------------
 
@@ -375,16 +502,118 @@ class DashboardScreen(Screen[None]):
     # -- output --------------------------------------------------------------------------
 
     def action_copy_id(self) -> None:
-        copy_selected_id(self)
-
-    def action_export_failed(self) -> None:
-        export_failed(self)
+        """`c`: the selected job's or sub-job's id to the clipboard (OSC 52), and in a toast."""
+        selected = self.job_tree.selected
+        if selected is None:
+            self.nothing_selected()
+            return
+        value = row_id(selected, self.job_tree.sub_job(selected))
+        if not value:
+            self.notify("This sub-job has no id.", severity="warning")
+            return
+        self.app.copy_to_clipboard(value)
+        # The copy travels as an OSC 52 sequence; whether it lands depends on the terminal,
+        # so the toast also shows the value to select by hand.
+        self.notify(
+            f"Sent to the clipboard: {one_line(value, 70)}\n"
+            "(terminals without OSC 52 support ignore this)",
+            title="Copy",
+            timeout=5,
+            markup=False,
+        )
 
     def action_copy_failed_servers(self, names: bool = False) -> None:
-        copy_failed_servers(self, names=names)
+        """`C` / `Y`: every failed server of the selected job, one a line, ready for a script."""
+        key = self._selected_key()
+        if key is None:
+            return
+        values, unnamed = failed_server_list(self.watchlist, key, names=names)
+        if not values:
+            self.notify("The selected job has no failed servers.", severity="warning")
+            return
+        self.app.copy_to_clipboard("\n".join(values) + "\n")
+        what = "names" if names else "ids"
+        note = f" ({unnamed} names not known yet: their ids instead)" if unnamed else ""
+        preview = ", ".join(one_line(value, 40) for value in values[:3])
+        more = f", … ({len(values)} in all)" if len(values) > 3 else ""
+        self.notify(
+            f"Sent {len(values)} failed server {what} to the clipboard{note}: {preview}{more}",
+            title="Copy",
+            timeout=6,
+            markup=False,
+        )
+
+    def action_export_failed(self) -> None:
+        """`x`: the failed sub-jobs of the selected job to a CSV, JSON or Markdown file."""
+        key = self._selected_key()
+        if key is None:
+            return
+        job = self.watchlist.job(key)
+        if job is None or not failed_items(job):
+            self.notify("The selected job has no failed sub-jobs to export.", severity="warning")
+            return
+        now = self.clock()
+        paths = {fmt: default_path(job, fmt, now, self.context.export_dir) for fmt in FORMATS}
+        summary = Text(f"{len(failed_items(job))} failed sub-jobs of job ")
+        summary.append(key.job_id, style="bold")
+
+        def chosen(choice: tuple[str, Path] | None) -> None:
+            if choice is None:
+                return
+            fmt, path = choice
+            servers = self.watchlist.servers
+            try:
+                written = write_export(
+                    job, fmt, path, lambda server_id: servers.get(key, server_id)
+                )
+            except FileExistsError:
+                self.notify(
+                    f"{path} exists already; choose another name.", severity="error", markup=False
+                )
+                return
+            except (OSError, ValueError) as exc:
+                self.report("Could not write the export", exc)
+                return
+            self.last_export = written
+            self.notify(f"Wrote {written}", title="Exported", timeout=10, markup=False)
+
+        self.app.push_screen(ExportScreen(summary, paths), chosen)
 
     def action_server_details(self) -> None:
-        fetch_selected_server(self)
+        """`s`: fetch (again) the server of the selected sub-job, or of a job without
+        sub-jobs; through the poller, like the servers of new failures."""
+        selected = self.job_tree.selected
+        if selected is None:
+            self.nothing_selected()
+            return
+        if self.poller is None:
+            self.notify("Not connected: servers cannot be fetched.", severity="warning")
+            return
+        server_id = selected_server_id(self.watchlist, selected, self.job_tree.sub_job(selected))
+        if not server_id:
+            self.notify(
+                "Select a sub-job that names a server (enter opens a job).", severity="warning"
+            )
+            return
+        request = self.watchlist.servers.ask(selected.key, server_id)
+        if request is None:
+            self.notify("Already fetching that server…", timeout=2)
+            return
+        self.refresh_details()
+        self.run_worker(self._fetch_server(request), name="Server details", group="servers")
+
+    async def _fetch_server(self, request: ServerRequest) -> None:
+        assert self.poller is not None
+        found, rows = await fetch_servers(self.poller, self.watchlist, [request], self.clock)
+        for key, changes in rows.items():
+            self.job_changed(key, changes)
+        said = outcome(self.watchlist, request, found)
+        if said is not None:
+            message, error = said
+            if error:
+                self.notify(message, title="Server details", severity="error", markup=False)
+            else:
+                self.notify(message, title="Server details", timeout=4, markup=False)
 
     def action_timeline(self) -> None:
         if (key := self._selected_key()) is not None:

@@ -1,4 +1,10 @@
-"""The right-hand panel: every field of the selected job or sub-job, or its raw JSON."""
+"""The right-hand panel: every field of the selected job or sub-job, or its raw JSON.
+
+A job's panel is drawn in two parts: the head (title, problems, fields), which moves with
+the clock and each fetch, and the summary (its error code's meaning, sub-job counts and
+failures by error code), which only a change of the job moves. The clock and a fetch that
+changed nothing redraw the head alone; a 500-sub-job job's summary is not laid out again.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +19,12 @@ from textual.widgets import Static
 
 from jobdash.api.model import SubJob
 from jobdash.text.statuses import Palette
-from jobdash.tui.render_details import Lookup, job_details, raw_json, sub_job_details
+from jobdash.tui.render_details import Lookup, job_head, job_summary, raw_json, sub_job_details
 from jobdash.tui.render_extra import estimate_line, server_section
-from jobdash.tui.view import Row, SubJobRow
+from jobdash.tui.view import JobChanges, Row, SubJobRow
 from jobdash.tui.widgets.themed import STATUS_COMPONENTS, theme_palette
 from jobdash.watch.servers import server_key
+from jobdash.watch.values import WatchKey
 from jobdash.watch.watchlist import Watchlist
 
 EMPTY_HINT = "Select a job on the left.\n\nPress a to add job ids, ? for help."
@@ -56,9 +63,15 @@ class DetailsPanel(VerticalScroll):
         self._cloud_now: datetime | None = None
         self._width: int | None = None
         self.body = Static(Text(EMPTY_HINT), id="details-body")
+        self.summary = Static(id="details-summary")
+        self.summary.display = False
+        #: Times each part was drawn: what selections, updates and the clock cost.
+        self.body_draws = 0
+        self.summary_draws = 0
 
     def compose(self) -> ComposeResult:
         yield self.body
+        yield self.summary
 
     @property
     def shown(self) -> Row | None:
@@ -87,7 +100,45 @@ class DetailsPanel(VerticalScroll):
         # Raw JSON stays on for every selection until j again: the title says so.
         self.border_title = RAW_TITLE if self.raw else TITLE
         self._width = self._text_width()
+        self._draw_body()
+        self._draw_summary()
+
+    def show_times(
+        self, now: datetime, *, sub: SubJob | None = None, cloud_now: datetime | None = None
+    ) -> None:
+        """The clock moved: redraw the row shown, except a job's summary, which the clock
+        does not change. `sub` and `cloud_now` as for `show`."""
+        if self._shown is None:
+            return
+        self._sub = sub if isinstance(self._shown, SubJobRow) else None
+        self._now = now
+        self._cloud_now = cloud_now
+        self._draw_body()
+
+    def shows(self, key: WatchKey, changes: JobChanges) -> bool:
+        """Whether `changes` (of the job `key`) change what the panel shows, apart from the
+        times the clock moves: the job's row, or the sub-job shown."""
+        row = self._shown
+        if row is None or row.key != key:
+            return False
+        if isinstance(row, SubJobRow):
+            return changes.names_sub(row.sub_key)
+        return changes.job
+
+    def _draw_body(self) -> None:
+        self.body_draws += 1
         self.body.update(self._content())
+
+    def _draw_summary(self) -> None:
+        content = self._summary_content()
+        if content is None:
+            if self.summary.display:
+                self.summary.display = False
+                self.summary.update("")
+            return
+        self.summary_draws += 1
+        self.summary.update(content)
+        self.summary.display = True
 
     def _text_width(self) -> int | None:
         """Columns the content may use; None before the first layout."""
@@ -97,7 +148,7 @@ class DetailsPanel(VerticalScroll):
     def on_resize(self) -> None:
         if self._now is not None and self._text_width() != self._width:
             self._width = self._text_width()
-            self.body.update(self._content())
+            self._draw_body()  # the summary is laid out by Rich at any width as it is
 
     def _content(self) -> RenderableType:
         palette = theme_palette(self)
@@ -127,16 +178,27 @@ class DetailsPanel(VerticalScroll):
             return raw_json(snapshot.job.raw if snapshot and snapshot.job else None)
         job = snapshot.job if snapshot else None
         estimate = self.watchlist.estimate(row.key, self._cloud_now or now)
-        return job_details(
+        return job_head(
             entry,
             snapshot,
             now,
-            lookup=self.lookup,
             palette=palette,
             width=self._width,
             cloud_now=self._cloud_now,
             extra=estimate_line(estimate, job.job_type if job else None, palette),
         )
+
+    def _summary_content(self) -> RenderableType | None:
+        """A job's summary; None when the panel shows anything else (or raw JSON)."""
+        row = self._shown
+        if row is None or isinstance(row, SubJobRow) or self.raw or self._now is None:
+            return None
+        if row.key not in self.watchlist.entries:
+            return None
+        job = self.watchlist.job(row.key)
+        if job is None:
+            return None
+        return job_summary(job, lookup=self.lookup, palette=theme_palette(self))
 
     def _server_section(
         self, row: SubJobRow, sub: SubJob, now: datetime, palette: Palette

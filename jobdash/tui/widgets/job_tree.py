@@ -7,8 +7,9 @@ touches:
 
 - `show_jobs` reconciles the job rows with the filter's result (filter, sort or the set of
   entries changed);
-- `update_job` relabels one job's row and, when it is expanded, the sub-job rows whose
-  sub-job changed;
+- `update_job` redraws what an update says changed (`JobChanges`): the job's row, and
+  the rows of the sub-jobs it names when the job is expanded; the tree keeps no copy of
+  what it drew to compare with;
 - sub-job rows exist only while their job is expanded;
 - `tick` relabels the running rows that are on screen.
 
@@ -28,7 +29,6 @@ from textual.widgets.tree import TreeNode
 
 from jobdash.api.ids import keyed_sub_jobs
 from jobdash.api.model import SubJob
-from jobdash.api.server import ServerInfo
 from jobdash.connections.groups import Group
 from jobdash.text.statuses import Palette
 from jobdash.tui.expansion import ExpansionPolicy, Move
@@ -36,6 +36,7 @@ from jobdash.tui.render import job_label, sub_job_label
 from jobdash.tui.view import (
     Filter,
     GroupRow,
+    JobChanges,
     JobRow,
     Row,
     SubJobRow,
@@ -52,13 +53,6 @@ from jobdash.watch.values import WatchKey
 from jobdash.watch.watchlist import Watchlist
 
 JobTreeNode = TreeNode[Row | GroupRow]
-
-
-def _sub_signature(sub: SubJob, server: ServerInfo | None) -> tuple[object, ...]:
-    """What a sub-job's label shows, apart from the running time (the tick moves that)."""
-    shown = (server.name, server.status) if server is not None else None
-    drawn = (sub.status, sub.begin_time, sub.end_time, sub.error_code, sub.resource_id)
-    return (*drawn, sub.job_type, shown)
 
 
 class JobTree(SteadyTree[Row | GroupRow]):
@@ -89,9 +83,8 @@ class JobTree(SteadyTree[Row | GroupRow]):
         self._job_nodes: dict[WatchKey, JobTreeNode] = {}
         #: Connection rows, while jobs of several connections are watched.
         self.connections = ConnectionRows(watchlist, self._set_label)
-        #: Sub-job rows of expanded jobs, and the signature each was drawn from.
+        #: Sub-job rows of expanded jobs, by sub-job key.
         self._sub_nodes: dict[WatchKey, dict[str, JobTreeNode]] = {}
-        self._sub_drawn: dict[WatchKey, dict[str, tuple[object, ...]]] = {}
         #: Sub-job rows in the tree now (they exist only under open jobs).
         self._rows_open = 0
         self.expansion = ExpansionPolicy()
@@ -244,21 +237,24 @@ class JobTree(SteadyTree[Row | GroupRow]):
                 self._expand(node)
                 self._filter_expanded.add(key)
 
-    def update_job(self, key: WatchKey) -> None:
-        """Redraw one job after an update: its row, and its changed sub-job rows."""
+    def update_job(self, key: WatchKey, changes: JobChanges) -> None:
+        """Redraw what `changes` names of one job: its row, and the sub-job rows it names
+        (rows come and go with the sub-jobs; the others keep their labels)."""
         node = self._job_nodes.get(key)
         if node is None:
             return
         palette = theme_palette(self)
         now = self._clock()
-        self._set_label(node, self._job_label(key, palette, now))
-        self.connections.relabel(self.connections.group_of(key), palette)
+        if changes.job:
+            self._set_label(node, self._job_label(key, palette, now))
+            self.connections.relabel(self.connections.group_of(key), palette)
         job = self.watchlist.job(key)
         node.allow_expand = bool(job is not None and job.sub_job_count)
         if not self.expansion.decided(key):
             self._first_expansion(node, key)
         else:
-            self._sync_subs(node, palette, now)
+            if changes.any:
+                self._sync_subs(node, palette, now, relabel=changes)
             self._apply_policy(node, key)
 
     def relabel_all(self) -> None:
@@ -267,8 +263,7 @@ class JobTree(SteadyTree[Row | GroupRow]):
         now = self._clock()
         for key, node in self._job_nodes.items():
             self._set_label(node, self._job_label(key, palette, now))
-            self._sub_drawn[key] = {}
-            self._sync_subs(node, palette, now)
+            self._sync_subs(node, palette, now, relabel=JobChanges.everything())
         self.connections.relabel_all(palette)
 
     def tick(self) -> None:
@@ -356,9 +351,16 @@ class JobTree(SteadyTree[Row | GroupRow]):
         node.expand()
 
     def _sync_subs(
-        self, node: JobTreeNode, palette: Palette, now: datetime, *, force: bool = False
+        self,
+        node: JobTreeNode,
+        palette: Palette,
+        now: datetime,
+        *,
+        force: bool = False,
+        relabel: JobChanges | None = None,
     ) -> None:
-        """Make an expanded job's sub-job rows match the filter, relabelling changed ones."""
+        """Make an expanded job's sub-job rows match the filter (by key), and relabel the
+        existing rows `relabel` names; new rows are drawn as they are made."""
         if not (node.is_expanded or force) or not isinstance(node.data, JobRow):
             return
         key = node.data.key
@@ -368,25 +370,21 @@ class JobTree(SteadyTree[Row | GroupRow]):
         now = self._cloud_now(key.endpoint, now)
         subs = visible_sub_jobs(self._filter(), entry, self.watchlist.snapshots.get(key)) or []
         known = self._sub_nodes.setdefault(key, {})
-        drawn = self._sub_drawn.setdefault(key, {})
         wanted = {sub_key for sub_key, _ in subs}
         for sub_key in [k for k in known if k not in wanted]:
-            drawn.pop(sub_key, None)
             self.remove_row(known.pop(sub_key))
             self._rows_open -= 1
         servers = self.watchlist.servers
         for index, (sub_key, sub) in enumerate(subs):
-            server = servers.for_sub(key, sub)
-            signature = _sub_signature(sub, server)
             child = known.get(sub_key)
             if child is None:
+                server = servers.for_sub(key, sub)
                 known[sub_key] = node.add_leaf(
                     sub_job_label(sub, now, palette, server), SubJobRow(key, sub_key), before=index
                 )
-                drawn[sub_key] = signature
                 self._rows_open += 1
-            elif drawn.get(sub_key) != signature:
-                drawn[sub_key] = signature
+            elif relabel is not None and relabel.names_sub(sub_key):
+                server = servers.for_sub(key, sub)
                 self._set_label(child, sub_job_label(sub, now, palette, server))
 
     def _drop_subs(self, node: JobTreeNode) -> None:
@@ -397,7 +395,6 @@ class JobTree(SteadyTree[Row | GroupRow]):
         if dropped:
             self._rows_open -= len(dropped)
             node.remove_children()
-        self._sub_drawn.pop(key, None)
 
     def _apply_policy(self, node: JobTreeNode, key: WatchKey) -> None:
         """Open a job when it first shows failures; close it when it first ends well."""
@@ -415,7 +412,6 @@ class JobTree(SteadyTree[Row | GroupRow]):
         node = self._job_nodes.pop(key)
         self.expansion.hidden(key, was_open=node.is_expanded)
         self._rows_open -= len(self._sub_nodes.pop(key, {}))
-        self._sub_drawn.pop(key, None)
         parent = node.parent
         self.remove_row(node)
         if keep_parent:
