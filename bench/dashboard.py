@@ -17,6 +17,10 @@ are handed to the app the way the poller hands them over. Prints, per scenario:
   jobs, until its first frame shows.
 
 Run: `python bench/dashboard.py` (all scenarios) or `--quick` for a small smoke run.
+
+These figures are the app's own. `bench/whole_process.py` measures the whole `jobdash ui`
+process in a terminal against `jobdash simulate` (CPU per update from /proc, idle share,
+warm start, peak RSS) and the whole `jobdash status` process; docs/benchmarks.md has both.
 """
 
 from __future__ import annotations
