@@ -294,7 +294,12 @@ def every_job_shown(jobs: int, subs: int) -> Callable[[str], bool]:
             if line.startswith("╰"):
                 break
             cells.append(line.split("││")[0][1:].strip("│ ▁▂▃▄▅▆▇█"))
-        job_rows = [cell for cell in cells if cell.startswith(("▶", "▼"))]
+        # A job not fetched yet has a row that says so, without progress.
+        job_rows = [
+            cell
+            for cell in cells
+            if cell.startswith(("▶", "▼")) or "waiting for the first fetch" in cell
+        ]
         full = bool(cells) and all(cells)
         return (
             bool(job_rows)

@@ -54,6 +54,12 @@ def test_every_job_shown_needs_the_count_and_each_job_row_with_its_progress() ->
     missing[7] = blank
     assert len(missing[6]) == len(blank)
     assert not shown("\n".join(missing))
+    # the third job's row is there, waiting for its first fetch
+    assert not shown(
+        SCREEN.format(third="727bd5c3 5/20").replace(
+            "▶ ● createServer 727bd5c3 5/20 ", "… job 727bd5c3  waiting for the first fetch"
+        )
+    )
     # another job count in the title
     assert not load_bench().every_job_shown(4, 20)(SCREEN.format(third="727bd5c3 5/20"))
     # progress of another size is not this job's
