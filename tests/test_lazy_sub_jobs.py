@@ -203,9 +203,11 @@ def test_loading_a_watchlist_parses_no_sub_job(
             assert [failed_servers(job) for job in jobs[:2]] == [[], []]
             assert parsed == []
             assert [s.server_id for s in failed_servers(jobs[2])] == ["server-0"]
-            assert len(parsed) == 50  # that one job's sub-jobs, once
+            assert len(parsed) == 1  # only the failed sub-job of that job
             assert jobs[2] is not None and len(jobs[2].sub_jobs) == 50
-            assert len(parsed) == 50
+            assert len(parsed) == 51  # all of them once the job is opened, then no more
+            assert len(jobs[2].sub_jobs) == 50 and len(jobs[2].failed_sub_jobs) == 1
+            assert len(parsed) == 51
         finally:
             watchlist.close()
 

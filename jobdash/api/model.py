@@ -320,9 +320,17 @@ class Job(_Timed, _Described):
 
     @property
     def failed_sub_jobs(self) -> tuple[SubJob, ...]:
+        """The failed sub-jobs in API order; only their bodies are parsed (the server join
+        asks this of every job with failures on every update)."""
         if not self.has_failed_sub_jobs:
             return ()  # known from the tally, without parsing the sub-jobs
-        return tuple(sub for sub in self.sub_jobs if sub.failed)
+        if self._parsed_sub_jobs is not None:
+            return tuple(sub for sub in self._parsed_sub_jobs if sub.failed)
+        return tuple(
+            parse_sub_job(body)
+            for body in self._sub_job_bodies
+            if read_status(body.get("status")) == JobStatus.FAIL
+        )
 
     def failure_summary(self) -> list[tuple[str, int, str]]:
         """Failed sub-jobs grouped by error code: (code, count, first reason), most first.

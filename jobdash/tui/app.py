@@ -96,7 +96,9 @@ class JobDashApp(App[int]):
             if snapshot is None:
                 return
             self.dashboard.job_changed(update.key, update_changes(update, before, snapshot))
-            self.fetch_failed_servers([update.key])
+            if any(t.new_status == JobStatus.FAIL for t in update.transitions):
+                # Only a new failure can want a server: the poller's transitions say so.
+                self.fetch_failed_servers([update.key])
             self._announce(update, snapshot)
             self._report_config_problem()
         except Exception as exc:  # one odd job must not take the dashboard down
