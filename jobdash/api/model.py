@@ -256,6 +256,16 @@ class Job(_Timed, _Described):
             object.__setattr__(self, "_sub_job_keys", other.sub_job_keys)
         return True
 
+    def sub_job_keys_with(self, entity: str, values: set[str]) -> set[str]:
+        """Keys of the sub-jobs whose `entities[entity]` is one of `values` (e.g. the rows
+        that show a server), read from the bodies without parsing the sub-jobs."""
+        found = set()
+        for key, body in zip(self.sub_job_keys, self._sub_job_bodies, strict=True):
+            entities = body.get("entities")
+            if isinstance(entities, Mapping) and _text(entities.get(entity)) in values:
+                found.add(key)
+        return found
+
     @property
     def sub_job_bodies(self) -> tuple[Mapping[str, Any], ...]:
         """The listed sub-jobs' bodies, as decoded (objects only); do not change them."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from jobdash.api.ids import keyed_sub_jobs
 from jobdash.api.model import SubJob
 from jobdash.api.server import ServerInfo
 from jobdash.text.safe import one_line
@@ -56,10 +55,9 @@ def rows_showing(
         servers.setdefault(request.key, set()).add(request.server_id)
     changes = {}
     for key, ids in servers.items():
-        subs = keyed_sub_jobs(watchlist.job(key))
-        changes[key] = JobChanges(
-            sub_keys={sub_key for sub_key, sub in subs if sub.server_id in ids}
-        )
+        job = watchlist.job(key)
+        rows = job.sub_job_keys_with("server_id", ids) if job is not None else set()
+        changes[key] = JobChanges(sub_keys=rows)
     return changes
 
 
