@@ -88,10 +88,11 @@ async def test_the_first_frame_counts_every_job_and_parses_no_sub_job(
         assert "10/400" in labels[1] and "✓10" in labels[1]
         assert "250/400" in labels[2] and "✓247" in labels[2] and "✗3" in labels[2]
         assert "400/400" in labels[3] and "✓400" in labels[3]
-        # Counts, totals and failures come from the stored bodies; only the job with failed
-        # sub-jobs is parsed, once, to look up its failed servers.
-        assert len(parsed) == SUBS
+        # Counts, totals and failures come from the stored bodies; only the failed sub-jobs
+        # (three, of one job) are parsed, to look up their servers.
+        assert len(parsed) == 3
         assert {body["job_id"][:20] for body in parsed} == {keys[2].job_id[:20]}
+        assert all(body["status"] == "FAIL" for body in parsed)
         parsed.clear()
 
         node = tree.job_node(keys[1])

@@ -151,7 +151,10 @@ class DashboardScreen(Screen[None]):
 
     def job_changed(self, key: WatchKey, changes: JobChanges) -> None:
         """One job has a new snapshot (or server): redraw the rows `changes` names with the
-        next batch of updates."""
+        next batch of updates. An answer that changed nothing shown draws nothing: the
+        once-a-second tick moves its age in the header."""
+        if not changes.any:
+            return
         if not self._dirty:
             self.call_later(self._draw_changes)
         pending = self._dirty.get(key)
