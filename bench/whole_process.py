@@ -62,10 +62,12 @@ from typing import Any
 
 #: Simulated seconds per real second while jobs progress.
 PACE = 3.0
-#: Sub-jobs run at least this long (simulated seconds): the idle window sees none end.
-MIN_RUN = 40.0
-#: Simulated seconds after creation at which every sub-job is RUNNING.
-ALL_RUNNING = 10.0
+#: Simulated seconds the jobs have been running when the dashboard starts: hours, as in a
+#: batch nobody has touched for a while (the poller then asks less often for unchanged
+#: answers, as it does for any job that has run a long time).
+RUNNING_FOR = 3 * 3600.0
+#: Sub-jobs run at least this much longer (simulated seconds): the idle window sees none end.
+MIN_RUN = RUNNING_FOR + 40.0
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 #: Environment variables that would connect a child to someone's real cloud or files.
 _PRIVATE_ENV = ("OS_", "JOBDASH_", "XDG_", "TMUX")
@@ -135,6 +137,9 @@ class Sim:
 
     def job_gets(self) -> int:
         return int(self.call("GET", "/_sim/stats")["job_gets"])
+
+    def server_gets(self) -> int:
+        return int(self.call("GET", "/_sim/stats")["server_gets"])
 
     def job_body(self, job_id: str) -> bytes:
         return self.raw("GET", f"/v1/{self.project_id}/jobs/{job_id}")
@@ -325,7 +330,7 @@ def measure_dashboard(args: argparse.Namespace, jobdash: str) -> dict[str, Any]:
     ):
         home = Path(tmp)
         ids = sim.create_jobs(jobs, subs, duration)
-        sim.advance(ALL_RUNNING)
+        sim.advance(RUNNING_FOR)
         env = isolated_env(
             home,
             OS_AUTH_TOKEN=sim.token,
@@ -345,7 +350,8 @@ def measure_dashboard(args: argparse.Namespace, jobdash: str) -> dict[str, Any]:
                 time.sleep(0.1)
             time.sleep(args.settle)
 
-            note(f"idle for {seconds} s")
+            note(f"idle for {seconds} s, after {args.idle_settle:.0f} s more")
+            time.sleep(args.idle_settle)
             gets0, cpu0, wall0 = sim.job_gets(), cpu_seconds(pid), time.perf_counter()
             time.sleep(seconds)
             gets1, cpu1, wall1 = sim.job_gets(), cpu_seconds(pid), time.perf_counter()
@@ -354,12 +360,14 @@ def measure_dashboard(args: argparse.Namespace, jobdash: str) -> dict[str, Any]:
             figures["idle_cpu_per_answer_ms"] = per(cpu1 - cpu0, gets1 - gets0) * 1000
 
             note(f"jobs progress for {seconds} s")
+            servers0 = sim.server_gets()
             gets0, cpu0, wall0 = sim.job_gets(), cpu_seconds(pid), time.perf_counter()
             for step in range(1, int(seconds) + 1):
                 sim.advance(PACE)
                 time.sleep(max(0.0, wall0 + step - time.perf_counter()))
             gets1, cpu1, wall1 = sim.job_gets(), cpu_seconds(pid), time.perf_counter()
             figures["updates"] = gets1 - gets0
+            figures["server_gets"] = sim.server_gets() - servers0
             figures["update_window_s"] = wall1 - wall0
             figures["progress_core_share"] = (cpu1 - cpu0) / (wall1 - wall0)
             figures["cpu_per_update_ms"] = per(cpu1 - cpu0, gets1 - gets0) * 1000
@@ -546,6 +554,10 @@ def table(args: argparse.Namespace, figures: dict[str, Any]) -> str:
         ("dashboard: CPU per job update", show("cpu_per_update_ms", "{:.2f} ms")),
         ("dashboard: job updates in the window", show("updates", "{:.0f}")),
         (
+            "dashboard: server fetches in it (failed sub-jobs' servers)",
+            show("server_gets", "{:.0f}"),
+        ),
+        (
             "dashboard: share of one core while jobs progress",
             show("progress_core_share", "{:.1f} %", 100),
         ),
@@ -586,6 +598,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--sub-jobs", type=int, default=500, help="sub-jobs of each (500, at most 500)"
     )
     parser.add_argument("--seconds", type=int, default=20, help="idle and progress windows, s (20)")
+    parser.add_argument(
+        "--idle-settle",
+        type=float,
+        default=70.0,
+        help="then wait this long before the idle window, for the poller to reach its pace"
+        " for unchanged long-running jobs, s (70)",
+    )
     parser.add_argument(
         "--settle", type=float, default=5.0, help="wait after the cold start, s (5)"
     )

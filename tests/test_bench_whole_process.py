@@ -66,7 +66,18 @@ def test_every_job_shown_needs_the_count_and_each_job_row_with_its_progress() ->
     assert not load_bench().every_job_shown(3, 500)(SCREEN.format(third="727bd5c3 5/20"))
 
 
-SMALL = ["--jobs", "3", "--sub-jobs", "20", "--seconds", "4", "--settle", "0.5"]
+SMALL = [
+    "--jobs",
+    "3",
+    "--sub-jobs",
+    "20",
+    "--seconds",
+    "4",
+    "--settle",
+    "0.5",
+    "--idle-settle",
+    "0",
+]
 SMALL += ["--warm-runs", "1", "--status-runs", "1", "--status-jobs", "3"]
 SMALL += ["--status-rounds", "1", "--latency-ms", "1", "--timeout", "30"]
 
