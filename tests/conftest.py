@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from jobdash.simulator import Simulator, SimulatorConfig
+
+# The tests live in folders named after the packages they test; the helpers they share
+# (`cli_helpers`, `poller_helpers`, ...) sit here.
+sys.path.insert(0, str(Path(__file__).parent))
+
+#: End-to-end tests that take a real terminal, a browser or a benchmark run: `-m "not slow"`
+#: leaves them out for a quick run (the README's command runs everything).
+SLOW_FILES = ("bench/", "cli/test_serve.py", "cli/test_readme_walkthrough.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    root = Path(__file__).parent
+    for item in items:
+        where = item.path.relative_to(root).as_posix() if item.path.is_relative_to(root) else ""
+        if item.get_closest_marker("tmux") or where.startswith(SLOW_FILES):
+            item.add_marker(pytest.mark.slow)
+
 
 CREDENTIAL_ENV = (
     "OS_CLOUD",

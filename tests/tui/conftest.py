@@ -19,7 +19,7 @@ from tui_sample import ENDPOINT, FROZEN, PROJECT, fill_store
 
 from jobdash.api.client import JobsClient
 from jobdash.poll.poller import Poller
-from jobdash.simulator import Simulator, SimulatorConfig
+from jobdash.simulator import Simulator
 from jobdash.store.core import Store
 from jobdash.tui.app import JobDashApp
 from jobdash.tui.context import DashboardContext
@@ -58,10 +58,9 @@ def still_app(sample_store: Store) -> JobDashApp:
 
 
 @pytest.fixture
-def simulator() -> Iterator[Simulator]:
-    config = SimulatorConfig(manual_clock=True, start_time=FROZEN, seed=11, fail_rate=0.0)
-    with Simulator(config) as sim:
-        yield sim
+def simulator(simulator_factory: Callable[..., Simulator]) -> Simulator:
+    """The shared simulator, at the frozen clock of the dashboard's tests."""
+    return simulator_factory(start_time=FROZEN, seed=11, fail_rate=0.0)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from cli_helpers import cli_command
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 SECTION = "## Trying it against the simulator by hand"
 
 pytestmark = pytest.mark.skipif(

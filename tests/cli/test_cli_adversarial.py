@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 
 import httpx
 import pytest
@@ -11,15 +11,14 @@ from cli_helpers import connection_flags, run_cli
 
 import jobdash.store.core
 from jobdash.config.paths import config_file, database_file
-from jobdash.simulator import Simulator, SimulatorConfig
+from jobdash.simulator import Simulator
 from jobdash.store.core import Store
 from jobdash.watch.values import PollUpdate
 
 
 @pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with Simulator(SimulatorConfig(manual_clock=True, seed=23, fail_rate=0.0)) as simulator:
-        yield simulator
+def sim(simulator_factory: Callable[..., Simulator]) -> Simulator:
+    return simulator_factory(seed=23, fail_rate=0.0)
 
 
 class CountingStore(Store):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,10 +27,8 @@ NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def sim() -> Iterator[Simulator]:
-    config = SimulatorConfig(manual_clock=True, seed=5, fail_rate=0.0, start_time=NOW)
-    with Simulator(config) as simulator:
-        yield simulator
+def sim(simulator_factory: Callable[..., Simulator]) -> Simulator:
+    return simulator_factory(seed=5, fail_rate=0.0, start_time=NOW)
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 from cli_helpers import connection_flags, fast_simulator, run_cli
@@ -13,9 +13,8 @@ UNKNOWN = "0123456789abcdef0123456789abcdef"
 
 
 @pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with Simulator(SimulatorConfig(manual_clock=True, seed=11, fail_rate=0.0)) as simulator:
-        yield simulator
+def sim(simulator_factory: Callable[..., Simulator]) -> Simulator:
+    return simulator_factory(seed=11, fail_rate=0.0)
 
 
 def test_tree_shows_jobs_and_failed_sub_jobs(sim: Simulator, capsys, monkeypatch) -> None:

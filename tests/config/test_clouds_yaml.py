@@ -286,7 +286,7 @@ def test_verify_and_cacert(cloud: dict[str, Any], ca_file: str | None, insecure:
 
 def readme_yaml_blocks() -> dict[str, str]:
     """The README's example files, by the path in their first comment line."""
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
     blocks = {}
     for block in readme.split("```yaml\n")[1:]:
         text = block.split("```", 1)[0]

@@ -6,13 +6,13 @@ import json
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from cli_helpers import cli_command, connection_flags, run_cli, run_process, subprocess_env_for
 
-from jobdash.simulator import Simulator, SimulatorConfig
+from jobdash.simulator import Simulator
 from jobdash.store.core import Store
 
 A = "a" * 32
@@ -21,9 +21,8 @@ C = "c" * 32
 
 
 @pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with Simulator(SimulatorConfig(manual_clock=True, seed=5, fail_rate=0.0)) as simulator:
-        yield simulator
+def sim(simulator_factory: Callable[..., Simulator]) -> Simulator:
+    return simulator_factory(seed=5, fail_rate=0.0)
 
 
 def listed(capsys, monkeypatch) -> list[dict]:

@@ -17,7 +17,7 @@ from types import ModuleType
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "whole_process.py"
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "whole_process.py"
 
 
 def load_bench() -> ModuleType:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from cli_helpers import connection_flags
 
 from jobdash.config import paths
-from jobdash.simulator import Simulator, SimulatorConfig
+from jobdash.simulator import Simulator
 
 NOT_FOR_STATUS = (
     "textual",
@@ -25,9 +25,8 @@ NOT_FOR_STATUS = (
 
 
 @pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with Simulator(SimulatorConfig(manual_clock=True, seed=5, fail_rate=0.0)) as simulator:
-        yield simulator
+def sim(simulator_factory: Callable[..., Simulator]) -> Simulator:
+    return simulator_factory(seed=5, fail_rate=0.0)
 
 
 def loaded_after(code: str) -> set[str]:

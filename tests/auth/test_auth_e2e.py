@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +23,8 @@ TOKEN_TTL = 3600.0
 
 
 @pytest.fixture
-def sim() -> Iterator[Any]:
-    config = SimulatorConfig(seed=7, manual_clock=True, token_ttl=TOKEN_TTL, fail_rate=0.0)
-    with Simulator(config) as running:
-        yield running
+def sim(simulator_factory: Callable[..., Simulator]) -> Simulator:
+    return simulator_factory(seed=7, token_ttl=TOKEN_TTL, fail_rate=0.0)
 
 
 def token_settings(sim: Any) -> Settings:

@@ -13,7 +13,7 @@ from jobdash.api import catalog
 from jobdash.api.catalog import ErrorInfo, all_codes, describe, failure_codes, lookup
 
 # CI checks the repository out with the shared docs beside it.
-REFERENCE = Path(__file__).parents[1] / ".." / "shared" / "reference" / "error_codes.rst"
+REFERENCE = Path(__file__).parents[2] / ".." / "shared" / "reference" / "error_codes.rst"
 CODE_PATTERN = re.compile(r"^[A-Za-z]+\.\d{4}$")
 
 

@@ -12,7 +12,7 @@ import pytest
 
 pytest.importorskip("huaweicloudsdkecs", reason="the benchmark's SDK side needs the bench extra")
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "poll.py"
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "poll.py"
 
 
 def test_benchmark_runs_and_reports_both_sides(subprocess_env: dict[str, str]) -> None:

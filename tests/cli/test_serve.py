@@ -43,7 +43,7 @@ needs_proc = pytest.mark.skipif(not HAVE_PROC, reason="needs /proc to see the se
 #: Set to a path (e.g. screenshots/web.png, from the repository) to keep the browser
 #: test's screenshot there: that is how the README's picture is made.
 SCREENSHOT_ENV = "JOBDASH_WEB_SCREENSHOT"
-REPOSITORY = Path(__file__).resolve().parents[1]
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 UPGRADE = {
     "Upgrade": "websocket",
