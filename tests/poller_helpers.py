@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from jobdash.api.client import JobsClient
+from jobdash.poll.poller import Poller
 from jobdash.watch.values import PollUpdate, Snapshot, WatchEntry, WatchKey
 
 ENDPOINT = "https://ecs.example.test"
@@ -148,3 +149,19 @@ class MemoryStore:
 
 def key(job_id: str, endpoint: str = ENDPOINT) -> WatchKey:
     return WatchKey(endpoint, PROJECT, job_id)
+
+
+async def run_until_done(poller: Poller, timeout: float) -> bool:
+    """Run `poller` until every watched job has ended (True) or `timeout` passes (False)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    runner = asyncio.create_task(poller.run())
+    try:
+        while not poller.all_terminal():
+            if runner.done() or loop.time() >= deadline:
+                return poller.all_terminal()
+            await asyncio.sleep(0.01)
+        return True
+    finally:
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)

@@ -249,26 +249,6 @@ class Poller:
         updates = await asyncio.gather(*list(self._tasks))
         return [update for update in updates if update is not None]
 
-    async def run_until_done(self, timeout: float | None = None) -> bool:
-        """Run until every watched job has ended (True) or `timeout` seconds pass (False)."""
-        self._load_watchlist()
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
-        runner = None if self._running else asyncio.create_task(self.run())
-        try:
-            while not self.all_terminal():
-                if self._closed or (runner is not None and runner.done()):
-                    return self.all_terminal()
-                remaining = None if deadline is None else deadline - loop.time()
-                if remaining is not None and remaining <= 0:
-                    return False
-                await self._wakeup.wait(remaining)
-            return True
-        finally:
-            if runner is not None:
-                runner.cancel()
-                await asyncio.gather(runner, return_exceptions=True)
-
     async def aclose(self) -> None:
         """Stop polling and cancel fetches under way. The HTTP clients belong to the caller."""
         self._closed = True

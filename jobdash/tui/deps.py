@@ -16,11 +16,6 @@ class PollerLike(Protocol):
 
     paused: bool
 
-    @property
-    def store_error(self) -> str | None:
-        """The last failure writing to the store (updates then wait in memory); None if fine."""
-        ...
-
     def set_watchlist(
         self, keys: Iterable[WatchKey], snapshots: Mapping[WatchKey, Snapshot] | None = None
     ) -> None: ...

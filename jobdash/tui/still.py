@@ -17,7 +17,6 @@ from jobdash.watch.values import EndpointState, Snapshot, WatchKey
 class StillPoller:
     def __init__(self) -> None:
         self.paused = False
-        self.store_error: str | None = None
         self.keys: list[WatchKey] = []
         self.refreshed: list[WatchKey | None] = []
         self._stop = asyncio.Event()

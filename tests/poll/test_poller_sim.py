@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from poller_helpers import run_until_done
 
 from jobdash.api.client import JobsClient
 from jobdash.api.errors import ErrorKind
@@ -61,7 +62,7 @@ async def test_jobs_are_followed_to_the_end(sim, http):
     updates: list[PollUpdate] = []
     poller = Poller(client_factory(sim, http), on_update=updates.append, **QUICK)
     poller.set_watchlist(keys)
-    done = asyncio.create_task(poller.run_until_done(timeout=30))
+    done = asyncio.create_task(run_until_done(poller, 30))
     await advance_until(poller, sim, step=5.0)
     assert await done
 
@@ -171,7 +172,7 @@ async def test_purged_job_expires_and_keeps_its_last_snapshot(sim, http, tmp_pat
     with Store(tmp_path / "watch.sqlite") as store:
         store.add([WatchEntry(key)])
         poller = Poller(client_factory(sim, http), store=store, **QUICK)
-        done = asyncio.create_task(poller.run_until_done(timeout=30))
+        done = asyncio.create_task(run_until_done(poller, 30))
         await asyncio.sleep(0)  # let it load the watchlist from the store
         assert poller.watched() == [key]
         await advance_until(poller, sim, step=5.0)
@@ -191,6 +192,6 @@ async def test_purged_job_expires_and_keeps_its_last_snapshot(sim, http, tmp_pat
         # a new poller seeded from the store leaves the expired job alone
         requests = sim.request_count(job_id)
         again = Poller(client_factory(sim, http), store=store, **QUICK)
-        assert await again.run_until_done(timeout=5)
+        assert await run_until_done(again, 5)
         assert again.latest(key).expired
         assert sim.request_count(job_id) == requests
