@@ -156,6 +156,7 @@ async def run_until_done(poller: Poller, timeout: float) -> bool:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     runner = asyncio.create_task(poller.run())
+    await asyncio.sleep(0)  # `run` loads the store's watchlist first
     try:
         while not poller.all_terminal():
             if runner.done() or loop.time() >= deadline:
