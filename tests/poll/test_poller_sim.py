@@ -173,7 +173,10 @@ async def test_purged_job_expires_and_keeps_its_last_snapshot(sim, http, tmp_pat
         store.add([WatchEntry(key)])
         poller = Poller(client_factory(sim, http), store=store, **QUICK)
         done = asyncio.create_task(run_until_done(poller, 30))
-        await asyncio.sleep(0)  # let it load the watchlist from the store
+        for _ in range(100):  # let it load the watchlist from the store
+            if poller.watched():
+                break
+            await asyncio.sleep(0)
         assert poller.watched() == [key]
         await advance_until(poller, sim, step=5.0)
         assert await done
