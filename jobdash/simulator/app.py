@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from urllib.parse import unquote
 
 import jobdash.simulator.responses as r
@@ -20,6 +21,8 @@ from jobdash.simulator.faults import Fault
 from jobdash.simulator.http import Request, Response
 from jobdash.simulator.iam import Identity, password_auth, token_body, verify_aksk
 from jobdash.simulator.jobs import ACTION_TYPES, sim_options
+from jobdash.simulator.service_api import SHARED_V1, JobRoute, job_body, list_body, match_route
+from jobdash.simulator.service_bodies import render
 
 _JOB = re.compile(r"/v1/([^/]+)/jobs/([^/]+)")
 _CREATE = re.compile(r"/v1(?:\.1)?/([^/]+)/cloudservers")
@@ -58,6 +61,8 @@ class SimulatorApp(SimulatedCloud):
             if request.method not in ("GET", "HEAD"):
                 return "job_get", r.method_not_allowed("GET")
             return "job_get", await self._get_job(request, project_id, job_id, request_id)
+        if (route := match_route(path, request.query)) is not None:
+            return route.route, await self._service_call(request, route, request_id)
         if (match := _SERVER.fullmatch(path)) and request.method in ("GET", "HEAD"):
             project_id, server_id = (unquote(part) for part in match.groups())
             return "server_get", self._get_server(request, project_id, server_id, request_id)
@@ -79,25 +84,89 @@ class SimulatorApp(SimulatedCloud):
     async def _get_job(
         self, request: Request, project_id: str, job_id: str, request_id: str
     ) -> Response | None:
+        def body() -> str | None:
+            now_ms = self.clock.now_ms()
+            text = self._jobs.render(job_id, now_ms)
+            if text is not None:
+                return text
+            # The same path serves EVS, BMS, IMS and VBS jobs: ids are unique across them.
+            found = self._services.find(SHARED_V1, job_id, now_ms)
+            return json.dumps(render(found[0], found[1], now_ms)) if found else None
+
+        def missing() -> Response:
+            if (request.header("host") or "").lower().startswith("evs."):
+                return r.service_job_not_found("evs", job_id, request_id)
+            return r.job_not_found(job_id, self.config.not_found_style)
+
+        return await self._guarded(request, project_id, job_id, request_id, body, missing)
+
+    async def _service_call(
+        self, request: Request, route: JobRoute, request_id: str
+    ) -> Response | None:
+        """A job or list call of another service, behind the same gateway as ECS's."""
+        if request.method not in ("GET", "HEAD"):
+            return r.method_not_allowed("GET")
+        service = route.services[0]
+        if route.job_id is None:
+
+            def listed() -> str | None:
+                try:
+                    answer = list_body(
+                        route, self._services, request.query, self.clock.now_ms(), request_id
+                    )
+                except ValueError as exc:
+                    bad.append(r.service_bad_query(service, str(exc)))
+                    return None
+                return json.dumps(answer)
+
+            bad: list[Response] = []
+            return await self._guarded(
+                request, route.project_id, "", request_id, listed, lambda: bad[0]
+            )
+        job_id = route.job_id
+
+        def body() -> str | None:
+            now_ms = self.clock.now_ms()
+            found = self._services.find(route.services, job_id, now_ms) if job_id else None
+            return json.dumps(job_body(route, found, now_ms, request_id)) if found else None
+
+        def missing() -> Response:
+            if not job_id:
+                return r.service_bad_query(service, "The job ID is missing.")
+            return r.service_job_not_found(service, job_id, request_id)
+
+        return await self._guarded(request, route.project_id, job_id, request_id, body, missing)
+
+    async def _guarded(
+        self,
+        request: Request,
+        project_id: str,
+        key: str,
+        request_id: str,
+        body: Callable[[], str | None],
+        missing: Callable[[], Response],
+    ) -> Response | None:
+        """Flow control, faults and authentication, then `body()` (under the lock) or
+        `missing()` when it has none; `key` is the job id faults may target."""
         with self._lock:
-            self._job_gets[job_id] += 1
+            self._job_gets[key] += 1
             # The gateway's flow control comes first: a limited request reaches nothing else.
             flow = self._flow_for(self._caller(request)) if self.config.rate_limit else None
             if flow is not None and not flow.admit():
                 return r.throttled(flow.answer == "202", None)
-            delay_ms, fault = self._faults.take(job_id)
+            delay_ms, fault = self._faults.take(key)
         if delay_ms:
             await asyncio.sleep(delay_ms / 1000)
         if fault is not None:
-            return self._fault_response(fault, job_id)
+            return self._fault_response(fault, key, body)
         denied = self._authenticate(request, project_id, request_id)
         if denied is not None:
             return denied
         with self._lock:
-            body = self._jobs.render(job_id, self.clock.now_ms())
-        if body is None:
-            return r.job_not_found(job_id, self.config.not_found_style)
-        return Response(200, body.encode())
+            text = body()
+        if text is None:
+            return missing()
+        return Response(200, text.encode())
 
     def _get_server(
         self, request: Request, project_id: str, server_id: str, request_id: str
@@ -118,7 +187,9 @@ class SimulatorApp(SimulatedCloud):
             return r.server_not_found(server_id)
         return r.json_response(200, body)
 
-    def _fault_response(self, fault: Fault, job_id: str) -> Response | None:
+    def _fault_response(
+        self, fault: Fault, job_id: str, body: Callable[[], str | None] = lambda: None
+    ) -> Response | None:
         if fault.kind == "drop":
             return None
         if fault.kind in ("throttle", "throttle_202"):
@@ -126,8 +197,8 @@ class SimulatorApp(SimulatedCloud):
         if fault.kind == "server_error":
             return r.server_error(fault.status or 500)
         with self._lock:
-            body = self._jobs.render(job_id, self.clock.now_ms())
-        return r.broken_body(fault.kind, job_id, body)
+            text = body()
+        return r.broken_body(fault.kind, job_id, text)
 
     def _caller(self, request: Request) -> str:
         """The account a request claims to come from, as the gateway's flow control tells

@@ -26,6 +26,7 @@ from jobdash.simulator.jobs import (
     JobPlan,
 )
 from jobdash.simulator.servers import ServerBook
+from jobdash.simulator.service_jobs import ServiceJob, ServiceJobBook
 
 
 class SimulatedCloud:
@@ -52,6 +53,10 @@ class SimulatedCloud:
             seed=config.seed, fail_rate=config.fail_rate, purge_after=config.purge_after
         )
         self._servers = ServerBook()
+        #: The jobs of EVS, BMS, IMS, VBS, CCE, RDS, DDS, DCS, CBR, SFS Turbo and ELB.
+        self._services = ServiceJobBook(
+            seed=config.seed, fail_rate=config.fail_rate, purge_after=config.purge_after
+        )
         self._faults = FaultBook()
         #: The gateway's flow control, a bucket per account (by user name; "" for
         #: requests it cannot tell the caller of), as the cloud limits each account.
@@ -133,6 +138,54 @@ class SimulatedCloud:
             self._servers.acted_on(plan.sub_jobs)
         return plan.job_id
 
+    def create_service_job(
+        self,
+        service: str,
+        count: int = 1,
+        *,
+        kind: str | None = None,
+        name: str | None = None,
+        fail_count: int | None = None,
+        duration: tuple[float, float] = DEFAULT_DURATION,
+        project_id: str | None = None,
+    ) -> str:
+        """Start a job of `service` (`jobdash.simulator.service_jobs.SERVICES`) acting on
+        `count` new resources; its id, as that service's job API knows it."""
+        return self._create_service_job(
+            service,
+            count,
+            kind=kind,
+            name=name,
+            fail_count=fail_count,
+            duration=duration,
+            project_id=project_id,
+        ).plan.job_id
+
+    def _create_service_job(
+        self,
+        service: str,
+        count: int = 1,
+        *,
+        kind: str | None = None,
+        name: str | None = None,
+        fail_count: int | None = None,
+        duration: tuple[float, float] = DEFAULT_DURATION,
+        project_id: str | None = None,
+        created_by: str = "python",
+    ) -> ServiceJob:
+        with self._lock:
+            return self._services.create(
+                service,
+                count,
+                self.clock.now_ms(),
+                project_id=project_id or self.project_id,
+                kind=kind,
+                name=name,
+                fail_count=fail_count,
+                duration=duration,
+                created_by=created_by,
+            )
+
     def put_job(self, body: dict[str, Any]) -> str:
         with self._lock:
             return self._jobs.put_raw(body)
@@ -189,6 +242,7 @@ class SimulatedCloud:
                 "tokens_issued": self._tokens.issued,
                 "tokens_issued_by_project": self._tokens.issued_by_project(),
                 "jobs": len(self._jobs),
+                "service_jobs": len(self._services),
                 "faults_pending": self._faults.pending(),
                 "now": format_api_time(self.clock.now_ms()),
             }

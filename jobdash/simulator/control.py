@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import jobdash.simulator.responses as r
 from jobdash.simulator.clock import format_api_time, to_ms
 from jobdash.simulator.http import Request, Response
+from jobdash.simulator.jobs import sim_options
 
 if TYPE_CHECKING:
     from jobdash.simulator.cloud import SimulatedCloud
@@ -54,6 +55,19 @@ def _action(app: SimulatedCloud, method: str, name: str, body: dict[str, Any]) -
         return r.json_response(200, {"now": format_api_time(to_ms(now))})
     if name == "stats" and method == "GET":
         return r.json_response(200, app.stats())
+    if name.startswith("jobs/") and method == "POST":
+        # Jobs of the other services, also those whose real API hands out no job id.
+        fail_count, duration = sim_options(body.get("_sim"))
+        job_id = app.create_service_job(
+            name.removeprefix("jobs/"),
+            body.get("count", 1),
+            kind=body.get("kind"),
+            name=body.get("name"),
+            fail_count=fail_count,
+            duration=duration,
+            project_id=body.get("project_id"),
+        )
+        return r.json_response(201, {"job_id": job_id})
     if name == "jobs" and method == "POST":
         return r.json_response(201, {"job_id": app.put_job(body)})
     return r.unknown_api("")

@@ -8,13 +8,17 @@ random numbers, so polling more or less often changes nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import random
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from jobdash.simulator.clock import format_api_time
 from jobdash.simulator.config import hex_id, seeded_random
 from jobdash.simulator.failures import Failure, draw_failure
+
+#: Draws the failure of one sub-job: (rng, operation, resource id, sub-job id) -> Failure.
+FailureDraw = Callable[[random.Random, str, str, str], Failure]
 
 MAX_SUB_JOBS = 500
 DEFAULT_DURATION = (20.0, 90.0)
@@ -112,9 +116,23 @@ def _ms(seconds: float) -> int:
 class JobBook:
     """All jobs of one simulator. Not thread-safe: the caller holds a lock."""
 
-    def __init__(self, *, seed: int, fail_rate: float, purge_after: float) -> None:
-        self._ids = seeded_random("ids", seed)
-        self._plans = seeded_random("plans", seed)
+    def __init__(
+        self,
+        *,
+        seed: int,
+        fail_rate: float,
+        purge_after: float,
+        stream: str = "",
+        uuid_ids: bool = False,
+        draw: FailureDraw | None = None,
+    ) -> None:
+        # Another service's book draws from streams of its own, so ECS jobs stay the same
+        # for a seed whatever else is created.
+        suffix = f":{stream}" if stream else ""
+        self._ids = seeded_random("ids" + suffix, seed)
+        self._plans = seeded_random("plans" + suffix, seed)
+        self._uuid_ids = uuid_ids
+        self._draw = draw
         self._fail_rate = fail_rate
         self._purge_after_ms = _ms(purge_after)
         self._jobs: dict[str, JobPlan] = {}
@@ -122,8 +140,8 @@ class JobBook:
         self._raw: dict[str, str] = {}
 
     def new_job_id(self) -> str:
-        # ECS job ids are 32 lowercase hex characters.
-        return hex_id(self._ids)
+        # ECS job ids are 32 lowercase hex characters; some services use UUIDs.
+        return self.new_server_id() if self._uuid_ids else hex_id(self._ids)
 
     def new_server_id(self) -> str:
         value = hex_id(self._ids)
@@ -164,9 +182,12 @@ class JobBook:
             if index in failing:
                 # Failures tend to surface before a successful run would have finished.
                 run_s *= rng.uniform(0.3, 1.0)
-                failure = draw_failure(
-                    rng, operation=operation, resource_id=server_id, job_id=sub_id
-                )
+                if self._draw is not None:
+                    failure = self._draw(rng, operation, server_id, sub_id)
+                else:
+                    failure = draw_failure(
+                        rng, operation=operation, resource_id=server_id, job_id=sub_id
+                    )
             subs.append(
                 SubJobPlan(
                     job_id=sub_id,
@@ -228,6 +249,21 @@ class JobBook:
                 return None
             return json.dumps(parent.sub_jobs[index].render(now_ms))
         return None
+
+    def plan(self, job_id: str, now_ms: int) -> tuple[JobPlan, int | None] | None:
+        """The plan behind `job_id` and, for a sub-job, its index; None if unknown or purged."""
+        plan = self._jobs.get(job_id)
+        index: int | None = None
+        if plan is None:
+            found = self._sub_jobs.get(job_id)
+            if found is None:
+                return None
+            plan, index = found
+        return None if self._purged(plan, now_ms) else (plan, index)
+
+    def plans(self, now_ms: int) -> Iterator[JobPlan]:
+        """Every parent job not purged yet, oldest first."""
+        return (plan for plan in self._jobs.values() if not self._purged(plan, now_ms))
 
     def __len__(self) -> int:
         return len(self._jobs) + len(self._raw)

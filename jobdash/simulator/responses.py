@@ -136,3 +136,50 @@ def server_ids(servers: Any) -> list[str]:
             raise ValueError("every server needs a non-empty string id")
         ids.append(value)
     return ids
+
+
+def service_job_not_found(service: str, job_id: str, request_id: str) -> Response:
+    """What a service's job API answers for a job id it does not know, in its own shape."""
+    shown = job_id[:64]  # echoed as data only
+    if service == "evs":
+        return json_response(400, {"error": {"code": "Common.0011", "message": "query job fail."}})
+    if service in ("rds", "dds"):
+        return json_response(
+            400, {"error_code": "DBS.200543", "error_msg": "The job does not exist."}
+        )
+    if service == "cce":
+        return json_response(
+            404,
+            {"errorCode": "CCE.01404001", "errorMessage": f"Resource not found: job {shown}"},
+        )
+    if service == "dcs":
+        return json_response(
+            400, {"error_code": "DCS.4070", "error_msg": "Invalid job ID.", "error_ext_msg": None}
+        )
+    if service == "cbr":
+        return json_response(
+            404, {"error_code": "BackupService.6500", "error_msg": "Operation log does not exist."}
+        )
+    if service == "sfs_turbo":
+        return json_response(404, {"errCode": "SFS.TURBO.0019", "errMsg": "Invalid Job Id"})
+    if service == "elb":
+        return json_response(
+            404,
+            {
+                "request_id": request_id,
+                "error_code": "ELB.8904",
+                "error_msg": f"Job {shown} could not be found.",
+            },
+        )
+    raise ValueError(f"no not-found answer for {service!r}")
+
+
+def service_bad_query(service: str, message: str) -> Response:
+    """A list or query call with an unusable parameter, in the service's error shape."""
+    if service in ("rds", "dds"):
+        return json_response(400, {"error_code": "DBS.200001", "error_msg": message})
+    if service == "cbr":
+        return json_response(400, {"error_code": "BackupService.0001", "error_msg": message})
+    if service == "elb":
+        return json_response(400, {"error_code": "ELB.8001", "error_msg": message})
+    return bad_parameter("Common.0002", message)

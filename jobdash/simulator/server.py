@@ -187,6 +187,29 @@ class Simulator:
     ) -> str:
         return self.app.delete_servers(server_ids, fail_count=fail_count, duration=duration)
 
+    def create_service_job(
+        self,
+        service: str,
+        count: int = 1,
+        *,
+        kind: str | None = None,
+        name: str | None = None,
+        fail_count: int | None = None,
+        duration: tuple[float, float] = DEFAULT_DURATION,
+        project_id: str | None = None,
+    ) -> str:
+        """A job of another service (evs, bms, ims, vbs, cce, rds, dds, dcs, cbr, sfs_turbo,
+        elb) acting on `count` new resources; see `SimulatedCloud.create_service_job`."""
+        return self.app.create_service_job(
+            service,
+            count,
+            kind=kind,
+            name=name,
+            fail_count=fail_count,
+            duration=duration,
+            project_id=project_id,
+        )
+
     def put_job(self, body: dict[str, Any]) -> str:
         return self.app.put_job(body)
 
