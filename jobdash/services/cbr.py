@@ -1,0 +1,110 @@
+"""CBR: `GET /v3/{project_id}/operation-logs/{operation_log_id}` at `cbr.`, an operation log
+(CBR's word for a task) answered as `{"operation_log": {...}}`.
+
+The log: `id`, `operation_type` (`backup`, `restore`, `delete`, `vault_delete`,
+`remove_resource`, `replication`, `sync`), `status` (`waiting`, `running`, `success`,
+`skipped`, `failed`, `timeout`), `created_at`/`started_at`/`ended_at` (RFC 3339, `Z` or
+`+00:00`, with or without milliseconds), `error_info` `{code, message}` (empty strings when
+all went well), and `extra_info`: the resource in `resource` `{id, name, type}`, the percent
+done in `common.progress`.
+
+No CBR call answers with an operation log's id: logs are found in the list,
+`GET /v3/{project_id}/operation-logs` (`operation_logs[]`; `start_time` as
+`2018-01-01T12:00:00Z`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from jobdash.services.base import (
+    FAILED,
+    RUNNING,
+    SUCCEEDED,
+    WAITING,
+    JobService,
+    ListApi,
+    field,
+    parse_loose_time,
+    percent,
+    status_from,
+    text,
+    time_text,
+)
+
+_STATUSES = {
+    "waiting": WAITING,
+    "running": RUNNING,
+    "success": SUCCEEDED,
+    # Nothing needed doing (e.g. no change since the last backup): done, not failed.
+    "skipped": SUCCEEDED,
+    "failed": FAILED,
+    "timeout": FAILED,
+}
+_TERMINAL = frozenset({SUCCEEDED, FAILED})
+#: Logs per page asked for (the most CBR gives is 1000).
+PAGE_SIZE = 100
+
+
+def job_path(project_id: str, job_id: str) -> str:
+    return f"/v3/{project_id}/operation-logs/{job_id}"
+
+
+def _nonempty(value: Any) -> str | None:
+    return text(value) or None
+
+
+def adapt(data: Any) -> Any:
+    """An operation log in the model's shape: its error info as the failure, its resource
+    and progress from `extra_info`."""
+    log = field(data, "operation_log")
+    if not isinstance(log, Mapping):
+        return data  # not this shape: the model shows it as it came
+    status, said = status_from(log.get("status"), _STATUSES)
+    adapted: dict[str, Any] = dict(log)
+    adapted["job_id"] = _nonempty(log.get("id"))
+    adapted["job_type"] = _nonempty(log.get("operation_type"))
+    adapted["status"] = status
+    adapted["service_status"] = said
+    adapted["begin_time"] = time_text(log.get("started_at")) or time_text(log.get("created_at"))
+    adapted["end_time"] = time_text(log.get("ended_at")) if status in _TERMINAL else None
+    adapted["error_code"] = _nonempty(field(log, "error_info", "code"))
+    adapted["fail_reason"] = _nonempty(field(log, "error_info", "message"))
+    adapted["progress"] = percent(field(log, "extra_info", "common", "progress"))
+    adapted["resource_id"] = _nonempty(field(log, "extra_info", "resource", "id"))
+    adapted["resource_name"] = _nonempty(field(log, "extra_info", "resource", "name"))
+    adapted["resource_type"] = _nonempty(field(log, "extra_info", "resource", "type"))
+    adapted["entities"] = {}
+    return adapted
+
+
+def list_path(project_id: str, since: datetime) -> str:
+    start = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"/v3/{project_id}/operation-logs?start_time={start}&limit={PAGE_SIZE}&offset=0"
+
+
+def read_list(page: Any) -> list[tuple[str, datetime | None]]:
+    """The logs on a page: `id`, and when each started (or was created)."""
+    logs = field(page, "operation_logs")
+    if not isinstance(logs, list):
+        return []
+    found: list[tuple[str, datetime | None]] = []
+    for log in logs:
+        log_id = _nonempty(field(log, "id"))
+        if log_id:
+            began = parse_loose_time(field(log, "started_at")) or parse_loose_time(
+                field(log, "created_at")
+            )
+            found.append((log_id, began))
+    return found
+
+
+SERVICE = JobService(
+    name="cbr",
+    title="CBR",
+    host="cbr",
+    job_path=job_path,
+    adapt=adapt,
+    listing=ListApi(path=list_path, read=read_list),
+)

@@ -1,0 +1,114 @@
+"""RDS: `GET /v3/{project_id}/jobs?id={job_id}` at `rds.`, answered as `{"job": {...}}`.
+
+The job: `id`, `name` (its type, e.g. `CreateMysqlSingleHAInstance`), `status` (`Running`,
+`Completed`, `Failed`; one published example says `Complete`), `created`, `ended` (times
+like `2018-08-06T10:41:14+0000`), `process` (percent, `"60"` or `"60% "`, `""` when not
+running), `instance` `{id, name}`, `entities` (job-specific) and `fail_reason`. DDS answers
+in the same family (`dds`), with `progress` for `process`.
+
+Instance calls answer `{"job_id": ...}`, with the new `instance` when one is created.
+The list of recent jobs is `GET /v3/{project_id}/tasklist` (`tasks[]` with `id` and
+`create_time`; its `start_time` filter is epoch milliseconds)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from jobdash.services.base import (
+    FAILED,
+    RUNNING,
+    SUCCEEDED,
+    JobService,
+    ListApi,
+    field,
+    parse_loose_time,
+    percent,
+    status_from,
+    text,
+    time_text,
+)
+
+_STATUSES = {"running": RUNNING, "completed": SUCCEEDED, "complete": SUCCEEDED, "failed": FAILED}
+_TERMINAL = frozenset({SUCCEEDED, FAILED})
+#: Jobs per page of the task list (the most it gives).
+PAGE_SIZE = 50
+
+
+def job_path(project_id: str, job_id: str) -> str:
+    return f"/v3/{project_id}/jobs?id={job_id}"
+
+
+def _nonempty(value: Any) -> str | None:
+    return text(value) or None
+
+
+def database_job_adapter(progress_field: str) -> Callable[[Any], Any]:
+    """The adapter for a `{"job": ...}` answer of the RDS family, whose progress is in
+    `progress_field`."""
+
+    def adapt(data: Any) -> Any:
+        job = field(data, "job")
+        if not isinstance(job, Mapping):
+            return data  # not this shape: the model shows it as it came
+        status, said = status_from(job.get("status"), _STATUSES)
+        adapted: dict[str, Any] = dict(job)
+        adapted["job_id"] = _nonempty(job.get("id"))
+        adapted["job_type"] = _nonempty(job.get("name"))
+        adapted["status"] = status
+        adapted["service_status"] = said
+        adapted["begin_time"] = time_text(job.get("created"))
+        # A running job's answer may already carry an `ended`; it means nothing yet.
+        adapted["end_time"] = time_text(job.get("ended")) if status in _TERMINAL else None
+        adapted["fail_reason"] = _nonempty(job.get("fail_reason"))
+        adapted["error_code"] = None
+        adapted["progress"] = percent(job.get(progress_field))
+        instance = _nonempty(field(job, "instance", "id"))
+        name = _nonempty(field(job, "instance", "name"))
+        if instance or name:
+            adapted["resource_id"] = instance
+            adapted["resource_name"] = name
+            adapted["resource_type"] = "instance"
+        entities = job.get("entities")
+        adapted["entities"] = dict(entities) if isinstance(entities, Mapping) else {}
+        return adapted
+
+    return adapt
+
+
+def job_ids_in(answer: Any) -> list[str]:
+    """`{"job_id": ...}`, with or without the `instance` a create call adds."""
+    if not isinstance(answer, Mapping) or "kind" in answer:
+        return []
+    found = _nonempty(answer.get("job_id"))
+    return [found] if found else []
+
+
+def list_path(project_id: str, since: datetime) -> str:
+    start = int(since.timestamp() * 1000)
+    return f"/v3/{project_id}/tasklist?offset=0&limit={PAGE_SIZE}&start_time={start}"
+
+
+def read_list(page: Any) -> list[tuple[str, datetime | None]]:
+    """The tasks on a task-list page: `id` and `create_time` (epoch milliseconds or text)."""
+    tasks = field(page, "tasks")
+    if not isinstance(tasks, list):
+        return []
+    found: list[tuple[str, datetime | None]] = []
+    for task in tasks:
+        task_id = _nonempty(field(task, "id"))
+        if task_id:
+            found.append((task_id, parse_loose_time(field(task, "create_time"))))
+    return found
+
+
+SERVICE = JobService(
+    name="rds",
+    title="RDS",
+    host="rds",
+    job_path=job_path,
+    adapt=database_job_adapter("process"),
+    job_ids_in=job_ids_in,
+    listing=ListApi(path=list_path, read=read_list),
+)
