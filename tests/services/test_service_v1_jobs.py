@@ -19,7 +19,7 @@ def test_v1_services_ask_the_ecs_job_path_at_their_own_host() -> None:
 def test_evs_batch_failure_reads_per_disk() -> None:
     job = read_job(evs.SERVICE, "evs_batch_failed.json")
     assert job.status == JobStatus.FAIL
-    assert job.raw["service_status"] == "FAIL"
+    assert job.service_status == "FAIL"
     assert job.job_type == "batchCreateVolume"
     assert job.begin_time == datetime(2025, 4, 2, 13, 20, 5, 310000, tzinfo=UTC)
     assert job.end_time == datetime(2025, 4, 2, 13, 20, 44, 907000, tzinfo=UTC)
@@ -40,9 +40,9 @@ def test_evs_running_extend_names_its_disk_and_has_no_end() -> None:
     job = read_job(evs.SERVICE, "evs_extend_running.json")
     assert job.status == JobStatus.RUNNING
     assert job.end_time is None
-    assert job.raw["resource_id"] == "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"
-    assert job.raw["resource_name"] == "db-data"
-    assert "progress" not in job.raw
+    assert job.resource_id == "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"
+    assert job.resource_name == "db-data"
+    assert job.progress is None
 
 
 def test_bms_reads_as_ecs_does() -> None:
@@ -58,10 +58,10 @@ def test_bms_reads_as_ecs_does() -> None:
 def test_vbs_top_level_sub_jobs_become_the_jobs_sub_jobs() -> None:
     job = read_job(vbs.SERVICE, "vbs_backup_running.json")
     assert job.status == JobStatus.RUNNING
-    assert job.raw["service_status"] == "RUNNING"
+    assert job.service_status == "RUNNING"
     assert job.end_time is None
-    assert job.raw["resource_id"] == "2f4a6c8e-0b1d-4e3f-a5b7-c9d1e3f5a7b9"
-    assert job.raw["resource_type"] == "backup"
+    assert job.resource_id == "2f4a6c8e-0b1d-4e3f-a5b7-c9d1e3f5a7b9"
+    assert job.resource_type == "backup"
     assert job.sub_job_count == 2
     assert job.status_counts() == {"SUCCESS": 1, "RUNNING": 1}
     first, second = job.sub_jobs
@@ -72,7 +72,7 @@ def test_vbs_top_level_sub_jobs_become_the_jobs_sub_jobs() -> None:
 def test_ims_sub_job_results_become_sub_jobs_with_their_images() -> None:
     job = read_job(ims.SERVICE, "ims_ova_failed.json")
     assert job.status == JobStatus.FAIL
-    assert job.raw["progress"] == 50.0
+    assert job.progress == 50.0
     assert (job.error_code, job.fail_reason) == (
         "IMG.0057",
         "the image file cannot be read from the bucket",
@@ -94,7 +94,7 @@ def test_ims_share_results_are_sub_jobs_whatever_the_case() -> None:
     job = read_job(ims.SERVICE, "ims_share.json")
     assert job.status == JobStatus.SUCCESS
     assert [sub.status for sub in job.sub_jobs] == ["SUCCESS", "FAIL"]
-    assert [sub.raw["service_status"] for sub in job.sub_jobs] == ["success", "fail"]
+    assert [sub.service_status for sub in job.sub_jobs] == ["success", "fail"]
     assert job.sub_jobs[1].entities["project_id"] == "b2c3d4e5f6a74b8c9d0e1f2a3b4c5d6e"
     assert job.sub_job_keys == ["#1", "#2"]
 
