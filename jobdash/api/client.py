@@ -24,10 +24,21 @@ from jobdash.api.http1 import send_with_auth
 from jobdash.api.ids import validate_id
 from jobdash.api.model import Job, ResponseShapeError, decode_body, parse_job
 from jobdash.api.server import Server, parse_server
+from jobdash.services.base import JobService
+from jobdash.services.ecs import SERVICE as ECS
 from jobdash.text.safe import without_surrogates
 
 #: Codes the cloud uses for "no such job" and for flow control, whatever the HTTP status.
-NOT_FOUND_CODES = frozenset({"Common.0011", "Ecs.0114"})
+NOT_FOUND_CODES = frozenset(
+    {
+        "Common.0011",  # ECS, EVS and the others on the v1 job path
+        "Ecs.0114",
+        "DBS.200543",  # RDS
+        "BackupService.6500",  # CBR
+        "SFS.TURBO.0019",  # SFS Turbo
+        "CCE.01404001",  # CCE
+    }
+)
 THROTTLE_CODES = frozenset({"Common.1503", "Common.0024", "APIGW.0308"})
 REQUEST_ID_HEADERS = ("X-Request-Id", "X-Openstack-Request-Id", "X-Compute-Request-Id")
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
@@ -66,8 +77,8 @@ def parse_error_body(data: Any) -> ErrorBody:
         (only,) = data.values()
         if isinstance(only, Mapping):
             inner = only
-    code = inner.get("code", inner.get("error_code"))
-    message = inner.get("message", inner.get("error_msg"))
+    code = _first(inner, "code", "error_code", "errorCode", "errCode")
+    message = _first(inner, "message", "error_msg", "errorMessage", "errMsg")
     code_text = None if code is None else without_surrogates(str(code))
     message_text = None if message is None else without_surrogates(str(message))
     if (
@@ -78,6 +89,15 @@ def parse_error_body(data: Any) -> ErrorBody:
     ):
         code_text, message_text = message_text, code_text
     return ErrorBody(code_text or None, message_text or None)
+
+
+def _first(data: Mapping[str, Any], *names: str) -> Any:
+    """The first of `names` that `data` holds (services name their error fields each
+    their own way: `code`, `error_code`, CCE's `errorCode`, SFS Turbo's `errCode`)."""
+    for name in names:
+        if name in data:
+            return data[name]
+    return None
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -214,8 +234,11 @@ class JobsClient:
         timeout: httpx.Timeout | float | None = None,
         auth: httpx.Auth | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        service: JobService = ECS,
     ) -> None:
         self.http = http
+        #: Whose job API this is: its job URL and how its answers read.
+        self.service = service
         #: The transport under `http`, when known: GETs then go straight to it, with
         #: `http`'s headers and auth, skipping the client's cookie and redirect handling
         #: (a third of the CPU time of a request; none of it applies to this API).
@@ -235,7 +258,7 @@ class JobsClient:
         """The URL for a job; ids are validated first so nothing odd reaches a path."""
         project = validate_id(project_id or self.project_id, "project id")
         job = validate_id(job_id, "job id")
-        return f"{self.endpoint}/v1/{project}/jobs/{job}"
+        return self.endpoint + self.service.job_path(project, job)
 
     async def _get(self, url: str) -> httpx.Response:
         try:
@@ -283,13 +306,18 @@ class JobsClient:
             data, problem = None, exc
         else:
             problem = None
-        error = error_from_response(response, job_id, data)
+        # The service's answer in the model's shape; errors are read from it as it came.
+        adapted = self.service.read(data) if data is not None else None
+        if response.status_code < 300 and _is_job_body(adapted):
+            error = None
+        else:
+            error = error_from_response(response, job_id, data)
         if error is not None:
             raise error
         try:
             if problem is not None:
                 raise problem
-            job = parse_job(data, content)
+            job = parse_job(adapted, content)
         except (*DECODE_ERRORS, ResponseShapeError) as exc:
             content_type = response.headers.get("Content-Type", "no content type")
             raise BadResponseError(

@@ -35,15 +35,18 @@ class JobStatus(StrEnum):
     SUCCESS = "SUCCESS"
     FAIL = "FAIL"
     PENDING_PAYMENT = "PENDING_PAYMENT"
+    #: A job undone by its service (ELB's rollback): ended, neither success nor failure.
+    ROLLED_BACK = "ROLLED_BACK"
 
 
-TERMINAL_STATUSES = frozenset({JobStatus.SUCCESS, JobStatus.FAIL})
+TERMINAL_STATUSES = frozenset({JobStatus.SUCCESS, JobStatus.FAIL, JobStatus.ROLLED_BACK})
 #: Display order for per-status counts; unknown statuses sort after these.
 STATUS_ORDER = (
     JobStatus.RUNNING,
     JobStatus.INIT,
     JobStatus.PENDING_PAYMENT,
     JobStatus.FAIL,
+    JobStatus.ROLLED_BACK,
     JobStatus.SUCCESS,
 )
 
@@ -158,6 +161,9 @@ class SubJob(_Timed, _Described):
     fail_reason: str | None
     entities: Mapping[str, Any]
     raw: Mapping[str, Any] = field(repr=False)
+    #: The word the service used for the status, when it is not jobdash's own (RDS's
+    #: `Completed`, CCE's `Failed`); None for ECS-style services.
+    service_status: str | None = None
 
     @property
     def errorcode_message(self) -> str | None:
@@ -200,6 +206,15 @@ class Job(_Timed, _Described):
     sub_job_tally: Mapping[str, int] = field(repr=False, compare=False)
     #: The listed sub-jobs' bodies (objects only), which `sub_jobs` parses when first read.
     _sub_job_bodies: tuple[Mapping[str, Any], ...] = field(repr=False, compare=False)
+    #: The word the service used for the status when it is not jobdash's own.
+    service_status: str | None = field(default=None, compare=False)
+    #: Percent done, when the service reports it (RDS, DDS, CBR, IMS).
+    progress: float | None = field(default=None, compare=False)
+    #: What the job acts on, when the service names it at the top (an instance, a
+    #: cluster, a load balancer): its id, name and kind.
+    resource_id: str | None = field(default=None, compare=False)
+    resource_name: str | None = field(default=None, compare=False)
+    resource_type: str | None = field(default=None, compare=False)
     #: The answer's bytes as they arrived (None for a job built from a decoded value).
     body: bytes | None = field(default=None, repr=False, compare=False)
     _parsed_sub_jobs: tuple[SubJob, ...] | None = field(
@@ -407,6 +422,12 @@ def _entities(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, Mapping) else {}
 
 
+def _progress(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if 0 <= value <= 100 else None
+
+
 def _int_or_none(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -429,6 +450,7 @@ def _shared_fields(data: Mapping[str, Any], entities: dict[str, Any]) -> dict[st
         "fail_reason": _text(data.get("fail_reason")),
         "entities": MappingProxyType(entities),  # `_entities` made it a copy already
         "raw": _frozen(data),
+        "service_status": _text(data.get("service_status")),
     }
 
 
@@ -459,6 +481,10 @@ def parse_job(data: Any, body: bytes | None = None) -> Job:
         message=_text(data.get("message")),
         code=_text(data.get("code")),
         sub_jobs_total=_int_or_none(entities.get("sub_jobs_total")),
+        progress=_progress(data.get("progress")),
+        resource_id=_text(data.get("resource_id")),
+        resource_name=_text(data.get("resource_name")),
+        resource_type=_text(data.get("resource_type")),
         sub_job_tally=MappingProxyType(dict(tally)),
         _sub_job_bodies=bodies,
         body=body,
@@ -509,6 +535,7 @@ STATUS_ICONS: Mapping[str, str] = MappingProxyType(
         JobStatus.RUNNING: "●",
         JobStatus.INIT: "○",
         JobStatus.PENDING_PAYMENT: "$",
+        JobStatus.ROLLED_BACK: "↺",
     }
 )
 

@@ -41,6 +41,7 @@ from jobdash.connections.connection import (
 )
 from jobdash.connections.groups import AMBIENT, cloud_name, connection_label
 from jobdash.poll.ratelimit import RateGroup
+from jobdash.services.registry import service as lookup_service
 from jobdash.text.safe import one_line
 from jobdash.watch.values import WatchEntry, WatchKey
 
@@ -249,7 +250,14 @@ class Connections:
             self._auths.setdefault((source, key.project_id), opened.auth)
         auth = self._auth(source, settings, key.project_id)
         http, transport = self._pool(key.endpoint, settings)
-        return JobsClient(http, key.endpoint, key.project_id, auth=auth, transport=transport)
+        return JobsClient(
+            http,
+            key.endpoint,
+            key.project_id,
+            auth=auth,
+            transport=transport,
+            service=lookup_service(key.service),
+        )
 
     def _auth(self, source: Source, settings: Settings, project_id: str) -> httpx.Auth:
         found = self._auths.get((source, project_id))

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from jobdash.api.model import Job, ResponseShapeError, decode_body, parse_job, raw_dict
+from jobdash.services.registry import DEFAULT_SERVICE
+from jobdash.services.registry import service as lookup_service
 from jobdash.store.sqlite import RecordError
 from jobdash.text.safe import one_line, without_surrogates
 from jobdash.watch.values import Snapshot, WatchKey
@@ -40,16 +42,17 @@ def stored_body(job: Job) -> bytes | str:
     return json.dumps(raw_dict(job), separators=(",", ":"))
 
 
-def job_from_stored(value: bytes | str | None) -> Job | None:
-    """The job a snapshot holds: answer bytes (BLOB) or JSON text (written by older
-    versions). None for none, or for a row that cannot be read (only a hand-edited file
-    gets there: show no job rather than fail)."""
+def job_from_stored(value: bytes | str | None, service: str = DEFAULT_SERVICE) -> Job | None:
+    """The job a snapshot holds: answer bytes (BLOB), read as `service` reads them, or
+    JSON text (written by older versions, all ECS). None for none, or for a row that
+    cannot be read (only a hand-edited file gets there: show no job rather than fail)."""
     if value is None:
         return None
     try:
         if isinstance(value, str):
             return parse_job(json.loads(value))
-        return parse_job(decode_body(value), bytes(value))
+        reader = lookup_service(service)
+        return parse_job(reader.read(decode_body(value)), bytes(value))
     except (ValueError, RecursionError, ResponseShapeError):
         return None
 
@@ -79,10 +82,20 @@ def key_params(key: WatchKey) -> tuple[str, str, str]:
 
 
 def snapshot_from_row(row: tuple) -> Snapshot:
-    endpoint, project_id, job_id, raw_json, fetched_at, expired, error_kind, error_message = row
+    (
+        endpoint,
+        project_id,
+        job_id,
+        service,
+        raw_json,
+        fetched_at,
+        expired,
+        error_kind,
+        error_message,
+    ) = row
     return Snapshot(
-        key=WatchKey(endpoint, project_id, job_id),
-        job=job_from_stored(raw_json),
+        key=WatchKey(endpoint, project_id, job_id, service),
+        job=job_from_stored(raw_json, service),
         fetched_at=parse_time_text(fetched_at),
         expired=bool(expired),
         error_kind=error_kind,

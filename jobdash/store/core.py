@@ -141,6 +141,7 @@ class Store:
                 e.auth_method,
                 text_or_none(e.region),
                 text_or_none(e.project_name),
+                e.key.service,
                 e.key,
             )
             for e in entries
@@ -152,7 +153,8 @@ class Store:
             for *values, key in rows:
                 cursor = connection.execute(
                     "INSERT INTO entries (endpoint, project_id, job_id, label, profile, added_at,"
-                    " auth_method, region, project_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " auth_method, region, project_name, service)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT (endpoint, project_id, job_id) DO NOTHING",
                     values,
                 )
@@ -185,7 +187,7 @@ class Store:
 
         def work(connection: sqlite3.Connection) -> list[WatchKey]:
             rows = connection.execute(
-                "SELECT e.id, e.endpoint, e.project_id, e.job_id"
+                "SELECT e.id, e.endpoint, e.project_id, e.job_id, e.service"
                 " FROM entries e JOIN snapshots s ON s.entry_id = e.id"
                 f" WHERE s.expired = 1 OR s.status IN ({marks}) ORDER BY e.id",
                 terminal,
@@ -202,12 +204,12 @@ class Store:
 
         def work(connection: sqlite3.Connection) -> list[WatchEntry]:
             rows = connection.execute(
-                "SELECT endpoint, project_id, job_id, label, profile, added_at, auth_method,"
+                "SELECT endpoint, project_id, job_id, service, label, profile, added_at, auth_method,"
                 " region, project_name FROM entries ORDER BY id"
             ).fetchall()
             return [
                 WatchEntry(
-                    key=WatchKey(endpoint, project_id, job_id),
+                    key=WatchKey(endpoint, project_id, job_id, service),
                     label=label,
                     profile=profile,
                     added_at=parse_time_text(added_at),
@@ -219,6 +221,7 @@ class Store:
                     endpoint,
                     project_id,
                     job_id,
+                    service,
                     label,
                     profile,
                     added_at,
@@ -254,7 +257,8 @@ class Store:
             where, params = "job_id = ?", (job_id,)
         rows = self._read(
             lambda c: c.execute(
-                f"SELECT endpoint, project_id, job_id FROM entries WHERE {where} ORDER BY id",
+                f"SELECT endpoint, project_id, job_id, service FROM entries WHERE {where}"
+                " ORDER BY id",
                 params,
             ).fetchall()
         )

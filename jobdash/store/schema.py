@@ -134,6 +134,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         "DROP TABLE transitions",
         "ALTER TABLE snapshots DROP COLUMN statuses",
     ),
+    # 5: the service whose job API an entry's job belongs to (ECS for every older entry).
+    _statements("ALTER TABLE entries ADD COLUMN service TEXT NOT NULL DEFAULT 'ecs'"),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

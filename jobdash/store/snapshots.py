@@ -26,7 +26,7 @@ from jobdash.text.safe import without_surrogates
 from jobdash.watch.values import PollUpdate, Snapshot, WatchKey
 
 SNAPSHOT_COLUMNS = (
-    "e.endpoint, e.project_id, e.job_id, s.raw_json, s.fetched_at, s.expired, "
+    "e.endpoint, e.project_id, e.job_id, e.service, s.raw_json, s.fetched_at, s.expired, "
     "s.error_kind, s.error_message"
 )
 

@@ -59,6 +59,7 @@ _STATUS_ROLES: dict[str, Role] = {
     JobStatus.RUNNING: Role.ACCENT,
     JobStatus.INIT: Role.MUTED,
     JobStatus.PENDING_PAYMENT: Role.WARNING,
+    JobStatus.ROLLED_BACK: Role.WARNING,
 }
 
 

@@ -173,6 +173,7 @@ _COUNT_WORDS = {
     JobStatus.INIT: "init",
     JobStatus.PENDING_PAYMENT: "payment",
     JobStatus.FAIL: "failed",
+    JobStatus.ROLLED_BACK: "rolled back",
     JobStatus.SUCCESS: "ok",
     UNREACHABLE: "unreachable",
     EXPIRED: "expired",

@@ -18,6 +18,8 @@ class WatchKey:
     endpoint: str
     project_id: str
     job_id: str
+    #: The service whose job API answers for it (`jobdash.services`), ECS unless named.
+    service: str = "ecs"
 
     @property
     def short_id(self) -> str:

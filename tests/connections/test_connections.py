@@ -283,8 +283,8 @@ def test_an_older_watchlist_file_gets_the_connection_columns(tmp_path: Path) -> 
         assert store.entries()[1].auth_method == "aksk"
     with sqlite3.connect(path) as raw:
         assert (
-            raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
-        )  # connections, then servers and history, then snapshots as answer bytes
+            raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+        )  # connections, servers and history, snapshots as answer bytes, services
 
 
 def test_the_watchlist_keeps_each_connections_counts_and_state(tmp_path: Path) -> None:

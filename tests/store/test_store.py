@@ -491,9 +491,12 @@ def test_a_version_3_watchlist_keeps_its_snapshots_as_json_text(
     # raw_json, a status map beside it, and a transitions table.
     monkeypatch.setattr(store_schema, "MIGRATIONS", store_schema.MIGRATIONS[:3])
     monkeypatch.setattr(store_schema, "SCHEMA_VERSION", 3)
-    with Store(db_path) as old:
-        old.add([WatchEntry(key("j1"))])
+    Store(db_path).close()
     with sqlite3.connect(db_path) as raw:
+        raw.execute(
+            "INSERT INTO entries (endpoint, project_id, job_id, added_at) VALUES (?, ?, ?, ?)",
+            (ECS, "proj-a", "j1", at(0).isoformat()),
+        )
         raw.execute(
             "INSERT INTO snapshots (entry_id, raw_json, status, statuses, fetched_at)"
             " VALUES (1, ?, 'SUCCESS', '{}', ?)",
@@ -508,6 +511,7 @@ def test_a_version_3_watchlist_keeps_its_snapshots_as_json_text(
     with Store(db_path) as upgraded:
         snapshot = upgraded.snapshot(key("j1"))
         assert snapshot.job.status == "SUCCESS" and snapshot.job.fail_reason == "café"
+        assert upgraded.entries()[0].key.service == "ecs"  # every older entry is ECS's
         assert upgraded.remove_finished() == [key("j1")]
     with sqlite3.connect(db_path) as raw:
         tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master")}
