@@ -518,6 +518,17 @@ def parse_job_text(text: str | bytes) -> Job:
     return parse_job(data, body)
 
 
+def as_sent(job: Job) -> Any:
+    """The answer as the service sent it (decoded from `Job.body`): other services' bodies
+    are kept in their own shape, not the model's. `raw` when there are no bytes."""
+    if job.body is not None:
+        try:
+            return decode_body(job.body)
+        except (ValueError, RecursionError):
+            pass
+    return job.raw
+
+
 def raw_dict(job: Job) -> dict[str, Any]:
     """A plain, JSON-serialisable copy of the body the job was parsed from.
 

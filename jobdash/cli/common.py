@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, TextIO
 
 from rich.console import Console
@@ -148,3 +149,26 @@ async def current_target(args: argparse.Namespace, config: Config | None = None)
         region=settings.region,
         project_name=project_name,
     )
+
+
+def add_service_argument(parser: argparse.ArgumentParser) -> None:
+    from jobdash.services.registry import services
+
+    parser.add_argument(
+        "--service",
+        default=None,
+        metavar="NAME",
+        help=f"whose jobs these are: {', '.join(services())} (default: ecs); the endpoint is"
+        " the service's in the connection's region",
+    )
+
+
+def service_target(template: WatchEntry, name: str | None) -> WatchEntry:
+    """`template` moved to the service called `name`: its endpoint in the same region.
+    Raises `UnknownServiceError` for a name jobdash does not know."""
+    from jobdash.services.base import endpoint_for
+    from jobdash.services.registry import service
+
+    found = service(name)
+    endpoint = endpoint_for(template.key.endpoint, found)
+    return replace(template, key=replace(template.key, endpoint=endpoint, service=found.name))

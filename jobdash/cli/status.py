@@ -18,6 +18,7 @@ from jobdash.cli.common import (
     EXIT_OK,
     EXIT_UNFINISHED,
     EXIT_USAGE,
+    add_service_argument,
     console,
     print_error,
 )
@@ -35,6 +36,8 @@ from jobdash.config.config_file import load_config
 from jobdash.connections.groups import describe_selection, selection
 from jobdash.connections.registry import Connections
 from jobdash.poll.options import PollerOptions
+from jobdash.services.base import endpoint_for
+from jobdash.services.registry import UnknownServiceError, service
 from jobdash.text.jsonsafe import json_text
 from jobdash.watch.history import History
 from jobdash.watch.servers import ServerJoin, fetch_all
@@ -61,6 +64,7 @@ def add_status_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "job_ids", nargs="*", metavar="JOB_ID", help="jobs to show (default: the watchlist)"
     )
+    add_service_argument(parser)
     parser.add_argument(
         "--json", action="store_true", help="print a JSON array, one object per job"
     )
@@ -124,8 +128,15 @@ async def run_status(args: argparse.Namespace) -> int:
         except BaseException:
             await connections.aclose()
             raise
+        try:
+            chosen = service(args.service)
+        except UnknownServiceError as exc:
+            await connections.aclose()
+            print_error(str(exc))
+            return EXIT_USAGE
+        endpoint = endpoint_for(current.endpoint, chosen)
         targets = [
-            Target(WatchKey(current.endpoint, current.project_id, job_id))
+            Target(WatchKey(endpoint, current.project_id, job_id, chosen.name))
             for job_id in args.job_ids
         ]
     else:

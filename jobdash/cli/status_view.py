@@ -114,13 +114,16 @@ class Results:
 def result_json(
     target: Target, update: PollUpdate | None, extra: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """One element of `status --json`: the job as the API sent it plus `project_id`, or an
-    error; what jobdash learned besides (servers, an estimate) goes under `jobdash`."""
+    """One element of `status --json`: the job plus `project_id` and `service`, or an error;
+    what jobdash learned besides (servers, an estimate) goes under `jobdash`. ECS-style
+    jobs are as the API sent them; other services' in the same shape, with the service's
+    own status word in `service_status`."""
     key = target.key
     if update is not None and update.job is not None and (update.error is None or update.expired):
         body = raw_dict(update.job)
         body.setdefault("job_id", key.job_id)
         body["project_id"] = key.project_id
+        body["service"] = key.service
         if update.expired:
             body["expired"] = True
         if extra:
@@ -135,7 +138,13 @@ def result_json(
         }
     else:
         error = update.error.as_dict()
-    result = {"job_id": key.job_id, "project_id": key.project_id, "status": None, "error": error}
+    result = {
+        "job_id": key.job_id,
+        "project_id": key.project_id,
+        "service": key.service,
+        "status": None,
+        "error": error,
+    }
     if update is not None and update.job is not None:
         # The last snapshot stays visible (e.g. an entry with no credentials now).
         result["last_known"] = raw_dict(update.job)

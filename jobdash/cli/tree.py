@@ -35,6 +35,8 @@ def job_label(
     job: Job, now: datetime, *, label: str | None = None, note: str | None = None
 ) -> Text:
     text = status_text(job.status)
+    if job.service_status and job.service_status != job.status:
+        text.append(f" ({one_line(job.service_status, 30)})", style="dim")
     text.append("  ")
     text.append(one_line(job.job_type or "job", 40), style="bold")
     text.append("  ")
@@ -45,6 +47,8 @@ def job_label(
     if progress:
         text.append("  ")
         text.append_text(progress)
+    elif job.progress is not None and not job.is_terminal:
+        text.append(f"  {job.progress:.0f}%")
     timing = timing_text(job, now)
     if timing:
         text.append(f"  {timing}", style="dim")

@@ -16,10 +16,12 @@ from jobdash.api.ids import extract_job_ids, id_problem, job_id_problem
 from jobdash.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
+    add_service_argument,
     console,
     current_target,
     error_console,
     print_error,
+    service_target,
 )
 from jobdash.cli.tree import status_text
 from jobdash.connections.groups import (
@@ -48,6 +50,7 @@ def add_add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="accept ids that are not 32 hex characters (jobs of other services)",
     )
+    add_service_argument(parser)
 
 
 def add_rm_arguments(parser: argparse.ArgumentParser) -> None:
@@ -99,7 +102,16 @@ async def run_add(args: argparse.Namespace) -> int:
             hint="pass ids as arguments, or pipe them in: `... | jobdash add -` (one per line, JSON or text)",
         )
         return EXIT_USAGE
-    problems = {value: job_id_problem(value, any_id=args.any_id) for value in ids}
+    from jobdash.services.registry import DEFAULT_SERVICE, UnknownServiceError, service
+
+    try:
+        chosen = service(args.service)
+    except UnknownServiceError as exc:
+        print_error(str(exc), hint="nothing was added to the watchlist")
+        return EXIT_USAGE
+    # ECS-style job ids are 32 hex characters; other services' ids take other forms.
+    any_id = args.any_id or chosen.name != DEFAULT_SERVICE
+    problems = {value: job_id_problem(value, any_id=any_id) for value in ids}
     invalid = [(value, problems[value]) for value in ids if problems[value] is not None]
     accepted = [value for value in ids if problems[value] is None]
     valid = list(dict.fromkeys(accepted))
@@ -107,7 +119,7 @@ async def run_add(args: argparse.Namespace) -> int:
     added: list[WatchKey] = []
     duplicates: list[WatchKey] = []
     if valid:
-        template = await current_target(args)
+        template = service_target(await current_target(args), chosen.name)
         now = datetime.now(UTC)
         entries = [
             replace(
@@ -149,7 +161,7 @@ async def run_add(args: argparse.Namespace) -> int:
         )
         for value, problem in invalid:
             out.print(Text(f"  {one_line(repr(value), 90)}: {problem}"))
-        if not args.any_id and any(id_problem(value) is None for value, _ in invalid):
+        if not any_id and any(id_problem(value) is None for value, _ in invalid):
             out.print(
                 Text("  (--any-id adds ids of another form, for jobs of other services)", "dim")
             )
@@ -201,6 +213,7 @@ def entry_json(entry: WatchEntry, snapshot: Snapshot | None) -> dict[str, Any]:
         "job_id": entry.key.job_id,
         "project_id": entry.key.project_id,
         "endpoint": entry.key.endpoint,
+        "service": entry.key.service,
         "label": entry.label,
         "cloud": entry.profile,
         "region": region_of(entry),

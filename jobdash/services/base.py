@@ -73,6 +73,20 @@ class JobService:
         return data if self.adapt is None else self.adapt(data)
 
 
+def endpoint_for(ecs_endpoint: str, service: JobService) -> str:
+    """A service's endpoint in the region of an ECS endpoint: `https://ecs.eu-de...` gives
+    `https://evs.eu-de...`. An endpoint that is not ECS's by name (a simulator, a proxy on
+    loopback, a private gateway) serves every service as it is."""
+    scheme, sep, rest = ecs_endpoint.partition("://")
+    if not sep:
+        return ecs_endpoint
+    host, slash, path = rest.partition("/")
+    first, dot, others = host.partition(".")
+    if first.lower() != "ecs" or not dot:
+        return ecs_endpoint
+    return f"{scheme}://{service.host}.{others}{slash}{path}"
+
+
 # -- helpers adapters share -----------------------------------------------------------------
 
 

@@ -30,6 +30,8 @@ SECOND_REGION = "eu-nl"
 class DemoJob:
     job_id: str
     label: str
+    #: Whose job API it belongs to (`jobdash.services`).
+    service: str = "ecs"
 
 
 class DemoScenario:
@@ -88,9 +90,37 @@ class DemoScenario:
         }
         return str(self._post("/cloudservers/delete", body)["job_id"])
 
+    def service_job(
+        self,
+        service: str,
+        name: str,
+        count: int = 1,
+        *,
+        fail_count: int = 0,
+        kind: str | None = None,
+        duration: tuple[float, float] = QUICK,
+    ) -> str:
+        """A job of another service (EVS, IMS, CCE, RDS, ...), through the simulator's
+        control API: not every service's real create call answers with a job id."""
+        body: dict[str, object] = {
+            "count": count,
+            "name": name,
+            "project_id": self.project_id,
+            "_sim": {"fail_count": fail_count, "duration": list(duration)},
+        }
+        if kind is not None:
+            body["kind"] = kind
+        response = self._client.post(f"{self.base_url}/_sim/jobs/{service}", json=body)
+        response.raise_for_status()
+        data = response.json()
+        if not isinstance(data, dict) or not isinstance(data.get("job_id"), str):
+            raise ValueError(f"the simulator made no {service} job")
+        return data["job_id"]
+
     def run(self) -> list[DemoJob]:
         """A realistic mix: a 20-server batch with failures, a batch stop, a delete,
-        a single server, and one that keeps running for hours."""
+        a single server, one that keeps running for hours, and the jobs of other services
+        that the batch needs."""
         batch_id, web = self.create_servers("web", 20, fail_count=3)
         _, workers = self.create_servers("worker", 6, fail_count=0, duration=(5.0, 15.0))
         stop_id = self.batch("os-stop", workers[:4], fail_count=1)
@@ -98,12 +128,22 @@ class DemoScenario:
         single_id, _ = self.create_servers("bastion", 1, fail_count=0)
         long_id, _ = self.create_servers("db-restore", 1, fail_count=0, duration=LONG)
         del web  # the batch's own servers stay; they are what the operator is waiting for
+        # The rest of the fleet's batch, from the other services: its data volumes, the
+        # image it boots from, the cluster node pool it joins, its database.
+        volumes_id = self.service_job("evs", "web-data", 20, fail_count=2)
+        image_id = self.service_job("ims", "web-base-image")
+        nodes_id = self.service_job("cce", "web-pool", 3, fail_count=1)
+        database_id = self.service_job("rds", "orders-db", duration=(60.0, 150.0))
         return [
             DemoJob(batch_id, "web tier x20"),
             DemoJob(stop_id, "stop workers"),
             DemoJob(delete_id, "delete old workers"),
             DemoJob(single_id, "bastion"),
             DemoJob(long_id, "db restore"),
+            DemoJob(volumes_id, "web data volumes x20", "evs"),
+            DemoJob(image_id, "web base image", "ims"),
+            DemoJob(nodes_id, "web node pool x3", "cce"),
+            DemoJob(database_id, "orders database", "rds"),
         ]
 
     def run_second_region(self) -> list[DemoJob]:
@@ -174,10 +214,13 @@ def demo_entries(
 ) -> list[WatchEntry]:
     """Entries for `jobs`; with `sim`, they record its region and project (cloud "demo")."""
     if sim is None:
-        return [WatchEntry(WatchKey(endpoint, project_id, job.job_id), job.label) for job in jobs]
+        return [
+            WatchEntry(WatchKey(endpoint, project_id, job.job_id, job.service), job.label)
+            for job in jobs
+        ]
     return [
         WatchEntry(
-            WatchKey(endpoint, project_id, job.job_id),
+            WatchKey(endpoint, project_id, job.job_id, job.service),
             job.label,
             profile="demo",
             auth_method="token",

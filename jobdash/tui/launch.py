@@ -22,6 +22,7 @@ from jobdash.connections.registry import Connections
 from jobdash.poll.options import PollerOptions
 from jobdash.poll.poller import Poller
 from jobdash.poll.ratelimit import RateGroup, endpoint_group
+from jobdash.services.registry import service as lookup_service
 from jobdash.store.core import Store
 from jobdash.text.safe import one_line
 from jobdash.tui.app import JobDashApp
@@ -68,9 +69,16 @@ def _client_for(
             default is not None
             and key.endpoint.rstrip("/") == default.endpoint
             and key.project_id == default.project_id
+            and key.service == default.service.name
         ):
             return default
-        return JobsClient(http, key.endpoint, key.project_id, transport=transport)
+        return JobsClient(
+            http,
+            key.endpoint,
+            key.project_id,
+            transport=transport,
+            service=lookup_service(key.service),
+        )
 
     return client_for
 

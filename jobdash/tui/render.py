@@ -19,6 +19,8 @@ from jobdash.api.model import (
     status_icon,
 )
 from jobdash.api.server import ServerInfo
+from jobdash.services.registry import DEFAULT_SERVICE
+from jobdash.services.registry import service as lookup_service
 from jobdash.text.format import (
     ago,
     format_duration,
@@ -95,6 +97,8 @@ def job_label(
             else palette.style(status_role(job.status))
         )
         text.append(f"{status_icon(job.status)} ", style=style)
+        if entry.key.service != DEFAULT_SERVICE:
+            text.append(f"{lookup_service(entry.key.service).title} ", style=palette.accent)
         text.append(one_line(job.job_type or "job", 32), style="bold")
         text.append(" ")
     text.append(one_line(short_id) if short_id else short(entry.key.job_id), style=palette.muted)
@@ -104,6 +108,8 @@ def job_label(
         if bar:
             text.append(" ")
             text.append_text(bar)
+        elif job.progress is not None and not job.is_terminal:
+            text.append(f" {job.progress:.0f}%")
         time_text = elapsed(job, now)
         if time_text:
             text.append(f" {time_text}", style=palette.muted)

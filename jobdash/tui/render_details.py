@@ -14,6 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from jobdash.api.model import Job, JobStatus, SubJob, status_icon
+from jobdash.services.registry import DEFAULT_SERVICE
+from jobdash.services.registry import service as lookup_service
 from jobdash.text.format import ago, format_duration, moment
 from jobdash.text.jsonsafe import json_text
 from jobdash.text.safe import one_line, printable
@@ -216,8 +218,22 @@ def job_head(
     fields.add("job_id", key.job_id)
     if entry.label:
         fields.add("label", entry.label)
+    if key.service != DEFAULT_SERVICE:
+        fields.add("service", lookup_service(key.service).title)
     if job is not None:
-        fields.add("status", _status_cell(job.status, palette))
+        status = _status_cell(job.status, palette)
+        if job.service_status and job.service_status != job.status:
+            status.append(f" ({one_line(job.service_status, 40)})", style=palette.muted)
+        fields.add("status", status)
+        if job.progress is not None:
+            fields.add("progress", f"{job.progress:.0f}%")
+        if job.resource_id or job.resource_name:
+            named = " ".join(
+                one_line(part, 80)
+                for part in (job.resource_type, job.resource_name, job.resource_id)
+                if part
+            )
+            fields.add("resource", named)
         fields.add("job_type", job.job_type)
         fields.add("begin_time", moment(job.begin_time, millis=True))
         fields.add("end_time", moment(job.end_time, millis=True))
@@ -346,7 +362,7 @@ def sub_job_details(
     return Group(*_spaced(parts))
 
 
-def raw_json(data: Mapping[str, Any] | None) -> Text:
+def raw_json(data: Any) -> Text:
     """The body as the API sent it, indented; control characters escaped, never interpreted."""
     if data is None:
         return Text("No response body yet.")

@@ -117,10 +117,19 @@ def _needle_in(needle: str, values: Iterable[str | None]) -> bool:
 
 
 def _job_matches_text(entry: WatchEntry, job: Job | None, needle: str) -> bool:
-    # The cloud, region and project name too: "prod" narrows to that cloud's jobs.
-    values = [entry.key.job_id, entry.label, entry.profile, entry.region, entry.project_name]
+    # The cloud, region, project name and service too: "prod" narrows to that cloud's
+    # jobs, "rds" to the database jobs.
+    values = [
+        entry.key.job_id,
+        entry.label,
+        entry.profile,
+        entry.region,
+        entry.project_name,
+        entry.key.service,
+    ]
     if job is not None:
-        values += [job.job_type, job.error_code, job.server_id, job.nic_id]
+        values += [job.job_type, job.error_code, job.server_id, job.nic_id, job.service_status]
+        values += [job.resource_id, job.resource_name]
     return _needle_in(needle, values)
 
 

@@ -55,6 +55,7 @@ def test_json_keeps_api_fields_and_order(sim: Simulator, capsys, monkeypatch) ->
     assert data[1] == {
         "job_id": UNKNOWN,
         "project_id": sim.project_id,
+        "service": "ecs",
         "status": None,
         "error": data[1]["error"],
     }

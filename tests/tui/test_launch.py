@@ -130,8 +130,19 @@ def test_demo_runs_on_its_own_simulator_and_leaves_nothing(
         "delete old workers",
         "bastion",
         "db restore",
+        "web data volumes x20",
+        "web base image",
+        "web node pool x3",
+        "orders database",
         "app tier x4",
         "start app",
+    ]
+    # The fleet's volumes, image, node pool and database come from their own services.
+    assert [e.key.service for e in seen.entries if e.key.service != "ecs"] == [
+        "evs",
+        "ims",
+        "cce",
+        "rds",
     ]
     # Two projects in two regions, each at its own endpoint.
     places = {(e.region, e.key.project_id, e.key.endpoint) for e in seen.entries}

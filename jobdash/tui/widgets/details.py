@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from jobdash.api.model import SubJob
+from jobdash.api.model import SubJob, as_sent
 from jobdash.text.statuses import Palette
 from jobdash.tui.render_details import Lookup, job_head, job_summary, raw_json, sub_job_details
 from jobdash.tui.render_extra import estimate_line, server_section
@@ -175,7 +175,7 @@ class DetailsPanel(VerticalScroll):
             )
         snapshot = self.watchlist.snapshots.get(row.key)
         if self.raw:
-            return raw_json(snapshot.job.raw if snapshot and snapshot.job else None)
+            return raw_json(as_sent(snapshot.job) if snapshot and snapshot.job else None)
         job = snapshot.job if snapshot else None
         estimate = self.watchlist.estimate(row.key, self._cloud_now or now)
         return job_head(
