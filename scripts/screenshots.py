@@ -22,6 +22,7 @@ from textual.widgets import Input, TextArea
 
 from jobdash.api.client import JobsClient
 from jobdash.poll.poller import Poller
+from jobdash.services.registry import service as lookup_service
 from jobdash.simulator import Simulator, SimulatorConfig
 from jobdash.store.core import Store
 from jobdash.tui.app import JobDashApp
@@ -46,7 +47,11 @@ async def _fetch_into(store: Store, sim: Simulator, keys: list[WatchKey]) -> Non
     recorded in the store."""
     async with httpx.AsyncClient(headers={"X-Auth-Token": sim.credentials.token}) as http:
         poller = Poller(
-            lambda key: JobsClient(http, sim.url, key.project_id), store=store, now=sim.now
+            lambda key: JobsClient(
+                http, sim.url, key.project_id, service=lookup_service(key.service)
+            ),
+            store=store,
+            now=sim.now,
         )
         updates = await poller.refresh_all_once(keys)
         join = ServerJoin()
@@ -64,7 +69,7 @@ def _prepare(workdir: Path) -> tuple[Store, datetime, str]:
         sim.advance(ELAPSED)
         store = Store(workdir / "screenshots.sqlite3")
         seed_history(store, START, seed=7)
-        keys = [WatchKey(SHOWN_ENDPOINT, sim.project_id, job.job_id) for job in jobs]
+        keys = [WatchKey(SHOWN_ENDPOINT, sim.project_id, job.job_id, job.service) for job in jobs]
         store.add(WatchEntry(key, job.label) for key, job in zip(keys, jobs, strict=True))
         asyncio.run(_fetch_into(store, sim, keys))
         return store, sim.now(), sim.project_name
