@@ -63,16 +63,23 @@ def add_ls_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def collect_ids(args_ids: list[str], stdin: TextIO) -> tuple[list[str], str]:
-    """Ids from the command line, with `-` (or piped input when no ids are given) read from
-    stdin; also the text read from stdin ("" when none), to explain an input without ids."""
-    ids: list[str] = []
+    """The ids given on the command line, and the text read from stdin ("" when none): it
+    is read for `-`, or when no ids are given and input is piped."""
     read_stdin = "-" in args_ids or (not args_ids and not stdin.isatty())
-    for value in args_ids:
-        if value != "-":
-            ids.append(value)
-    piped = stdin.read() if read_stdin else ""
-    ids.extend(extract_job_ids(piped))
-    return ids, piped
+    given = [value for value in args_ids if value != "-"]
+    return given, stdin.read() if read_stdin else ""
+
+
+def piped_ids(piped: str, service_name: str | None) -> tuple[list[str], str | None]:
+    """The job ids in piped input and the service it was recognised as (None when it was
+    not: a bare `{"job_id": ...}`, plain ids, free text). With a service named, an answer
+    recognised as that service's gives its ids; any other input is searched for ids."""
+    from jobdash.services.recognise import recognise_text
+
+    recognised = recognise_text(piped)
+    if recognised is not None and service_name in (None, recognised[0]):
+        return recognised[1], recognised[0]
+    return extract_job_ids(piped), None
 
 
 def _no_ids_in(piped: str) -> str:
@@ -89,10 +96,23 @@ def _no_ids_in(piped: str) -> str:
     return f"found no job id in the {len(piped.encode(errors='replace'))} bytes of input"
 
 
+def _article(title: str) -> str:
+    # Service names are read letter by letter (an RDS, a CCE), so the first letter decides.
+    return "an" if title[:1].upper() in "AEFHILMNORSX" else "a"
+
+
 async def run_add(args: argparse.Namespace) -> int:
+    from jobdash.services.registry import DEFAULT_SERVICE, UnknownServiceError, service
     from jobdash.store.core import Store
 
     ids, piped = collect_ids(args.job_ids, sys.stdin)
+    try:
+        named = service(args.service).name if args.service is not None else None
+    except UnknownServiceError as exc:
+        print_error(str(exc), hint="nothing was added to the watchlist")
+        return EXIT_USAGE
+    found, recognised = piped_ids(piped, named)
+    ids.extend(found)
     if not ids and piped.strip():
         print_error(_no_ids_in(piped), hint="nothing was added to the watchlist")
         return EXIT_USAGE
@@ -102,13 +122,10 @@ async def run_add(args: argparse.Namespace) -> int:
             hint="pass ids as arguments, or pipe them in: `... | jobdash add -` (one per line, JSON or text)",
         )
         return EXIT_USAGE
-    from jobdash.services.registry import DEFAULT_SERVICE, UnknownServiceError, service
-
-    try:
-        chosen = service(args.service)
-    except UnknownServiceError as exc:
-        print_error(str(exc), hint="nothing was added to the watchlist")
-        return EXIT_USAGE
+    # `--service` always wins; else an answer that names its service; else ECS.
+    chosen = service(named or recognised)
+    if recognised is not None and named is None:
+        error_console().print(Text(f"recognised {_article(chosen.title)} {chosen.title} answer"))
     # ECS-style job ids are 32 hex characters; other services' ids take other forms.
     any_id = args.any_id or chosen.name != DEFAULT_SERVICE
     problems = {value: job_id_problem(value, any_id=any_id) for value in ids}
