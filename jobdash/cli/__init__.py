@@ -39,7 +39,18 @@ def _epilog() -> str:
     return f"{EPILOG}\nlog file: {paths.log_file()}\nconfig file: {paths.config_file()}"
 
 
-COMMANDS = ("ui", "demo", "serve", "status", "add", "rm", "ls", "history", "simulate")
+COMMANDS = (
+    "ui",
+    "demo",
+    "serve",
+    "status",
+    "add",
+    "discover",
+    "rm",
+    "ls",
+    "history",
+    "simulate",
+)
 
 
 def _connection_parent() -> argparse.ArgumentParser:
@@ -95,6 +106,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             "status", "show jobs (default: the watchlist); --watch follows them to the end"
         ),
         "add": command("add", "add job ids to the watchlist"),
+        "discover": command(
+            "discover",
+            "watch the jobs the connection started recently, from the services' job lists"
+            " (the command's own connection only)",
+        ),
         "rm": command("rm", "remove job ids from the watchlist (--os-cloud etc. limit it)"),
         "ls": command(
             "ls", "list the watchlist with the last known status (--os-cloud etc. limit it)"
@@ -135,6 +151,10 @@ def _add_command_arguments(name: str, parser: argparse.ArgumentParser) -> None:
         from jobdash.cli.history import add_history_arguments
 
         add_history_arguments(parser)
+    elif name == "discover":
+        from jobdash.cli.discover import add_discover_arguments
+
+        add_discover_arguments(parser)
     else:
         from jobdash.cli import watchlist
 
@@ -275,6 +295,10 @@ def _async_command(name: str) -> Callable[[argparse.Namespace], object]:
         from jobdash.cli.history import run_history
 
         return run_history
+    if name == "discover":
+        from jobdash.cli.discover import run_discover
+
+        return run_discover
     from jobdash.cli import watchlist
 
     return {
