@@ -12,6 +12,8 @@ from typing import ClassVar
 from textual import on
 from textual.app import App
 from textual.binding import BindingType
+from textual.message import Message
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from jobdash.api.model import JobStatus
@@ -25,8 +27,10 @@ from jobdash.tui.messages import JobUpdated
 from jobdash.tui.screens.dashboard import DashboardScreen
 from jobdash.tui.servers import failure_requests, fetch_servers
 from jobdash.tui.view import update_changes
+from jobdash.watch.discovery import DEFAULT_INTERVAL, DEFAULT_SINCE, Discovery, discover
+from jobdash.watch.discovery import parse_window as discovery_window
 from jobdash.watch.servers import ServerRequest
-from jobdash.watch.values import CloudClocks, PollUpdate, Snapshot, WatchKey
+from jobdash.watch.values import CloudClocks, PollUpdate, Snapshot, WatchEntry, WatchKey
 from jobdash.watch.watchlist import Watchlist
 
 __all__ = ["JobDashApp", "utc_now"]
@@ -46,6 +50,16 @@ class JobDashApp(App[int]):
     #: Dialogs pack tighter on short terminals (24 lines) so nothing needs scrolling.
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
 
+    #: Seconds between discoveries while `D` has them on.
+    discovery_interval: float = DEFAULT_INTERVAL.total_seconds()
+
+    class DiscoveryFound(Message):
+        """A discovery's result, from its worker."""
+
+        def __init__(self, found: Discovery) -> None:
+            super().__init__()
+            self.found = found
+
     def __init__(self, context: DashboardContext) -> None:
         super().__init__()
         self.context = context
@@ -60,6 +74,11 @@ class JobDashApp(App[int]):
         self._errors_reported: set[str] = set()
         self._config_problem_shown: str | None = None
         self.stall_alarm = StallAlarm()
+        self._discovery_timer: Timer | None = None
+        #: Jobs discovery has offered before: one the user removed is not added again.
+        self._discovered: set[WatchKey] = set()
+        #: The first result after `D` is always told; later ones only when they add or fail.
+        self._discovery_told = False
 
     def on_mount(self) -> None:
         if self.context.poller_factory is not None:
@@ -176,6 +195,82 @@ class JobDashApp(App[int]):
         _found, rows = await fetch_servers(self.poller, self.watchlist, requests, self.clock)
         for key, changes in rows.items():
             self.dashboard.job_changed(key, changes)
+
+    # -- discovery -----------------------------------------------------------------------
+
+    def action_toggle_discovery(self) -> None:
+        """`D`: look for the connection's recent jobs every few minutes, or stop."""
+        header = self.dashboard.header
+        if self._discovery_timer is not None:
+            self._discovery_timer.stop()
+            self._discovery_timer = None
+            header.discovery = None
+            self.dashboard.refresh_header()
+            self.notify("Discovery is off.", title="Discovery", timeout=3)
+            return
+        target = self._discovery_target()
+        if target is None:
+            self.notify(
+                "Discovery needs the dashboard's own connection; there is none.",
+                title="Discovery",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self._discovery_timer = self.set_interval(
+            self.discovery_interval, lambda: self._start_discovery(target)
+        )
+        minutes = max(1, round(self.discovery_interval / 60))
+        header.discovery = f"discovering every {minutes} min"
+        self._discovery_told = False
+        self.dashboard.refresh_header()
+        self._start_discovery(target)
+
+    def _discovery_target(self) -> WatchEntry | None:
+        context = self.context
+        if context.client_for is None:
+            return None
+        if context.connection is not None:
+            return context.connection
+        if context.endpoint and context.project_id:
+            return WatchEntry(WatchKey(context.endpoint, context.project_id, ""))
+        return None
+
+    def _start_discovery(self, target: WatchEntry) -> None:
+        if self._shutting_down or self._discovery_timer is None:
+            return
+        self.run_worker(self._discover(target), name="Discovery", group="discovery", exclusive=True)
+
+    async def _discover(self, target: WatchEntry) -> None:
+        assert self.context.client_for is not None
+        now = self.clock()
+        since = now - discovery_window(DEFAULT_SINCE)
+        found = await discover(self.context.client_for, target, since, now=now)
+        self.post_message(self.DiscoveryFound(found))
+
+    @on(DiscoveryFound)
+    async def _discovery_found(self, message: DiscoveryFound) -> None:
+        if self._discovery_timer is None or self._shutting_down:
+            return  # turned off while it ran
+        found = message.found
+        fresh = [e for e in found.entries if e.key not in self._discovered]
+        self._discovered.update(e.key for e in found.entries)
+        added = await self.watchlist.add(fresh) if fresh else None
+        count = len(added.entries) if added is not None else 0
+        if count:
+            self.dashboard.entries_changed()
+        if self._discovery_told and not count and not found.failed:
+            return
+        self._discovery_told = True
+        lines = [f"{count} job{'s' if count != 1 else ''} added."]
+        lines += [f"{one.service.title}: {one.error}" for one in found.failed]
+        self.notify(
+            "\n".join(lines),
+            title="Discovery",
+            severity="warning" if found.failed else "information",
+            timeout=6,
+            markup=False,
+        )
 
     # -- the store -----------------------------------------------------------------------
 

@@ -6,11 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jobdash.api.catalog import lookup as catalog_lookup
 from jobdash.tui.deps import PollerFactory, StoreLike
 from jobdash.tui.render_details import Lookup
-from jobdash.watch.values import WatchEntry
+from jobdash.watch.values import WatchEntry, WatchKey
+
+if TYPE_CHECKING:
+    from jobdash.api.client import JobsClient
 
 
 def utc_now() -> datetime:
@@ -34,6 +38,8 @@ class DashboardContext:
     #: The whole connection new ids are added with, as an entry (job id empty); `a` uses
     #: the selected job's connection first.
     connection: WatchEntry | None = None
+    #: A client for a key, sending with its connection's credentials (discovery's lists).
+    client_for: Callable[[WatchKey], JobsClient] | None = None
     clock: Callable[[], datetime] = utc_now
     lookup: Lookup = catalog_lookup
     notify_finished: bool = True

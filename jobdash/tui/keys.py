@@ -185,6 +185,15 @@ COMMANDS: tuple[Command, ...] = (
         "Show every job again (text filter and failed-only); in a dialog: close it.",
         show=False,
     ),
+    _c(
+        "D",
+        "app.toggle_discovery",
+        "Discover",
+        "Discover recent jobs",
+        "Every few minutes, watch the jobs the connection started lately that RDS, CCE, CBR "
+        "and ELB list; again to stop.",
+        show=False,
+    ),
     _c("q", "app.quit", "Quit", "Quit", "Leave the dashboard."),
 )
 

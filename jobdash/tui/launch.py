@@ -170,6 +170,7 @@ async def _dashboard(args: argparse.Namespace, job_ids: list[str]) -> int:
                 project_id=connection.project_id if connection is not None else None,
                 profile=template.profile if template is not None else None,
                 connection=template,
+                client_for=connections.client_for if template is not None else None,
                 notify_finished=prefs["notify"],
                 bell_on_fail=prefs["bell"],
                 alert=alert,
@@ -229,11 +230,13 @@ async def _demo(args: argparse.Namespace, sim: Any, store: Store, token: str) ->
     http, transport = http_pool(20, True, auth=TokenAuth(token))
     async with http:
         default = JobsClient(http, sim.url, sim.project_id, transport=transport)
+        client_for = _client_for(http, default, transport)
         app = JobDashApp(
             DashboardContext(
                 store=store,
+                client_for=client_for,
                 poller_factory=_poller_factory(
-                    _client_for(http, default, transport),
+                    client_for,
                     PollerOptions(interval=getattr(args, "interval", 1.0)),
                     now=sim.now,
                 ),

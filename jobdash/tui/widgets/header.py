@@ -27,6 +27,8 @@ class DashHeader(Static):
         self.description = description
         #: A problem the user must fix (credentials, settings), shown until it goes away.
         self.alert: str | None = None
+        #: Set while discovery is on (`D`): what it does, shown beside the poller's state.
+        self.discovery: str | None = None
         self._shape: tuple[int, ...] | None = None
 
     def show(
@@ -43,19 +45,19 @@ class DashHeader(Static):
         top = Table.grid(expand=True, padding=(0, 1))
         top.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         top.add_column(justify="right", no_wrap=True)
-        top.add_row(
-            connection_text(self.description, palette),
-            poller_text(
-                polling=polling,
-                paused=paused,
-                endpoints=endpoints,
-                last_refresh=watchlist.last_refresh,
-                now=now,
-                palette=palette,
-                unauthorized=watchlist.config_problem_count(),
-                watched=len(watchlist.entries),
-            ),
+        state = poller_text(
+            polling=polling,
+            paused=paused,
+            endpoints=endpoints,
+            last_refresh=watchlist.last_refresh,
+            now=now,
+            palette=palette,
+            unauthorized=watchlist.config_problem_count(),
+            watched=len(watchlist.entries),
         )
+        if self.discovery:
+            state = Text.assemble((f"⌕ {self.discovery}", palette.accent), "  ", state)
+        top.add_row(connection_text(self.description, palette), state)
         counts = counts_text(watchlist.tally.counts, palette, width=self.size.width or None)
         lines: list[Table | Text] = [top, counts]
         if len(watchlist.tally.group_labels) > 1:
