@@ -53,7 +53,7 @@ SLOW_STORE_SECONDS = 1.0
 #: period costs the event loop nothing.
 WRITE_RETRY_AFTER = 2.0
 #: The preferences read when the watchlist loads.
-PREFERENCES = ("sort",)
+PREFERENCES = ("sort", "add_service")
 
 
 class WatchStore(Protocol):

@@ -25,6 +25,8 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Tree
 
 from jobdash.connections.groups import add_target, connection_label
+from jobdash.services.recognise import service_endpoint
+from jobdash.services.registry import DEFAULT_SERVICE
 from jobdash.text.safe import one_line
 from jobdash.tui import view
 from jobdash.tui.context import DashboardContext
@@ -54,6 +56,9 @@ from jobdash.watch.export import FORMATS, default_path, failed_items, write_expo
 from jobdash.watch.servers import ServerRequest
 from jobdash.watch.values import CloudClocks, WatchEntry, WatchKey
 from jobdash.watch.watchlist import Watchlist
+
+#: The watchlist preference that remembers the service the add dialog last added jobs of.
+ADD_SERVICE_PREFERENCE = "add_service"
 
 
 class DashboardScreen(Screen[None]):
@@ -330,7 +335,11 @@ class DashboardScreen(Screen[None]):
         watched = frozenset(key.job_id for key in self.watchlist.entries)
         # Which connection is worth saying only when there are several.
         several = len(self.watchlist.tally.group_labels) > 1
-        dialog = AddJobsScreen(watched, connection_label(target) if several else "")
+        dialog = AddJobsScreen(
+            watched,
+            connection_label(target) if several else "",
+            self.watchlist.preferences.get(ADD_SERVICE_PREFERENCE) or DEFAULT_SERVICE,
+        )
         self.app.push_screen(dialog, partial(self._add_requested, target))
 
     def _add_target(self) -> WatchEntry | None:
@@ -354,10 +363,14 @@ class DashboardScreen(Screen[None]):
     def _add_requested(self, target: WatchEntry, request: AddRequest | None) -> None:
         if request is None or not request.ids:
             return
+        # The next dialog starts with the service used this time.
+        self.watchlist.set_preference(ADD_SERVICE_PREFERENCE, request.service)
+        # The target may be a job of another service: its endpoint is moved to the chosen one's.
+        endpoint = service_endpoint(target.key.endpoint, target.key.service, request.service)
         entries = [
             replace(
                 target,
-                key=replace(target.key, job_id=job_id),
+                key=replace(target.key, endpoint=endpoint, job_id=job_id, service=request.service),
                 label=request.label,
                 added_at=None,
             )
