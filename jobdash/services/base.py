@@ -20,6 +20,7 @@ wrong type is left out.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -169,7 +170,49 @@ def _from_epoch_ms(milliseconds: float) -> datetime | None:
 
 def time_text(value: Any) -> str | None:
     """A service's time as ISO-8601 text in UTC; None for none or junk."""
+    if isinstance(value, str):
+        return _time_text_of(value)
     return iso(parse_loose_time(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _time_text_of(value: str) -> str | None:
+    # Cached: a batch's sub-jobs share their times, and every poll repeats them.
+    return iso(parse_loose_time(value))
+
+
+def nonempty(value: Any) -> str | None:
+    """A field as text, None when it is missing, empty or not text."""
+    return text(value) or None
+
+
+#: The statuses of ECS and of the services that share its job API (EVS, VBS, DCS, ...).
+ECS_STATUSES: Mapping[str, str] = {
+    "init": WAITING,
+    "running": RUNNING,
+    "success": SUCCEEDED,
+    "fail": FAILED,
+}
+
+
+def listed_jobs(
+    page: Any, items: str, id_field: str, *time_fields: str
+) -> list[tuple[str, datetime | None]]:
+    """A list page's jobs: each item of `page[items]` with a non-empty `id_field`, and
+    when it began (the first of `time_fields` that reads as a time)."""
+    entries = field(page, items) if items else page
+    if not isinstance(entries, list):
+        return []
+    found: list[tuple[str, datetime | None]] = []
+    for entry in entries:
+        job_id = nonempty(field(entry, id_field))
+        if job_id:
+            began = next(
+                (t for name in time_fields if (t := parse_loose_time(field(entry, name)))),
+                None,
+            )
+            found.append((job_id, began))
+    return found
 
 
 def percent(value: Any) -> float | None:

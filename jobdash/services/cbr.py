@@ -26,10 +26,10 @@ from jobdash.services.base import (
     JobService,
     ListApi,
     field,
-    parse_loose_time,
+    listed_jobs,
+    nonempty,
     percent,
     status_from,
-    text,
     time_text,
 )
 
@@ -51,10 +51,6 @@ def job_path(project_id: str, job_id: str) -> str:
     return f"/v3/{project_id}/operation-logs/{job_id}"
 
 
-def _nonempty(value: Any) -> str | None:
-    return text(value) or None
-
-
 def adapt(data: Any) -> Any:
     """An operation log in the model's shape: its error info as the failure, its resource
     and progress from `extra_info`."""
@@ -63,18 +59,18 @@ def adapt(data: Any) -> Any:
         return data  # not this shape: the model shows it as it came
     status, said = status_from(log.get("status"), _STATUSES)
     adapted: dict[str, Any] = dict(log)
-    adapted["job_id"] = _nonempty(log.get("id"))
-    adapted["job_type"] = _nonempty(log.get("operation_type"))
+    adapted["job_id"] = nonempty(log.get("id"))
+    adapted["job_type"] = nonempty(log.get("operation_type"))
     adapted["status"] = status
     adapted["service_status"] = said
     adapted["begin_time"] = time_text(log.get("started_at")) or time_text(log.get("created_at"))
     adapted["end_time"] = time_text(log.get("ended_at")) if status in _TERMINAL else None
-    adapted["error_code"] = _nonempty(field(log, "error_info", "code"))
-    adapted["fail_reason"] = _nonempty(field(log, "error_info", "message"))
+    adapted["error_code"] = nonempty(field(log, "error_info", "code"))
+    adapted["fail_reason"] = nonempty(field(log, "error_info", "message"))
     adapted["progress"] = percent(field(log, "extra_info", "common", "progress"))
-    adapted["resource_id"] = _nonempty(field(log, "extra_info", "resource", "id"))
-    adapted["resource_name"] = _nonempty(field(log, "extra_info", "resource", "name"))
-    adapted["resource_type"] = _nonempty(field(log, "extra_info", "resource", "type"))
+    adapted["resource_id"] = nonempty(field(log, "extra_info", "resource", "id"))
+    adapted["resource_name"] = nonempty(field(log, "extra_info", "resource", "name"))
+    adapted["resource_type"] = nonempty(field(log, "extra_info", "resource", "type"))
     adapted["entities"] = {}
     return adapted
 
@@ -86,18 +82,7 @@ def list_path(project_id: str, since: datetime) -> str:
 
 def read_list(page: Any) -> list[tuple[str, datetime | None]]:
     """The logs on a page: `id`, and when each started (or was created)."""
-    logs = field(page, "operation_logs")
-    if not isinstance(logs, list):
-        return []
-    found: list[tuple[str, datetime | None]] = []
-    for log in logs:
-        log_id = _nonempty(field(log, "id"))
-        if log_id:
-            began = parse_loose_time(field(log, "started_at")) or parse_loose_time(
-                field(log, "created_at")
-            )
-            found.append((log_id, began))
-    return found
+    return listed_jobs(page, "operation_logs", "id", "started_at", "created_at")
 
 
 SERVICE = JobService(

@@ -26,9 +26,9 @@ from jobdash.services.base import (
     JobService,
     ListApi,
     field,
+    nonempty,
     parse_loose_time,
     status_from,
-    text,
     time_text,
 )
 
@@ -50,10 +50,6 @@ def _spec(job: Mapping[str, Any], v3: str, v2: str) -> Any:
     return value if value is not None else field(job, "spec", v2)
 
 
-def _nonempty(value: Any) -> str | None:
-    return text(value) or None
-
-
 def _adapt_one(job: Mapping[str, Any]) -> dict[str, Any]:
     """One Job object without its sub-jobs."""
     word = field(job, "status", "phase")
@@ -61,8 +57,8 @@ def _adapt_one(job: Mapping[str, Any]) -> dict[str, Any]:
         word = field(job, "status", "status")
     status, said = status_from(word, _STATUSES)
     adapted: dict[str, Any] = dict(job)
-    adapted["job_id"] = _nonempty(field(job, "metadata", "uid"))
-    adapted["job_type"] = _nonempty(field(job, "spec", "type"))
+    adapted["job_id"] = nonempty(field(job, "metadata", "uid"))
+    adapted["job_type"] = nonempty(field(job, "spec", "type"))
     adapted["status"] = status
     adapted["service_status"] = said
     adapted["begin_time"] = time_text(field(job, "metadata", "creationTimestamp"))
@@ -77,8 +73,8 @@ def _adapt_one(job: Mapping[str, Any]) -> dict[str, Any]:
         said_why = [
             why
             for why in (
-                _nonempty(field(job, "status", "reason")),
-                _nonempty(field(job, "status", "message")),
+                nonempty(field(job, "status", "reason")),
+                nonempty(field(job, "status", "message")),
             )
             if why
         ]
@@ -88,9 +84,9 @@ def _adapt_one(job: Mapping[str, Any]) -> dict[str, Any]:
     else:
         adapted["fail_reason"] = None
     adapted["error_code"] = None  # CCE gives none; a failure is explained by its reason
-    resource = _nonempty(_spec(job, "resourceID", "resourceid"))
-    name = _nonempty(_spec(job, "resourceName", "resourcename"))
-    cluster = _nonempty(_spec(job, "clusterUID", "clusteruid"))
+    resource = nonempty(_spec(job, "resourceID", "resourceid"))
+    name = nonempty(_spec(job, "resourceName", "resourcename"))
+    cluster = nonempty(_spec(job, "clusterUID", "clusteruid"))
     entities: dict[str, Any] = {}
     if resource or name:
         adapted["resource_id"] = resource
@@ -138,11 +134,11 @@ def job_ids_in(answer: Any) -> list[str]:
     if not isinstance(answer, Mapping):
         return []
     if answer.get("kind") == "Job":
-        found = _nonempty(field(answer, "metadata", "uid"))
+        found = nonempty(field(answer, "metadata", "uid"))
         return [found] if found else []
     for place in (answer.get("status"), answer):
         if isinstance(place, Mapping):
-            found = _nonempty(place.get("jobID")) or _nonempty(place.get("jobid"))
+            found = nonempty(place.get("jobID")) or nonempty(place.get("jobid"))
             if found:
                 return [found]
     return []
@@ -160,8 +156,8 @@ def read_list(page: Any) -> list[tuple[str, datetime | None]]:
         return []
     found: list[tuple[str, datetime | None]] = []
     for item in page:
-        uid = _nonempty(field(item, "metadata", "uid"))
-        if uid is None or _nonempty(_spec(item, "ownerJob", "ownerjob")):
+        uid = nonempty(field(item, "metadata", "uid"))
+        if uid is None or nonempty(_spec(item, "ownerJob", "ownerjob")):
             continue
         found.append((uid, parse_loose_time(field(item, "metadata", "creationTimestamp"))))
     return found

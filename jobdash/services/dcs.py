@@ -12,17 +12,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from jobdash.services.base import (
-    FAILED,
-    RUNNING,
-    SUCCEEDED,
-    WAITING,
+    ECS_STATUSES,
     JobService,
     status_from,
     text,
     time_text,
 )
 
-_STATUSES = {"init": WAITING, "running": RUNNING, "success": SUCCEEDED, "fail": FAILED}
+_STATUSES = ECS_STATUSES
 
 
 def job_path(project_id: str, job_id: str) -> str:

@@ -26,9 +26,9 @@ from jobdash.services.base import (
     JobService,
     ListApi,
     field,
-    parse_loose_time,
+    listed_jobs,
+    nonempty,
     status_from,
-    text,
     time_text,
 )
 
@@ -51,25 +51,21 @@ def job_path(project_id: str, job_id: str) -> str:
     return f"/v3/{project_id}/elb/jobs/{job_id}"
 
 
-def _nonempty(value: Any) -> str | None:
-    return text(value) or None
-
-
 def _adapt_one(job: Mapping[str, Any]) -> dict[str, Any]:
     adapted = dict(job)
     adapted["status"], adapted["service_status"] = status_from(job.get("status"), _STATUSES)
     adapted["begin_time"] = time_text(job.get("begin_time"))
     adapted["end_time"] = time_text(job.get("end_time"))
-    adapted["error_code"] = _nonempty(job.get("error_code"))
-    adapted["fail_reason"] = _nonempty(job.get("error_msg"))
+    adapted["error_code"] = nonempty(job.get("error_code"))
+    adapted["fail_reason"] = nonempty(job.get("error_msg"))
     entities: dict[str, Any] = {}
-    resource = _nonempty(job.get("resource_id"))
+    resource = nonempty(job.get("resource_id"))
     kind = None
     listed = job.get("entities")
     if isinstance(listed, list):
         for entity in listed:
-            entity_id = _nonempty(field(entity, "resource_id"))
-            entity_type = _nonempty(field(entity, "resource_type"))
+            entity_id = nonempty(field(entity, "resource_id"))
+            entity_type = nonempty(field(entity, "resource_type"))
             if entity_id is None:
                 continue
             # `listener_id`, `loadbalancer_id`: the model finds a sub-job's resource by `_id`.
@@ -101,7 +97,7 @@ def job_ids_in(answer: Any) -> list[str]:
     """`{"job_id": ...}`, as ELB's clone and batch calls answer."""
     if not isinstance(answer, Mapping) or "kind" in answer:
         return []
-    found = _nonempty(answer.get("job_id"))
+    found = nonempty(answer.get("job_id"))
     return [found] if found else []
 
 
@@ -112,15 +108,7 @@ def list_path(project_id: str, since: datetime) -> str:
 
 def read_list(page: Any) -> list[tuple[str, datetime | None]]:
     """The jobs on a page: `job_id` and `begin_time`."""
-    jobs = field(page, "jobs")
-    if not isinstance(jobs, list):
-        return []
-    found: list[tuple[str, datetime | None]] = []
-    for job in jobs:
-        job_id = _nonempty(field(job, "job_id"))
-        if job_id:
-            found.append((job_id, parse_loose_time(field(job, "begin_time"))))
-    return found
+    return listed_jobs(page, "jobs", "job_id", "begin_time")
 
 
 SERVICE = JobService(

@@ -6,15 +6,11 @@ disk, each with its own `entities.volume_id`. Create, delete, extend and retype 
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from typing import Any
 
 from jobdash.services.base import (
-    FAILED,
-    RUNNING,
-    SUCCEEDED,
-    WAITING,
+    ECS_STATUSES,
     JobService,
     status_from,
     text,
@@ -22,18 +18,7 @@ from jobdash.services.base import (
 )
 from jobdash.services.ecs import job_id_field, v1_job_path
 
-_STATUSES = {"init": WAITING, "running": RUNNING, "success": SUCCEEDED, "fail": FAILED}
-
-
-@functools.lru_cache(maxsize=4096)
-def _cached_time(value: str) -> str | None:
-    return time_text(value)
-
-
-def _time(value: Any) -> str | None:
-    # Cached: a batch of hundreds of disks repeats its sub-jobs' times on every poll, and
-    # reading them again cost several times the answer's decoding.
-    return _cached_time(value) if isinstance(value, str) else time_text(value)
+_STATUSES = ECS_STATUSES
 
 
 def _adapt_job(job: Mapping[str, Any], *, top: bool = True) -> dict[str, Any]:
@@ -41,8 +26,8 @@ def _adapt_job(job: Mapping[str, Any], *, top: bool = True) -> dict[str, Any]:
     # deeper would let an absurdly nested answer exhaust the stack.
     adapted = dict(job)
     adapted["status"], adapted["service_status"] = status_from(job.get("status"), _STATUSES)
-    adapted["begin_time"] = _time(job.get("begin_time"))
-    adapted["end_time"] = _time(job.get("end_time"))
+    adapted["begin_time"] = time_text(job.get("begin_time"))
+    adapted["end_time"] = time_text(job.get("end_time"))
     entities = job.get("entities")
     if isinstance(entities, Mapping):
         entities = dict(entities)

@@ -23,10 +23,10 @@ from jobdash.services.base import (
     JobService,
     ListApi,
     field,
-    parse_loose_time,
+    listed_jobs,
+    nonempty,
     percent,
     status_from,
-    text,
     time_text,
 )
 
@@ -40,10 +40,6 @@ def job_path(project_id: str, job_id: str) -> str:
     return f"/v3/{project_id}/jobs?id={job_id}"
 
 
-def _nonempty(value: Any) -> str | None:
-    return text(value) or None
-
-
 def database_job_adapter(progress_field: str) -> Callable[[Any], Any]:
     """The adapter for a `{"job": ...}` answer of the RDS family, whose progress is in
     `progress_field`."""
@@ -54,18 +50,18 @@ def database_job_adapter(progress_field: str) -> Callable[[Any], Any]:
             return data  # not this shape: the model shows it as it came
         status, said = status_from(job.get("status"), _STATUSES)
         adapted: dict[str, Any] = dict(job)
-        adapted["job_id"] = _nonempty(job.get("id"))
-        adapted["job_type"] = _nonempty(job.get("name"))
+        adapted["job_id"] = nonempty(job.get("id"))
+        adapted["job_type"] = nonempty(job.get("name"))
         adapted["status"] = status
         adapted["service_status"] = said
         adapted["begin_time"] = time_text(job.get("created"))
         # A running job's answer may already carry an `ended`; it means nothing yet.
         adapted["end_time"] = time_text(job.get("ended")) if status in _TERMINAL else None
-        adapted["fail_reason"] = _nonempty(job.get("fail_reason"))
+        adapted["fail_reason"] = nonempty(job.get("fail_reason"))
         adapted["error_code"] = None
         adapted["progress"] = percent(job.get(progress_field))
-        instance = _nonempty(field(job, "instance", "id"))
-        name = _nonempty(field(job, "instance", "name"))
+        instance = nonempty(field(job, "instance", "id"))
+        name = nonempty(field(job, "instance", "name"))
         if instance or name:
             adapted["resource_id"] = instance
             adapted["resource_name"] = name
@@ -81,7 +77,7 @@ def job_ids_in(answer: Any) -> list[str]:
     """`{"job_id": ...}`, with or without the `instance` a create call adds."""
     if not isinstance(answer, Mapping) or "kind" in answer:
         return []
-    found = _nonempty(answer.get("job_id"))
+    found = nonempty(answer.get("job_id"))
     return [found] if found else []
 
 
@@ -92,15 +88,7 @@ def list_path(project_id: str, since: datetime) -> str:
 
 def read_list(page: Any) -> list[tuple[str, datetime | None]]:
     """The tasks on a task-list page: `id` and `create_time` (epoch milliseconds or text)."""
-    tasks = field(page, "tasks")
-    if not isinstance(tasks, list):
-        return []
-    found: list[tuple[str, datetime | None]] = []
-    for task in tasks:
-        task_id = _nonempty(field(task, "id"))
-        if task_id:
-            found.append((task_id, parse_loose_time(field(task, "create_time"))))
-    return found
+    return listed_jobs(page, "tasks", "id", "create_time")
 
 
 SERVICE = JobService(

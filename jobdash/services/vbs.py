@@ -10,10 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from jobdash.services.base import (
-    FAILED,
-    RUNNING,
-    SUCCEEDED,
-    WAITING,
+    ECS_STATUSES,
     JobService,
     status_from,
     text,
@@ -21,7 +18,7 @@ from jobdash.services.base import (
 )
 from jobdash.services.ecs import job_id_field, v1_job_path
 
-_STATUSES = {"init": WAITING, "running": RUNNING, "success": SUCCEEDED, "fail": FAILED}
+_STATUSES = ECS_STATUSES
 
 
 def _adapt_job(job: Mapping[str, Any], *, top: bool = True) -> dict[str, Any]:
