@@ -170,6 +170,19 @@ class SubJob(_Timed, _Described):
         return _text(self.entities.get("errorcode_message"))
 
     @property
+    def resource_kind(self) -> str:
+        """What `resource_id` names, for people: `server`, `nic`, `volume`, `image`, ...
+        (the entity field's name without `_id`; `resource` when the field says nothing)."""
+        for key in ("server_id", "nic_id", "volume_id", "image_id"):
+            if _text(self.entities.get(key)):
+                return key.removesuffix("_id")
+        for key, value in self.entities.items():
+            if key.endswith("_id") and isinstance(value, str) and value:
+                kind = key.removesuffix("_id")
+                return "resource" if kind in ("resource", "") else kind
+        return "resource"
+
+    @property
     def resource_id(self) -> str | None:
         """The id of the thing this sub-job works on, whichever kind it is."""
         for key in ("server_id", "nic_id", "volume_id", "image_id"):

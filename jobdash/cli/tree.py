@@ -81,8 +81,7 @@ def sub_job_label(sub: SubJob, now: datetime, server: ServerInfo | None = None) 
     text.append(one_line(sub.job_type or "sub-job", 40))
     resource = sub.resource_id
     if resource:
-        kind = "nic" if sub.nic_id and not sub.server_id else "server"
-        text.append(f"  {kind} {one_line(resource, 64)}", style="dim")
+        text.append(f"  {one_line(sub.resource_kind, 16)} {one_line(resource, 64)}", style="dim")
     timing = timing_text(sub, now)
     if timing:
         text.append(f"  {timing}", style="dim")

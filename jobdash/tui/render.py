@@ -156,8 +156,7 @@ def sub_job_label(
         text.append(one_line(server.name, 32), style="bold")
         text.append(" ")
     elif resource:
-        kind = "nic" if sub.nic_id and not sub.server_id else "server"
-        text.append(f"{kind} {short(resource)} ", style=palette.muted)
+        text.append(f"{one_line(sub.resource_kind, 16)} {short(resource)} ", style=palette.muted)
     if server is not None and server.status not in (None, "ACTIVE"):
         word = "gone" if server.gone else one_line(server.status, 20)
         text.append(f"{word} ", style=palette.warning)

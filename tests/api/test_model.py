@@ -200,3 +200,17 @@ def test_model_is_immutable() -> None:
 )
 def test_format_duration(seconds: float | None, text: str) -> None:
     assert format_duration(seconds) == text
+
+
+def test_a_sub_job_says_what_kind_of_resource_it_acts_on() -> None:
+    def kind(entities: object) -> str:
+        body = {"status": "RUNNING", "entities": {"sub_jobs": [{"entities": entities}]}}
+        return parse_job(body).sub_jobs[0].resource_kind
+
+    assert kind({"server_id": "s1"}) == "server"
+    assert kind({"nic_id": "n1"}) == "nic"
+    assert kind({"volume_id": "v1", "name": "data-01"}) == "volume"
+    assert kind({"image_id": "i1"}) == "image"
+    assert kind({"cluster_id": "c1"}) == "cluster"
+    assert kind({"resource_id": "r1"}) == "resource"
+    assert kind(None) == "resource"
