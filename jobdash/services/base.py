@@ -195,6 +195,17 @@ ECS_STATUSES: Mapping[str, str] = {
 }
 
 
+def ecs_style(job: Mapping[str, Any], statuses: Mapping[str, str]) -> dict[str, Any]:
+    """A copy of a job in (nearly) ECS's shape with its status read through `statuses` (the
+    service's word kept as `service_status`) and its times as ISO-8601 text in UTC; the
+    caller adds what its service puts elsewhere."""
+    adapted = dict(job)
+    adapted["status"], adapted["service_status"] = status_from(job.get("status"), statuses)
+    adapted["begin_time"] = time_text(job.get("begin_time"))
+    adapted["end_time"] = time_text(job.get("end_time"))
+    return adapted
+
+
 def listed_jobs(
     page: Any, items: str, id_field: str, *time_fields: str
 ) -> list[tuple[str, datetime | None]]:

@@ -25,11 +25,10 @@ from jobdash.services.base import (
     WAITING,
     JobService,
     ListApi,
+    ecs_style,
     field,
     listed_jobs,
     nonempty,
-    status_from,
-    time_text,
 )
 
 _STATUSES = {
@@ -52,10 +51,7 @@ def job_path(project_id: str, job_id: str) -> str:
 
 
 def _adapt_one(job: Mapping[str, Any]) -> dict[str, Any]:
-    adapted = dict(job)
-    adapted["status"], adapted["service_status"] = status_from(job.get("status"), _STATUSES)
-    adapted["begin_time"] = time_text(job.get("begin_time"))
-    adapted["end_time"] = time_text(job.get("end_time"))
+    adapted = ecs_style(job, _STATUSES)
     adapted["error_code"] = nonempty(job.get("error_code"))
     adapted["fail_reason"] = nonempty(job.get("error_msg"))
     entities: dict[str, Any] = {}

@@ -12,9 +12,8 @@ from typing import Any
 from jobdash.services.base import (
     ECS_STATUSES,
     JobService,
-    status_from,
+    ecs_style,
     text,
-    time_text,
 )
 from jobdash.services.ecs import job_id_field, v1_job_path
 
@@ -24,10 +23,7 @@ _STATUSES = ECS_STATUSES
 def _adapt_job(job: Mapping[str, Any], *, top: bool = True) -> dict[str, Any]:
     # Sub-jobs of sub-jobs are left as they came: the model reads one level, and adapting
     # deeper would let an absurdly nested answer exhaust the stack.
-    adapted = dict(job)
-    adapted["status"], adapted["service_status"] = status_from(job.get("status"), _STATUSES)
-    adapted["begin_time"] = time_text(job.get("begin_time"))
-    adapted["end_time"] = time_text(job.get("end_time"))
+    adapted = ecs_style(job, _STATUSES)
     entities = job.get("entities")
     if isinstance(entities, Mapping):
         entities = dict(entities)

@@ -21,10 +21,10 @@ from jobdash.services.base import (
     SUCCEEDED,
     WAITING,
     JobService,
+    ecs_style,
     percent,
     status_from,
     text,
-    time_text,
 )
 from jobdash.services.ecs import job_id_field, v1_job_path
 
@@ -40,10 +40,7 @@ _STATUSES = {
 
 def _adapt_one(job: Mapping[str, Any]) -> dict[str, Any]:
     """One job object without its sub-jobs."""
-    adapted = dict(job)
-    adapted["status"], adapted["service_status"] = status_from(job.get("status"), _STATUSES)
-    adapted["begin_time"] = time_text(job.get("begin_time"))
-    adapted["end_time"] = time_text(job.get("end_time"))
+    adapted = ecs_style(job, _STATUSES)
     progress = percent(job.get("process_percent"))
     if progress is not None:
         adapted["progress"] = progress

@@ -19,9 +19,8 @@ from jobdash.services.base import (
     SUCCEEDED,
     WAITING,
     JobService,
-    status_from,
+    ecs_style,
     text,
-    time_text,
 )
 from jobdash.services.ecs import job_id_field
 
@@ -33,10 +32,7 @@ def job_path(project_id: str, job_id: str) -> str:
 
 
 def _adapt_one(job: Mapping[str, Any]) -> dict[str, Any]:
-    adapted = dict(job)
-    adapted["status"], adapted["service_status"] = status_from(job.get("status"), _STATUSES)
-    adapted["begin_time"] = time_text(job.get("begin_time"))
-    adapted["end_time"] = time_text(job.get("end_time"))
+    adapted = ecs_style(job, _STATUSES)
     adapted["error_code"] = text(job.get("error_code")) or text(job.get("errCode")) or None
     adapted["fail_reason"] = text(job.get("fail_reason")) or text(job.get("errMsg")) or None
     entities = job.get("entities")
