@@ -108,8 +108,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         "add": command("add", "add job ids to the watchlist"),
         "discover": command(
             "discover",
-            "watch the jobs the connection started recently, from the services' job lists"
-            " (the command's own connection only)",
+            "watch the jobs started recently, from the services' job lists, for every"
+            " connection of the watchlist (--os-cloud etc. limit it; the command's own"
+            " connection when the watchlist has none)",
         ),
         "rm": command("rm", "remove job ids from the watchlist (--os-cloud etc. limit it)"),
         "ls": command(

@@ -15,10 +15,13 @@ from jobdash.cli.common import (
     EXIT_USAGE,
     current_target,
     error_console,
-    open_connection_from_args,
     print_error,
 )
+from jobdash.config.config_file import load_config
+from jobdash.connections.groups import connection_label, selection
+from jobdash.connections.registry import Connections
 from jobdash.services.base import JobService
+from jobdash.services.registry import ecs_endpoint_of
 from jobdash.text.jsonsafe import json_text
 from jobdash.text.safe import one_line
 from jobdash.watch.discovery import (
@@ -29,7 +32,7 @@ from jobdash.watch.discovery import (
     parse_window,
     unlisted_services,
 )
-from jobdash.watch.values import WatchKey
+from jobdash.watch.values import WatchEntry, WatchKey
 
 
 def add_discover_arguments(parser: argparse.ArgumentParser) -> None:
@@ -90,60 +93,106 @@ async def run_discover(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     now = datetime.now(UTC)
     since = now - window
-    target = await current_target(args)
-    async with open_connection_from_args(args) as connection:
-        from jobdash.api.client import JobsClient
-        from jobdash.services.registry import service
-
-        http = connection.http  # type: ignore[attr-defined]
-
-        def client_for(key: WatchKey) -> JobsClient:
-            return JobsClient(http, key.endpoint, key.project_id, service=service(key.service))
-
-        found = await discover(client_for, replace(target, label=None), since, listed, now=now)
+    templates = _watched_connections(args)
+    if not templates:
+        templates = [await current_target(args)]
+    connections = Connections(args, config=load_config())
+    searched: list[tuple[WatchEntry, Discovery]] = []
+    try:
+        for template in templates:
+            connection = replace(template, label=None)
+            # Every key searched for this connection is fetched with its credentials.
+            connections.entry_for = lambda key, c=connection: replace(c, key=key)
+            found = await discover(connections.client_for, connection, since, listed, now=now)
+            searched.append((connection, found))
+    finally:
+        await connections.aclose()
     with Store() as store:
-        result = store.add(found.entries)
+        result = store.add(entry for _, found in searched for entry in found.entries)
     added = set(result.added)
     if args.json:
-        print(json_text(_as_json(found, added, unlisted), indent=2))
+        print(json_text(_as_json(searched, added, unlisted), indent=2))
     else:
-        _print_text(found, added, unlisted)
-    return EXIT_UNFETCHED if found.failed else EXIT_OK
+        _print_text(searched, added, unlisted)
+    return EXIT_UNFETCHED if any(found.failed for _, found in searched) else EXIT_OK
+
+
+def _watched_connections(args: argparse.Namespace) -> list[WatchEntry]:
+    """One template (no job id) per connection the watchlist's entries were added with, at
+    its ECS endpoint; only those the connection flags select, when given. [] for an empty
+    watchlist or one whose entries the flags do not select: then the command's own
+    connection is searched."""
+    from jobdash.store.core import Store
+
+    with Store() as store:
+        entries = store.entries()
+    chosen = selection(args)
+    if chosen is not None:
+        entries = [entry for entry in entries if chosen(entry)]
+    templates: dict[tuple[object, ...], WatchEntry] = {}
+    for entry in entries:
+        ecs = ecs_endpoint_of(entry.key.endpoint, entry.key.service)
+        template = replace(entry, key=WatchKey(ecs, entry.key.project_id, ""), label=None)
+        group = (
+            ecs,
+            entry.key.project_id,
+            entry.profile,
+            entry.auth_method,
+            entry.region,
+        )
+        templates.setdefault(group, template)
+    return list(templates.values())
 
 
 def _as_json(
-    found: Discovery, added: set[WatchKey], unlisted: list[JobService]
+    searched: list[tuple[WatchEntry, Discovery]],
+    added: set[WatchKey],
+    unlisted: list[JobService],
 ) -> dict[str, object]:
+    since = searched[0][1].since if searched else None
+    services: dict[str, dict[str, object]] = {}
+    for _, found in searched:
+        for one in found.found:
+            into = services.setdefault(
+                one.service.name, {"added": [], "duplicates": [], "older": 0, "error": None}
+            )
+            into["added"] += [e.key.job_id for e in one.entries if e.key in added]  # type: ignore[operator]
+            into["duplicates"] += [e.key.job_id for e in one.entries if e.key not in added]  # type: ignore[operator]
+            into["older"] += one.older  # type: ignore[operator]
+            if one.error is not None:
+                into["error"] = one.error
     return {
-        "since": found.since.isoformat(),
-        "services": {
-            one.service.name: {
-                "added": [e.key.job_id for e in one.entries if e.key in added],
-                "duplicates": [e.key.job_id for e in one.entries if e.key not in added],
-                "older": one.older,
-                "error": one.error,
-            }
-            for one in found.found
-        },
+        "since": since.isoformat() if since else None,
+        "connections": [connection_label(connection) for connection, _ in searched],
+        "services": services,
         "without_list": [one.name for one in (unlisted or unlisted_services())],
     }
 
 
-def _print_text(found: Discovery, added: set[WatchKey], unlisted: list[JobService]) -> None:
+def _print_text(
+    searched: list[tuple[WatchEntry, Discovery]],
+    added: set[WatchKey],
+    unlisted: list[JobService],
+) -> None:
     out = error_console()
-    for one in found.found:
-        title = one.service.title
-        if one.error is not None:
-            out.print(Text(f"{title}: the job list failed: {one_line(one.error, 300)}", "bold red"))
-            continue
-        new = [e.key.job_id for e in one.entries if e.key in added]
-        known = len(one.entries) - len(new)
-        line = f"{title}: added {len(new)} job{'s' if len(new) != 1 else ''}"
-        if known:
-            line += f", skipped {known} already watched"
-        out.print(Text(line, style="green" if new else ""))
-        for job_id in new:
-            print(job_id)
+    for connection, found in searched:
+        if len(searched) > 1:
+            out.print(Text(connection_label(connection), style="bold"))
+        for one in found.found:
+            title = one.service.title
+            if one.error is not None:
+                out.print(
+                    Text(f"{title}: the job list failed: {one_line(one.error, 300)}", "bold red")
+                )
+                continue
+            new = [e.key.job_id for e in one.entries if e.key in added]
+            known = len(one.entries) - len(new)
+            line = f"{title}: added {len(new)} job{'s' if len(new) != 1 else ''}"
+            if known:
+                line += f", skipped {known} already watched"
+            out.print(Text(line, style="green" if new else ""))
+            for job_id in new:
+                print(job_id)
     without = unlisted or unlisted_services()
     out.print(
         Text(

@@ -40,3 +40,18 @@ def service(name: str | None) -> JobService:
             f"unknown service {name!r}: jobdash watches the jobs of {', '.join(known)}"
         )
     return found
+
+
+def ecs_endpoint_of(endpoint: str, service_name: str) -> str:
+    """The ECS endpoint in the region of a service's endpoint (`base.endpoint_for`
+    undone): `https://evs.eu-de...` gives `https://ecs.eu-de...`; an endpoint that is not
+    the service's by name serves every service, ECS's included."""
+    host_label = service(service_name).host
+    scheme, sep, rest = endpoint.partition("://")
+    if not sep:
+        return endpoint
+    host, slash, path = rest.partition("/")
+    first, dot, others = host.partition(".")
+    if first.lower() != host_label or not dot:
+        return endpoint
+    return f"{scheme}://ecs.{others}{slash}{path}"

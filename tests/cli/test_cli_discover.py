@@ -132,3 +132,34 @@ def test_only_services_without_a_list_exits_2_saying_so(
     assert result.code == 2
     assert "ECS, EVS cannot list their jobs" in result.err
     assert "jobdash add --service" in result.err
+
+
+def test_discover_searches_every_connection_of_the_watchlist(
+    simulator_factory: Callable[..., Simulator],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.connections.test_connections import both_clouds, write_clouds
+
+    sim = simulator_factory(extra_accounts=1, start_time=datetime.now(UTC) - timedelta(hours=1))
+    team_project = sim.accounts[1].project_id
+    write_clouds(both_clouds(sim))
+    # One job of each cloud on the watchlist names its connection.
+    prod_ecs, team_ecs = sim.create_servers(1), sim.create_servers(1)
+    for cloud, job in (("prod", prod_ecs), ("team", team_ecs)):
+        added = run_cli(["add", "--os-cloud", cloud, job], capsys, monkeypatch)
+        assert added.code == 0, added.err
+    prod_rds = sim.create_service_job("rds", fail_count=0)
+    team_rds = sim.create_service_job("rds", fail_count=0, project_id=team_project)
+
+    # No connection flags and no credentials in the environment: each connection's own.
+    result = run_cli(["discover", "--service", "rds", "--json"], capsys, monkeypatch)
+
+    assert result.code == 0, result.err
+    data = result.json()
+    assert len(data["connections"]) == 2
+    assert sorted(data["services"]["rds"]["added"]) == sorted([prod_rds, team_rds])
+    with Store() as store:
+        by_job = {entry.key.job_id: entry for entry in store.entries()}
+    assert by_job[prod_rds].profile == "prod" and by_job[team_rds].profile == "team"
+    assert by_job[team_rds].key.project_id == team_project
