@@ -1,8 +1,12 @@
 """Error code -> what it means for an operator and what to do next.
 
-The table lives in ``jobdash/data/ecs_error_codes.json``: the codes, HTTP statuses and
-messages are the API's own; ``meaning`` and ``hint`` are written for jobdash users.
-It is read once, on first use.
+Each watched service has a table, ``jobdash/data/<service>_error_codes.json`` (ECS's is the
+most complete): the codes, HTTP statuses and messages are the service's own; ``meaning``
+and ``hint`` are written for jobdash users. Each table is read once, on first use.
+
+Codes carry their service's prefix (``Ecs.``, ``EVS.``, ``IMG.``, ``DBS.``, ``CCE.``,
+``BackupService.``, ...), so a code alone finds its table. ``Common.`` codes appear in
+several tables with different wording; without a service the ECS entry answers.
 """
 
 from __future__ import annotations
@@ -13,6 +17,19 @@ from functools import cache
 from importlib import resources
 
 DATA_FILE = "ecs_error_codes.json"
+
+#: Service name (as `jobdash.services` spells it) -> its table. ECS first: on a code that
+#: several tables share, the first table wins when no service is given.
+SERVICE_FILES: dict[str, str] = {
+    "ecs": DATA_FILE,
+    "evs": "evs_error_codes.json",
+    "ims": "ims_error_codes.json",
+    "cce": "cce_error_codes.json",
+    "rds": "rds_error_codes.json",
+    "cbr": "cbr_error_codes.json",
+    "dcs": "dcs_error_codes.json",
+    "sfs-turbo": "sfs_turbo_error_codes.json",
+}
 
 # Codes a sub-job of a server creation or batch operation realistically fails with:
 # quota and capacity shortages, network and disk resources, image/flavor problems,
@@ -51,15 +68,28 @@ class ErrorInfo:
     message: str
     meaning: str
     hint: str
+    #: The service whose table the entry comes from (`ecs`, `evs`, `sfs-turbo`, ...).
+    service: str = "ecs"
 
 
 def _key(code: str) -> str:
     return code.strip().casefold()
 
 
+def _service_key(service: str) -> str:
+    # `sfs_turbo`, `SFS Turbo` and `sfs-turbo` all name the same service.
+    return "-".join(service.replace("_", " ").split()).casefold()
+
+
+def services() -> list[str]:
+    """The services that have a table, ECS first."""
+    return list(SERVICE_FILES)
+
+
 @cache
-def _table() -> dict[str, ErrorInfo]:
-    raw = resources.files("jobdash").joinpath("data", DATA_FILE).read_text(encoding="utf-8")
+def _service_table(service: str) -> dict[str, ErrorInfo]:
+    name = SERVICE_FILES[service]
+    raw = resources.files("jobdash").joinpath("data", name).read_text(encoding="utf-8")
     table: dict[str, ErrorInfo] = {}
     for entry in json.loads(raw)["codes"]:
         status = entry.get("http_status")
@@ -69,29 +99,57 @@ def _table() -> dict[str, ErrorInfo]:
             message=entry["message"],
             meaning=entry["meaning"],
             hint=entry["hint"],
+            service=service,
         )
         table[_key(info.code)] = info
     return table
 
 
-def lookup(code: str | None) -> ErrorInfo | None:
-    """The catalogue entry for `code`, ignoring case and surrounding whitespace; None if unknown."""
+def _table() -> dict[str, ErrorInfo]:
+    return _service_table("ecs")
+
+
+@cache
+def _merged() -> dict[str, ErrorInfo]:
+    merged: dict[str, ErrorInfo] = {}
+    for service in SERVICE_FILES:
+        for key, info in _service_table(service).items():
+            merged.setdefault(key, info)
+    return merged
+
+
+def lookup(code: str | None, service: str | None = None) -> ErrorInfo | None:
+    """The catalogue entry for `code`, ignoring case and surrounding whitespace; None if unknown.
+
+    With `service`, that service's own entry wins over another table's; a code its table
+    lacks (an ECS code in an EVS job, say) is still looked up in every table.
+    """
     if not code:
         return None
-    return _table().get(_key(code))
+    key = _key(code)
+    if service:
+        wanted = _service_key(service)
+        if wanted in SERVICE_FILES:
+            info = _service_table(wanted).get(key)
+            if info is not None:
+                return info
+    return _merged().get(key)
 
 
-def describe(code: str | None) -> str:
+def describe(code: str | None, service: str | None = None) -> str:
     """One line, "meaning — hint", for display next to a code; "" when the code is unknown."""
-    info = lookup(code)
+    info = lookup(code, service)
     if info is None:
         return ""
     return f"{info.meaning} — {info.hint}"
 
 
-def all_codes() -> list[str]:
-    """Every catalogued code, in catalogue order."""
-    return [info.code for info in _table().values()]
+def all_codes(service: str = "ecs") -> list[str]:
+    """Every code in `service`'s table (ECS's unless told), in file order; [] for no table."""
+    wanted = _service_key(service)
+    if wanted not in SERVICE_FILES:
+        return []
+    return [info.code for info in _service_table(wanted).values()]
 
 
 def failure_codes() -> list[ErrorInfo]:

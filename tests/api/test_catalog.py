@@ -151,3 +151,113 @@ def test_failure_codes_are_realistic_sub_job_failures() -> None:
         assert lookup(info.code) is info
         assert info.code.startswith("Ecs.")
         assert info.http_status is not None and 400 <= info.http_status < 600
+
+
+# -- the other services' tables -------------------------------------------------------------
+
+SERVICE_TABLES = [service for service in catalog.SERVICE_FILES if service != "ecs"]
+
+
+def _service_data(service: str) -> dict[str, object]:
+    name = catalog.SERVICE_FILES[service]
+    return json.loads(resources.files("jobdash").joinpath("data", name).read_text("utf-8"))
+
+
+def test_the_watched_services_have_tables() -> None:
+    assert catalog.services()[0] == "ecs"
+    assert {"evs", "ims", "rds", "cce", "cbr"} <= set(catalog.services())
+
+
+@pytest.mark.parametrize("service", SERVICE_TABLES)
+def test_service_table_loads_with_unique_codes_and_own_wording(service: str) -> None:
+    data = _service_data(service)
+    assert data["schema_version"] == 1
+    entries = data["codes"]
+    assert isinstance(entries, list) and entries
+    seen: set[str] = set()
+    for entry in entries:
+        assert set(entry) == {"code", "http_status", "message", "meaning", "hint"}, entry
+        code = entry["code"]
+        assert code == code.strip() and code.casefold() not in seen, f"duplicate {code}"
+        seen.add(code.casefold())
+        status = entry["http_status"]
+        assert status is None or (isinstance(status, int) and 400 <= status <= 599), code
+        for field in ("message", "meaning", "hint"):
+            assert isinstance(entry[field], str) and entry[field].strip(), (code, field)
+        assert entry["meaning"] != entry["hint"], code
+        assert _normalise(entry["meaning"]) != _normalise(entry["message"]), code
+    assert all_codes(service) == [entry["code"] for entry in entries]
+
+
+@pytest.mark.parametrize(
+    ("code", "service", "status", "message_part"),
+    [
+        ("EVS.2024", "evs", 500, "volume is error"),
+        ("evs.1034", "evs", 400, "volume count exceeded"),
+        ("IMG.0057", "ims", 400, "image file"),
+        ("IMG.0060", "ims", 400, "flow control"),
+        ("DBS.200543", "rds", 400, "job does not exist"),
+        ("CCE.01400008", "cce", 400, "server quota"),
+        ("CCE.01404001", "cce", 404, "Resource not found"),
+        ("BackupService.6500", "cbr", 404, "operation log does not exist"),
+        (" backupservice.6125 ", "cbr", 400, "backup task is in progress"),
+        ("DCS.4842", "dcs", 500, "job execution"),
+        ("111400017", "dcs", 400, "still running"),
+        ("SFS.TURBO.0019", "sfs-turbo", 404, "Invalid Job Id"),
+    ],
+)
+def test_a_code_alone_finds_its_service_table(
+    code: str, service: str, status: int, message_part: str
+) -> None:
+    info = lookup(code)
+    assert info is not None, code
+    assert info.service == service
+    assert info.code.casefold() == code.strip().casefold()
+    assert info.http_status == status
+    assert message_part.casefold() in info.message.casefold()
+    assert lookup(code, service) is info
+    assert describe(code) == f"{info.meaning} — {info.hint}"
+
+
+def test_shared_common_codes_answer_from_ecs_unless_a_service_is_given() -> None:
+    ecs = lookup("Common.0011")
+    assert ecs is not None and ecs.service == "ecs" and "purged" in ecs.meaning
+    evs = lookup("common.0011", service="evs")
+    assert evs is not None and evs.service == "evs"
+    assert evs.code == "Common.0011" and evs.message == "query job fail."
+    assert evs.meaning != ecs.meaning
+    assert describe("Common.0011", "EVS") == f"{evs.meaning} — {evs.hint}"
+    # A service without its own entry for the code falls back to the shared lookup.
+    assert lookup("Common.0011", service="cbr") is ecs
+    assert lookup("Ecs.0319", service="evs") is lookup("Ecs.0319")
+
+
+@pytest.mark.parametrize("spelling", ["sfs-turbo", "sfs_turbo", "SFS Turbo", " SFS-TURBO "])
+def test_service_names_are_read_leniently(spelling: str) -> None:
+    info = lookup("SFS.TURBO.0011", service=spelling)
+    assert info is not None and info.service == "sfs-turbo"
+    assert all_codes(spelling)[0] == "SFS.TURBO.0001"
+
+
+@pytest.mark.parametrize(
+    ("code", "service"),
+    [
+        ("EVS.9999", "evs"),
+        ("IMG.9999", None),
+        ("DBS.999999", "rds"),
+        ("CCE.09999999", "cce"),
+        ("BackupService.0000", "cbr"),
+        ("EVS.2024x", None),
+        ("", "evs"),
+        (None, "ims"),
+    ],
+)
+def test_unknown_codes_give_none_in_every_service(code: str | None, service: str | None) -> None:
+    assert lookup(code, service) is None
+    assert describe(code, service) == ""
+
+
+def test_an_unknown_service_is_ignored() -> None:
+    assert lookup("EVS.2024", service="nosuch") is lookup("EVS.2024")
+    assert lookup("Common.0011", service="nosuch") is lookup("Common.0011")
+    assert all_codes("nosuch") == []
