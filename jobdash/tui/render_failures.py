@@ -90,7 +90,7 @@ def code_meaning(
     if info is None:
         return [
             heading,
-            Text("Not in jobdash's catalogue of ECS error codes.", style=palette.muted),
+            Text("Not in jobdash's catalogue of the services' error codes.", style=palette.muted),
         ]
     parts: list[RenderableType] = [heading]
     message = getattr(info, "message", "")
