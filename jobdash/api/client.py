@@ -23,9 +23,10 @@ from jobdash.api.errors import (
 from jobdash.api.http1 import send_with_auth
 from jobdash.api.ids import validate_id
 from jobdash.api.model import Job, ResponseShapeError, decode_body, parse_job
-from jobdash.api.server import Server, parse_server
+from jobdash.api.server import Server, parse_server, resource_as_server
 from jobdash.services.base import JobService
 from jobdash.services.ecs import SERVICE as ECS
+from jobdash.services.resources import resource_api
 from jobdash.text.safe import without_surrogates
 
 #: Codes the cloud uses for "no such job" and for flow control, whatever the HTTP status.
@@ -333,6 +334,35 @@ class JobsClient:
                 request_id=_request_id(response),
             )
         return job
+
+    async def get_resource(
+        self, resource_id: str, project_id: str | None = None, parent: str | None = None
+    ) -> Server | None:
+        """The resource another service's job acts on (`jobdash.services.resources`), in the
+        server's shape; None when it is gone (404, or a list that does not hold it). Other
+        failures raise `ApiError`."""
+        api = resource_api(self.service.name)
+        if api is None:
+            return await self.get_server(resource_id, project_id)
+        project = validate_id(project_id or self.project_id, "project id")
+        resource = validate_id(resource_id, "resource id")
+        owner = validate_id(parent, "cluster id") if parent else None
+        response = await self._get(self.endpoint + str(api.path(project, resource, owner)))
+        data = decoded(response)
+        if response.status_code == 200:
+            found = api.read(data)
+            if found is None:
+                return None
+            # The whole answer is kept: the store reads it again by its kind.
+            return resource_as_server(resource_id, found.name, found.status, found.message, data)
+        error = error_from_response(response, resource_id, data)
+        if isinstance(error, NotFoundError) and not (error.code or "").startswith("APIGW."):
+            return None
+        raise error or BadResponseError(
+            f"unexpected answer for {api.kind} {resource_id} (HTTP {response.status_code})",
+            http_status=response.status_code,
+            request_id=_request_id(response),
+        )
 
     async def get_server(self, server_id: str, project_id: str | None = None) -> Server | None:
         """The server's details (`GET /v1/{project}/cloudservers/{id}`); None when it is gone

@@ -107,6 +107,8 @@ class ServerInfo:
     gone: bool = False
     #: The failed sub-job whose failure made jobdash look (None when the user asked).
     for_sub_job: str | None = None
+    #: What it is: `server` (ECS), or another service's `volume`, `image`, `node`, ...
+    kind: str = "server"
 
     @property
     def status(self) -> str | None:
@@ -120,6 +122,7 @@ class ServerInfo:
         """The shape `status --json` and the export carry (under jobdash's own key)."""
         server = self.server
         return {
+            "kind": self.kind,
             "server_id": self.server_id,
             "gone": self.gone,
             "name": server.name if server else None,
@@ -135,3 +138,24 @@ class ServerInfo:
             "updated": server.updated.isoformat() if server and server.updated else None,
             "fetched_at": self.fetched_at.isoformat(),
         }
+
+
+def resource_as_server(
+    resource_id: str, name: str | None, status: str | None, message: str | None, raw: Any
+) -> Server:
+    """Another service's resource (a volume, an image, a node, ...) in the shape the server
+    join keeps: its status, and the service's message where a server has its fault."""
+    return Server(
+        server_id=resource_id,
+        name=_text(name),
+        status=_text(status),
+        vm_state=None,
+        task_state=None,
+        fault_code=None,
+        fault_message=_text(message),
+        fault_details=None,
+        flavor=None,
+        created=None,
+        updated=None,
+        raw=dict(raw) if isinstance(raw, Mapping) else {},
+    )

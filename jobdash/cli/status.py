@@ -285,7 +285,8 @@ def _learned_before(results: Results, store: Any) -> None:
 
 
 async def _join_servers(poller: Any, results: Results, store: Any) -> None:
-    """Fetch the servers behind failed sub-jobs (once per failure when there is a store)."""
+    """Fetch the servers behind failed sub-jobs, and other services' failed resources (once
+    per failure when there is a store)."""
     requests = [
         request
         for target in results.targets
@@ -301,7 +302,7 @@ async def _join_servers(poller: Any, results: Results, store: Any) -> None:
         try:
             store.record_server(info)
         except StoreError as exc:
-            print_error(f"warning: could not save server {info.server_id}: {exc}")
+            print_error(f"warning: could not save {info.kind} {info.server_id}: {exc}")
 
 
 async def _watch(

@@ -73,10 +73,12 @@ class Results:
         now = cloud_now(update, local_now)
         extra: dict[str, Any] = {}
         servers = {
-            sub.server_id: info.as_json()
+            info.server_id: info.as_json()
             for sub in (job.sub_jobs if job is not None else ())
-            if sub.server_id and (info := self.servers.for_sub(key, sub)) is not None
+            if (info := self.servers.for_sub(key, sub)) is not None
         }
+        if (own := self.servers.for_job(key, job)) is not None:
+            servers[own.server_id] = own.as_json()
         if servers:
             extra["servers"] = servers
         estimate = self.history.estimate(job, now) if job is not None else None
@@ -214,6 +216,7 @@ def render_results(results: Results, local_now: datetime, *, in_progress: bool =
                     note=note,
                     server_for=results.server_for(target.key),
                     estimate=remaining_text(results.history.estimate(update.job, now)),
+                    resource=results.servers.for_job(target.key, update.job),
                 )
             )
         elif permanent or not in_progress:

@@ -63,15 +63,16 @@ def job_label(
 
 def server_text(info: ServerInfo) -> Text:
     """`server web-0003 ERROR (fault 500: No valid host...)`, or `server gone`."""
+    kind = one_line(info.kind, 16)
     if info.gone:
-        return Text("  server gone (rolled back or deleted)", style="magenta")
-    text = Text("  server ", style="dim")
+        return Text(f"  {kind} gone (rolled back or deleted)", style="magenta")
+    text = Text(f"  {kind} ", style="dim")
     text.append(one_line(info.name or info.server_id, 64), style="bold")
     text.append(f" {one_line(info.status or '?', 20)}", style="magenta")
     server = info.server
     if server is not None and (server.fault_code or server.fault_message):
         fault = " ".join(one_line(v, 160) for v in (server.fault_code, server.fault_message) if v)
-        text.append(f" (fault {fault})")
+        text.append(f" (fault {fault})" if info.kind == "server" else f" ({fault})")
     return text
 
 
@@ -126,11 +127,15 @@ def job_tree(
     note: str | None = None,
     server_for: Callable[[SubJob], ServerInfo | None] | None = None,
     estimate: str = "",
+    resource: ServerInfo | None = None,
 ) -> Tree:
     head = job_label(job, now, label=label, note=note)
     if estimate:
         head.append(f"  {estimate}", style="yellow" if estimate == STALLED_TEXT else "dim")
     tree = Tree(head, guide_style="dim")
+    if resource is not None and job.failed:
+        # A job without sub-jobs (an RDS instance's): what its failure left of the resource.
+        tree.add(server_text(resource))
     for sub in job.sub_jobs:
         tree.add(sub_job_label(sub, now, server_for(sub) if server_for else None))
     if job.failed and job.sub_jobs:

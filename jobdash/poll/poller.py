@@ -281,8 +281,11 @@ class Poller:
         await asyncio.gather(*(worker() for _ in range(workers)))
         return [results[key] for key in order]
 
-    async def fetch_server(self, key: WatchKey, server_id: str) -> Server | None:
-        """The details of a server behind one of `key`'s sub-jobs (None: it is gone), sent
+    async def fetch_server(
+        self, key: WatchKey, server_id: str, parent: str | None = None
+    ) -> Server | None:
+        """The details of a server behind one of `key`'s sub-jobs (None: it is gone), or of
+        another service's resource (`parent`: a CCE node's cluster), sent
         with `key`'s credentials under the same caps as job fetches: in-flight count and the
         endpoint's request rate. Raises `ApiError` when the fetch fails."""
         ep = self._endpoint(key)
@@ -300,7 +303,10 @@ class Poller:
             client = ep.clients.get(key)
             if client is None:
                 client = ep.clients[key] = self._client_for(key)
-            server = await client.get_server(server_id, key.project_id)
+            if key.service == "ecs":
+                server = await client.get_server(server_id, key.project_id)
+            else:
+                server = await client.get_resource(server_id, key.project_id, parent)
         except ThrottledError as exc:
             ep.rate.on_throttle(self._clock(), now, exc.retry_after)  # slows job fetches too
             raise

@@ -11,7 +11,7 @@ from jobdash.services.base import JobService
 
 #: The service of entries that name none (every watchlist from before services existed).
 DEFAULT_SERVICE = "ecs"
-_NOT_SERVICES = frozenset({"base", "recognise", "registry"})
+_NOT_SERVICES = frozenset({"base", "recognise", "registry", "resources"})
 
 
 class UnknownServiceError(ValueError):

@@ -21,6 +21,12 @@ from jobdash.simulator.faults import Fault
 from jobdash.simulator.http import Request, Response
 from jobdash.simulator.iam import Identity, password_auth, token_body, verify_aksk
 from jobdash.simulator.jobs import ACTION_TYPES, sim_options
+from jobdash.simulator.resources import (
+    ResourceRoute,
+    match_resource,
+    owner_project,
+    resource_body,
+)
 from jobdash.simulator.service_api import SHARED_V1, JobRoute, job_body, list_body, match_route
 from jobdash.simulator.service_bodies import render
 
@@ -63,6 +69,11 @@ class SimulatorApp(SimulatedCloud):
             return "job_get", await self._get_job(request, project_id, job_id, request_id)
         if (route := match_route(path, request.query)) is not None:
             return route.route, await self._service_call(request, route, request_id)
+        if (found := match_resource(path, request.query)) is not None and request.method in (
+            "GET",
+            "HEAD",
+        ):
+            return found.route, self._get_resource(request, found, request_id)
         if (match := _SERVER.fullmatch(path)) and request.method in ("GET", "HEAD"):
             project_id, server_id = (unquote(part) for part in match.groups())
             return "server_get", self._get_server(request, project_id, server_id, request_id)
@@ -185,6 +196,28 @@ class SimulatorApp(SimulatedCloud):
             body = self._servers.render(server_id, self.clock.now_ms())
         if body is None:
             return r.server_not_found(server_id)
+        return r.json_response(200, body)
+
+    def _get_resource(self, request: Request, route: ResourceRoute, request_id: str) -> Response:
+        """Another service's resource call (`jobdash.simulator.resources`); counted with the
+        server calls, by resource id."""
+        with self._lock:
+            self._server_gets[route.resource_id] += 1
+            _delay, fault = self._faults.take(route.resource_id)
+            project_id = route.project_id or owner_project(self._services, route)
+        if fault is not None and fault.kind in ("throttle", "throttle_202", "server_error"):
+            answer = self._fault_response(fault, route.resource_id)
+            if answer is not None:
+                return answer
+        if project_id is None:
+            return r.resource_not_found(route.service, route.resource_id)
+        denied = self._authenticate(request, project_id, request_id)
+        if denied is not None:
+            return denied
+        with self._lock:
+            body = resource_body(self._services, route, self.clock.now_ms())
+        if body is None:
+            return r.resource_not_found(route.service, route.resource_id)
         return r.json_response(200, body)
 
     def _fault_response(

@@ -148,9 +148,11 @@ class SimulatedCloud:
         fail_count: int | None = None,
         duration: tuple[float, float] = DEFAULT_DURATION,
         project_id: str | None = None,
+        resource_ids: list[str] | None = None,
     ) -> str:
         """Start a job of `service` (`jobdash.simulator.service_jobs.SERVICES`) acting on
-        `count` new resources; its id, as that service's job API knows it."""
+        `count` new resources (or on `resource_ids`, one per resource); its id, as that
+        service's job API knows it."""
         return self._create_service_job(
             service,
             count,
@@ -159,6 +161,7 @@ class SimulatedCloud:
             fail_count=fail_count,
             duration=duration,
             project_id=project_id,
+            resource_ids=resource_ids,
         ).plan.job_id
 
     def _create_service_job(
@@ -172,6 +175,7 @@ class SimulatedCloud:
         duration: tuple[float, float] = DEFAULT_DURATION,
         project_id: str | None = None,
         created_by: str = "python",
+        resource_ids: list[str] | None = None,
     ) -> ServiceJob:
         with self._lock:
             return self._services.create(
@@ -184,6 +188,7 @@ class SimulatedCloud:
                 fail_count=fail_count,
                 duration=duration,
                 created_by=created_by,
+                resource_ids=resource_ids,
             )
 
     def put_job(self, body: dict[str, Any]) -> str:

@@ -83,6 +83,22 @@ def server_not_found(server_id: str) -> Response:
     )
 
 
+def resource_not_found(service: str, resource_id: str) -> Response:
+    """What a service answers for a volume, image, node or cluster that does not exist."""
+    shown = resource_id[:64]  # echoed as data only
+    if service == "cce":
+        return json_response(
+            404, {"errorCode": "CCE.01404001", "errorMessage": f"Resource not found: {shown}"}
+        )
+    if service == "ims":
+        return json_response(
+            404, {"error": {"code": "IMG.0027", "message": f"Image {shown} not found."}}
+        )
+    return json_response(
+        404, {"itemNotFound": {"message": f"Volume {shown} could not be found.", "code": 404}}
+    )
+
+
 def throttled(as_202: bool, retry_after: float | None) -> Response:
     if as_202:
         # The job API's own top-level `code`/`message` fields, with a success status.

@@ -197,9 +197,11 @@ class Simulator:
         fail_count: int | None = None,
         duration: tuple[float, float] = DEFAULT_DURATION,
         project_id: str | None = None,
+        resource_ids: list[str] | None = None,
     ) -> str:
         """A job of another service (evs, bms, ims, vbs, cce, rds, dds, dcs, cbr, sfs_turbo,
-        elb) acting on `count` new resources; see `SimulatedCloud.create_service_job`."""
+        elb) acting on `count` new resources (or on `resource_ids`); see
+        `SimulatedCloud.create_service_job`."""
         return self.app.create_service_job(
             service,
             count,
@@ -208,6 +210,7 @@ class Simulator:
             fail_count=fail_count,
             duration=duration,
             project_id=project_id,
+            resource_ids=resource_ids,
         )
 
     def put_job(self, body: dict[str, Any]) -> str:

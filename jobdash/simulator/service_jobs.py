@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jobdash.simulator.failures import Failure
-from jobdash.simulator.jobs import DEFAULT_DURATION, JobBook, JobPlan
+from jobdash.simulator.jobs import DEFAULT_DURATION, JobBook, JobPlan, SubJobPlan
 
 #: Kind of job -> (type of a one-resource job, type of a batch job, type of its sub-jobs).
 JobTypes = dict[str, tuple[str, str, str]]
@@ -237,6 +237,8 @@ class ServiceJobBook:
             for name, spec in SPECS.items()
         }
         self._jobs: dict[str, ServiceJob] = {}
+        #: (service, resource id) -> the sub-jobs that act on it, in the order planned.
+        self._by_resource: dict[tuple[str, str], list[tuple[ServiceJob, SubJobPlan]]] = {}
 
     def create(
         self,
@@ -279,7 +281,13 @@ class ServiceJobBook:
         )
         job = ServiceJob(service, kind, project_id, name or f"{service}-{kind}", plan, created_by)
         self._jobs[plan.job_id] = job
+        for sub in plan.sub_jobs:
+            self._by_resource.setdefault((service, sub.server_id), []).append((job, sub))
         return job
+
+    def acting_on(self, service: str, resource_id: str) -> list[tuple[ServiceJob, SubJobPlan]]:
+        """The sub-jobs (with their jobs) that act on one resource, in the order planned."""
+        return list(self._by_resource.get((service, resource_id), ()))
 
     def find(
         self, services: tuple[str, ...], job_id: str, now_ms: int

@@ -136,6 +136,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     # 5: the service whose job API an entry's job belongs to (ECS for every older entry).
     _statements("ALTER TABLE entries ADD COLUMN service TEXT NOT NULL DEFAULT 'ecs'"),
+    # 6: what a fetched resource is: `server` (ECS, every older row), or another service's
+    # `volume`, `image`, `node`, `cluster`, `instance`, whose stored answer reads by it.
+    _statements("ALTER TABLE servers ADD COLUMN kind TEXT NOT NULL DEFAULT 'server'"),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

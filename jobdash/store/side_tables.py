@@ -1,4 +1,5 @@
-"""The tables beside the watchlist: servers fetched for sub-jobs, history, preferences.
+"""The tables beside the watchlist: servers (and other services' resources) fetched for
+failures, history, preferences.
 
 The history holds finished jobs (durations, error codes); preferences are remembered
 choices. Plain functions of an open connection; `Store` runs them in its transactions.
@@ -8,9 +9,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from typing import Any
 
 from jobdash.api.model import Job
-from jobdash.api.server import ServerInfo, parse_server
+from jobdash.api.server import Server, ServerInfo, parse_server, resource_as_server
+from jobdash.services.resources import read_kind
 from jobdash.store.codec import job_from_stored, parse_time_text, time_text
 from jobdash.text.jsonsafe import clean_json
 from jobdash.watch.history import FinishedJob, finished_job
@@ -24,9 +27,10 @@ def save_server(connection: sqlite3.Connection, info: ServerInfo) -> None:
     )
     connection.execute(
         "INSERT INTO servers (endpoint, project_id, server_id, raw_json, gone, fetched_at,"
-        " for_sub_job) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (endpoint, project_id,"
-        " server_id) DO UPDATE SET raw_json = excluded.raw_json, gone = excluded.gone,"
-        " fetched_at = excluded.fetched_at, for_sub_job = excluded.for_sub_job",
+        " for_sub_job, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (endpoint,"
+        " project_id, server_id) DO UPDATE SET raw_json = excluded.raw_json,"
+        " gone = excluded.gone, fetched_at = excluded.fetched_at,"
+        " for_sub_job = excluded.for_sub_job, kind = excluded.kind",
         (
             info.endpoint,
             info.project_id,
@@ -35,17 +39,28 @@ def save_server(connection: sqlite3.Connection, info: ServerInfo) -> None:
             int(info.gone),
             time_text(info.fetched_at),
             info.for_sub_job,
+            info.kind,
         ),
     )
 
 
+def _stored(kind: str, data: Any, server_id: str) -> Server | None:
+    """A stored answer read again: a server's as ECS's, another resource's by its kind."""
+    if kind == "server":
+        return parse_server(data, server_id)
+    read = read_kind(kind, data)
+    if read is None:
+        return None
+    return resource_as_server(server_id, read.name, read.status, read.message, data)
+
+
 def load_servers(connection: sqlite3.Connection) -> list[ServerInfo]:
     rows = connection.execute(
-        "SELECT endpoint, project_id, server_id, raw_json, gone, fetched_at, for_sub_job"
-        " FROM servers ORDER BY fetched_at"
+        "SELECT endpoint, project_id, server_id, raw_json, gone, fetched_at, for_sub_job,"
+        " kind FROM servers ORDER BY fetched_at"
     ).fetchall()
     found = []
-    for endpoint, project_id, server_id, raw, gone, fetched_at, for_sub_job in rows:
+    for endpoint, project_id, server_id, raw, gone, fetched_at, for_sub_job, kind in rows:
         try:
             data = json.loads(raw) if raw else None
         except ValueError:
@@ -53,9 +68,9 @@ def load_servers(connection: sqlite3.Connection) -> list[ServerInfo]:
         at = parse_time_text(fetched_at)
         if at is None:
             continue
-        server = parse_server(data, server_id) if data is not None and not gone else None
+        server = _stored(kind, data, server_id) if data is not None and not gone else None
         found.append(
-            ServerInfo(endpoint, project_id, server_id, at, server, bool(gone), for_sub_job)
+            ServerInfo(endpoint, project_id, server_id, at, server, bool(gone), for_sub_job, kind)
         )
     return found
 
