@@ -152,7 +152,7 @@ def sub_job_label(
     text.append(f"{status_icon(sub.status)} ", style=palette.style(status_role(sub.status)))
     resource = sub.resource_id
     if server is not None and server.name:
-        text.append("server ", style=palette.muted)
+        text.append(f"{one_line(server.kind, 16)} ", style=palette.muted)
         text.append(one_line(server.name, 32), style="bold")
         text.append(" ")
     elif resource:

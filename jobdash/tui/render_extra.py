@@ -1,5 +1,5 @@
-"""Detail-panel sections beyond the API's answer: the server behind a sub-job, and what
-history says about a running job. Pure: Rich renderables from core values."""
+"""Detail-panel sections beyond the API's answer: the server behind a sub-job (or another
+service's resource behind a failed job), and what history says about a running job. Pure: Rich renderables from core values."""
 
 from __future__ import annotations
 
@@ -29,14 +29,17 @@ def server_section(
     pending: bool = False,
     error: str | None = None,
     can_ask: bool = True,
+    kind: str = "server",
 ) -> list[RenderableType]:
-    """The server block of a sub-job's details; empty when there is nothing to say."""
-    heading = Text(SERVER_HEADING, style="bold")
+    """The server block of a sub-job's details (or the `kind` of resource another service's
+    job names); empty when there is nothing to say."""
+    kind = one_line(info.kind if info is not None else kind, 16)
+    heading = Text(SERVER_HEADING if kind == "server" else kind.capitalize(), style="bold")
     if info is None:
         if pending:
-            return [heading, Text("Fetching the server's details…", style=palette.muted)]
+            return [heading, Text(f"Fetching the {kind}'s details…", style=palette.muted)]
         if error:
-            line = Text("Could not fetch the server: ", style=palette.error)
+            line = Text(f"Could not fetch the {kind}: ", style=palette.error)
             line.append(printable(error))
             return [heading, line, Text("s tries again.", style=palette.muted)]
         if can_ask:
@@ -47,13 +50,20 @@ def server_section(
         one_line(status, 30),
         style=palette.style(Role.ERROR if status in _BAD_STATUSES else Role.ACCENT),
     )
-    meaning = status_meaning(status)
+    meaning = status_meaning(status) if kind == "server" or info.gone else None
     if meaning:
         status_cell.append(f"  {meaning}", style=palette.muted)
     fields = Fields(palette, width=width)
     if info.gone:
-        fields.add("server_id", info.server_id)
+        fields.add(f"{kind}_id", info.server_id)
         fields.add("status", status_cell)
+    elif kind != "server":
+        assert info.server is not None
+        fields.add("name", info.server.name)
+        fields.add(f"{kind}_id", info.server_id)
+        fields.add("status", status_cell)
+        if info.server.fault_message:
+            fields.add("message", info.server.fault_message, multiline=True)
     else:
         server = info.server
         assert server is not None

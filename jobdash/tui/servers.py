@@ -1,5 +1,5 @@
 """The dashboard's server lookups: which servers to fetch (those behind new failures, or
-the one the user asks for with `s`), fetching them through the poller (same caps and rate
+the one the user asks for with `s`; other services' resources the same way), fetching them through the poller (same caps and rate
 as job fetches) into the watchlist, which stores them on its own thread, and which rows
 then show something new. Plain functions of the watchlist and the poller: the app runs
 them for failures, the dashboard screen for `s`; neither is imported here."""
@@ -13,7 +13,13 @@ from jobdash.api.model import SubJob
 from jobdash.api.server import ServerInfo
 from jobdash.text.safe import one_line
 from jobdash.tui.view import JobChanges, JobRow, Row
-from jobdash.watch.servers import ServerFetcher, ServerRequest, fetch_all
+from jobdash.watch.servers import (
+    ServerFetcher,
+    ServerRequest,
+    fetch_all,
+    job_resource_id,
+    joined_id,
+)
 from jobdash.watch.values import WatchKey
 from jobdash.watch.watchlist import Watchlist
 
@@ -25,11 +31,21 @@ def failure_requests(watchlist: Watchlist, keys: Iterable[WatchKey]) -> list[Ser
 
 
 def selected_server_id(watchlist: Watchlist, row: Row, sub: SubJob | None) -> str | None:
-    """The server a row names: its sub-job's, or a job's without sub-jobs."""
+    """The server a row names: its sub-job's, or a job's without sub-jobs (for another
+    service, the resource it names)."""
     if isinstance(row, JobRow):
         job = watchlist.job(row.key)
+        if row.key.service != "ecs":
+            return job_resource_id(row.key, job)
         return job.server_id if job is not None and not job.sub_job_count else None
-    return sub.server_id if sub is not None else None
+    return joined_id(row.key, sub)
+
+
+def selected_parent(watchlist: Watchlist, row: Row, sub: SubJob | None) -> str | None:
+    """The owner the selected resource's path needs (a CCE node's cluster), or None."""
+    owner = sub if not isinstance(row, JobRow) else watchlist.job(row.key)
+    cluster = owner.entities.get("cluster_id") if owner is not None else None
+    return cluster if isinstance(cluster, str) and cluster else None
 
 
 async def fetch_servers(
@@ -56,6 +72,10 @@ def rows_showing(
     changes = {}
     for key, ids in servers.items():
         job = watchlist.job(key)
+        if key.service != "ecs":
+            # Another service's resource shows on the job's row or any of its sub-jobs'.
+            changes[key] = JobChanges(job=True, all_subs=True)
+            continue
         rows = job.sub_job_keys_with("server_id", ids) if job is not None else set()
         changes[key] = JobChanges(sub_keys=rows)
     return changes
@@ -73,4 +93,6 @@ def outcome(
         return None
     info = found[0]
     what = "is gone (rolled back or deleted)" if info.gone else f"is {info.status}"
+    if info.kind != "server":
+        what = f"({info.kind}) {what}"
     return f"{one_line(info.name or info.server_id, 40)} {what}.", False

@@ -39,7 +39,7 @@ from jobdash.tui.screens.export import ExportScreen
 from jobdash.tui.screens.help import HelpScreen
 from jobdash.tui.screens.label import LabelScreen
 from jobdash.tui.screens.timeline import TimelineScreen
-from jobdash.tui.servers import fetch_servers, outcome, selected_server_id
+from jobdash.tui.servers import fetch_servers, outcome, selected_parent, selected_server_id
 from jobdash.tui.view import (
     Filter,
     JobChanges,
@@ -605,13 +605,15 @@ class DashboardScreen(Screen[None]):
         if self.poller is None:
             self.notify("Not connected: servers cannot be fetched.", severity="warning")
             return
-        server_id = selected_server_id(self.watchlist, selected, self.job_tree.sub_job(selected))
+        sub = self.job_tree.sub_job(selected)
+        server_id = selected_server_id(self.watchlist, selected, sub)
         if not server_id:
             self.notify(
                 "Select a sub-job that names a server (enter opens a job).", severity="warning"
             )
             return
-        request = self.watchlist.servers.ask(selected.key, server_id)
+        parent = selected_parent(self.watchlist, selected, sub)
+        request = self.watchlist.servers.ask(selected.key, server_id, parent)
         if request is None:
             self.notify("Already fetching that server…", timeout=2)
             return

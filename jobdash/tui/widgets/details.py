@@ -17,13 +17,14 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from jobdash.api.model import SubJob, as_sent
+from jobdash.api.model import Job, SubJob, as_sent
+from jobdash.services.resources import resource_api
 from jobdash.text.statuses import Palette
 from jobdash.tui.render_details import Lookup, job_head, job_summary, raw_json, sub_job_details
 from jobdash.tui.render_extra import estimate_line, server_section
 from jobdash.tui.view import JobChanges, Row, SubJobRow
 from jobdash.tui.widgets.themed import STATUS_COMPONENTS, theme_palette
-from jobdash.watch.servers import server_key
+from jobdash.watch.servers import job_resource_id, joined_id, server_key
 from jobdash.watch.values import WatchKey
 from jobdash.watch.watchlist import Watchlist
 
@@ -185,7 +186,10 @@ class DetailsPanel(VerticalScroll):
             palette=palette,
             width=self._width,
             cloud_now=self._cloud_now,
-            extra=estimate_line(estimate, job.job_type if job else None, palette),
+            extra=[
+                *estimate_line(estimate, job.job_type if job else None, palette),
+                *self._resource_section(row.key, job, now, palette),
+            ],
         )
 
     def _summary_content(self) -> RenderableType | None:
@@ -203,15 +207,29 @@ class DetailsPanel(VerticalScroll):
     def _server_section(
         self, row: SubJobRow, sub: SubJob, now: datetime, palette: Palette
     ) -> list[RenderableType]:
-        server_id = sub.server_id
+        return self._joined_section(row.key, joined_id(row.key, sub), now, palette)
+
+    def _resource_section(
+        self, key: WatchKey, job: Job | None, now: datetime, palette: Palette
+    ) -> list[RenderableType]:
+        """Another service's job without sub-jobs: the resource its failure left."""
+        if job is None or not job.failed:
+            return []
+        return self._joined_section(key, job_resource_id(key, job), now, palette)
+
+    def _joined_section(
+        self, key: WatchKey, server_id: str | None, now: datetime, palette: Palette
+    ) -> list[RenderableType]:
         if not server_id:
             return []
         servers = self.watchlist.servers
+        service = resource_api(key.service)
         return server_section(
-            servers.get(row.key, server_id),
+            servers.get(key, server_id),
             now,
             palette,
             width=self._width,
-            pending=servers.pending(row.key, server_id),
-            error=servers.errors.get(server_key(row.key, server_id)),
+            pending=servers.pending(key, server_id),
+            error=servers.errors.get(server_key(key, server_id)),
+            kind=service.kind if service is not None else "server",
         )
