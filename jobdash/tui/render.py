@@ -139,6 +139,15 @@ def _snapshot_problem(snapshot: Snapshot | None, palette: Palette) -> Text:
     return text
 
 
+#: Resource statuses that mean all is well (ECS and RDS `ACTIVE`, EVS `available` and
+#: `in-use`, CCE `Active`, IMS `active`): the row says nothing about them.
+_HEALTHY = frozenset({"active", "available", "in-use"})
+
+
+def healthy(status: str) -> bool:
+    return status.strip().lower() in _HEALTHY
+
+
 def sub_job_label(
     sub: SubJob,
     now: datetime,
@@ -157,7 +166,7 @@ def sub_job_label(
         text.append(" ")
     elif resource:
         text.append(f"{one_line(sub.resource_kind, 16)} {short(resource)} ", style=palette.muted)
-    if server is not None and server.status not in (None, "ACTIVE"):
+    if server is not None and server.status is not None and not healthy(server.status):
         word = "gone" if server.gone else one_line(server.status, 20)
         text.append(f"{word} ", style=palette.warning)
     time_text = elapsed(sub, now)
