@@ -6,6 +6,13 @@ import re
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+#: jobdash's service name -> the catalog types its endpoint is listed under, in order of
+#: preference. Only types seen in a token's catalog are listed; a service without an entry
+#: takes the endpoint derived from ECS's. ECS has none: its endpoint is the connection's.
+CATALOG_TYPES: dict[str, tuple[str, ...]] = {
+    "evs": ("evs",),
+}
+
 _VERSION_SUFFIX = re.compile(r"/v\d+(?:\.\d+)?(?:/[^/]*)?/?$")
 
 

@@ -163,12 +163,21 @@ def add_service_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def service_target(template: WatchEntry, name: str | None) -> WatchEntry:
-    """`template` moved to the service called `name`: its endpoint in the same region.
-    Raises `UnknownServiceError` for a name jobdash does not know."""
-    from jobdash.services.base import endpoint_for
+def service_target(
+    template: WatchEntry, name: str | None, args: argparse.Namespace | None = None
+) -> WatchEntry:
+    """`template` moved to the service called `name`: the endpoint configured for it in
+    the settings of `args` (clouds.yaml's `<service>_endpoint_override`), else its endpoint
+    in the same region. Raises `UnknownServiceError` for a name jobdash does not know."""
+    from jobdash.config.settings import Settings
+    from jobdash.connections.connection import service_endpoint
     from jobdash.services.registry import service
 
     found = service(name)
-    endpoint = endpoint_for(template.key.endpoint, found)
+    settings = Settings()
+    if args is not None:
+        from jobdash.config.sources import load_settings
+
+        settings = load_settings(args)
+    endpoint = service_endpoint(settings, template.key.endpoint, found)
     return replace(template, key=replace(template.key, endpoint=endpoint, service=found.name))

@@ -136,7 +136,7 @@ async def run_add(args: argparse.Namespace) -> int:
     added: list[WatchKey] = []
     duplicates: list[WatchKey] = []
     if valid:
-        template = service_target(await current_target(args), chosen.name)
+        template = service_target(await current_target(args), chosen.name, args)
         now = datetime.now(UTC)
         entries = [
             replace(

@@ -316,6 +316,24 @@ def _pick_region(
     )
 
 
+_OVERRIDE = "_endpoint_override"
+
+
+def _service_endpoints(cloud: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """openstacksdk's `<service>_endpoint_override` keys of a cloud, other than ECS's (that
+    one is the connection's endpoint): (service name as jobdash writes it, URL). Whether
+    jobdash knows the service is decided where the endpoint is used."""
+    found = []
+    for key, value in cloud.items():
+        if not isinstance(key, str) or not key.lower().endswith(_OVERRIDE):
+            continue
+        service = key[: -len(_OVERRIDE)].strip().lower().replace("_", "-")
+        url = _stripped(value)
+        if service and service != "ecs" and url:
+            found.append((service, url))
+    return tuple(sorted(found))
+
+
 def _cloud_level_first(
     auth: Mapping[str, Any], cloud: Mapping[str, Any], names: tuple[str, ...]
 ) -> Any:
@@ -402,6 +420,7 @@ def resolve_cloud(name: str, raw: Mapping[str, Any], requested_region: str | Non
         "endpoint": _stripped(
             _cloud_level_first({}, cloud, ("endpoint", "ecs_endpoint", "ecs_endpoint_override"))
         ),
+        "service_endpoints": _service_endpoints(cloud) or None,
         **_verify_fields(cloud),
     }
     if kind == "token" and fields["token"]:

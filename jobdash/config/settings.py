@@ -36,6 +36,10 @@ class Settings:
     endpoint: str | None = None
     ca_file: str | None = None
     insecure: bool = False
+    #: (service name, endpoint) for services whose endpoint is configured rather than
+    #: derived from ECS's (clouds.yaml's `<service>_endpoint_override`); a tuple, so that
+    #: settings stay hashable.
+    service_endpoints: tuple[tuple[str, str], ...] = ()
     #: Configuration files that were read, for messages.
     files: tuple[str, ...] = field(default=(), compare=False)
     #: One-line remarks for the user: which cloud was picked, what was ignored.
@@ -57,13 +61,20 @@ class Settings:
         # header is refused here, before anything is sent or stored.
         check_secret_values(self)
 
+    def endpoint_override(self, service: str) -> str | None:
+        """The configured endpoint of the service called `service`, if any."""
+        return next((url for name, url in self.service_endpoints if name == service), None)
+
     @property
     def profile(self) -> str | None:
         """The clouds.yaml cloud these settings came from (watch entries remember it)."""
         return self.cloud
 
 
-SETTING_NAMES = tuple(f.name for f in fields(Settings) if f.name not in ("files", "notes"))
+#: The settings every source can give; a service's endpoint comes from clouds.yaml alone.
+SETTING_NAMES = tuple(
+    f.name for f in fields(Settings) if f.name not in ("files", "notes", "service_endpoints")
+)
 
 
 # -- completeness ------------------------------------------------------------------------

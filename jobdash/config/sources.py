@@ -221,6 +221,7 @@ def load_settings(
         where = f"cloud {cloud!r}" if cloud else "OS_AUTH_URL / config.toml"
         merged["auth_url"] = fill_region(merged["auth_url"], merged.get("region"), where)
     merged["cloud"] = cloud or None
+    merged["service_endpoints"] = cloud_layer.get("service_endpoints", ())
     return Settings(**merged, files=tuple(files), notes=tuple(notes))
 
 

@@ -19,10 +19,11 @@ from jobdash.api.errors import ConfigError, InvalidIdError
 from jobdash.api.http1 import Http1Transport
 from jobdash.api.ids import validate_id
 from jobdash.auth.methods import AkSkAuth, PasswordAuth, TokenAuth
-from jobdash.auth.service_catalog import service_origin
+from jobdash.auth.service_catalog import CATALOG_TYPES, service_origin
 from jobdash.config.checks import check_endpoint
 from jobdash.config.regions import ecs_endpoint
 from jobdash.config.settings import Settings, require_complete
+from jobdash.services.base import JobService, endpoint_for
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +236,25 @@ async def open_connection(
     except BaseException:
         await http.aclose()
         raise
+
+
+def service_endpoint(
+    settings: Settings, ecs_endpoint: str, service: JobService, auth: httpx.Auth | None = None
+) -> str:
+    """Where `service`'s jobs are asked for, for a connection with `settings` whose ECS
+    endpoint is `ecs_endpoint`: the endpoint configured for the service; else the one the
+    token's catalog lists for it (with a password login that has happened: `auth`); else
+    the one derived from ECS's (`endpoint_for`). Raises ConfigError for a configured
+    endpoint that is not a URL."""
+    configured = settings.endpoint_override(service.name)
+    if configured:
+        return service_origin(check_endpoint(configured))
+    if isinstance(auth, PasswordAuth):
+        for kind in CATALOG_TYPES.get(service.name, ()):
+            listed = auth.endpoint_from_catalog(kind, settings.region)
+            if listed:
+                return listed
+    return endpoint_for(ecs_endpoint, service)
 
 
 def target_without_login(settings: Settings) -> tuple[str, str] | None:

@@ -37,10 +37,12 @@ from jobdash.connections.connection import (
     http_pool,
     open_connection,
     security_warnings,
+    service_endpoint,
     tls_verify,
 )
 from jobdash.connections.groups import AMBIENT, cloud_name, connection_label
 from jobdash.poll.ratelimit import RateGroup
+from jobdash.services.base import JobService
 from jobdash.services.registry import service as lookup_service
 from jobdash.text.safe import one_line
 from jobdash.watch.values import WatchEntry, WatchKey
@@ -231,6 +233,15 @@ class Connections:
         except (ApiError, ConfigError):  # nothing is sent for it: a group of its own
             return RateGroup(key.endpoint, "none:" + _fingerprint(*source), label)
         return RateGroup(key.endpoint, account_of(settings, source), label)
+
+    def service_endpoint(self, template: WatchEntry, service: JobService) -> str:
+        """Where `service`'s jobs are asked for on `template`'s connection (its key's endpoint
+        is ECS's): configured, else from the catalog of a login made already, else derived
+        (`connection.service_endpoint`). Raises NoCredentialsError or ConfigError when the
+        connection's settings cannot be had."""
+        settings = self.settings_for(template.key, template)
+        auth = self._auths.get((self.source_of(template), template.key.project_id))
+        return service_endpoint(settings, template.key.endpoint, service, auth)
 
     # -- clients -------------------------------------------------------------------------
 
