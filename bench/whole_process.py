@@ -1,7 +1,7 @@
 """The dashboard and `jobdash status` as whole processes, the way a user runs them.
 
     python bench/whole_process.py [--python .venv/bin/python] [--jobs 100] [--sub-jobs 500]
-                                  [--seconds 20] [--json]
+                                  [--seconds 20] [--mixed] [--json]
 
 `jobdash ui` runs in a real terminal (a tmux pane of a fixed size, on its own socket and
 without any tmux config) with its files in a temporary XDG tree; the cloud is `jobdash
@@ -31,6 +31,13 @@ same on every run. Figures, read from `/proc/<pid>/stat` (utime + stime) and
   (`bench/poll_sim.py`; imports and connection not counted on its side), median of
   `--status-rounds` after one discarded. Both sign with AK/SK; this simulator adds
   `--latency-ms` to each answer.
+
+With `--mixed`, the dashboard's watchlist holds the jobs of all twelve services instead of
+ECS's alone: `--jobs` shared out among them (240 gives 20 each), each job of a service that
+works in batches acting on `--sub-jobs` resources (a CCE node is two sub-jobs: the node and
+its VM), each of the others on one resource, as their APIs do. They are added with `jobdash
+add --service` before the dashboard starts, so the cold start opens a stored watchlist
+whose jobs have not been fetched yet. The other figures are the same.
 
 Child processes (simulators, tmux servers, the dashboard) are ended on any exit.
 """
@@ -68,6 +75,22 @@ PACE = 3.0
 RUNNING_FOR = 3 * 3600.0
 #: Sub-jobs run at least this much longer (simulated seconds): the idle window sees none end.
 MIN_RUN = RUNNING_FOR + 40.0
+#: The services of `--mixed`: (jobdash's name, the simulator's, whether a job of it acts on
+#: many resources at once). ECS's jobs are made through its own API.
+SERVICES = (
+    ("ecs", "ecs", True),
+    ("bms", "bms", True),
+    ("cbr", "cbr", False),
+    ("cce", "cce", True),
+    ("dcs", "dcs", False),
+    ("dds", "dds", False),
+    ("elb", "elb", True),
+    ("evs", "evs", True),
+    ("ims", "ims", True),
+    ("rds", "rds", False),
+    ("sfs-turbo", "sfs_turbo", False),
+    ("vbs", "vbs", True),
+)
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 #: Environment variables that would connect a child to someone's real cloud or files.
 _PRIVATE_ENV = ("OS_", "JOBDASH_", "XDG_", "TMUX")
@@ -131,6 +154,33 @@ class Sim:
             )["job_id"]
             for n in range(jobs)
         ]
+
+    def create_service_jobs(
+        self, service: str, jobs: int, count: int, duration: tuple[float, float]
+    ) -> list[str]:
+        """`jobs` jobs of another service (its simulator name), each on `count` resources."""
+        body = {"count": count, "project_id": self.project_id, "_sim": {"duration": duration}}
+        return [
+            self.call("POST", f"/_sim/jobs/{service}", {**body, "name": f"bench{n}"})["job_id"]
+            for n in range(jobs)
+        ]
+
+    def create_mixed(
+        self, jobs: int, subs: int, duration: tuple[float, float]
+    ) -> dict[str, list[str]]:
+        """`jobs` jobs shared out among `SERVICES`: jobdash's service name -> its job ids."""
+        made: dict[str, list[str]] = {}
+        for n, (name, sim_name, batch) in enumerate(SERVICES):
+            share = jobs // len(SERVICES) + (n < jobs % len(SERVICES))
+            if not share:
+                continue
+            if name == "ecs":
+                made[name] = self.create_jobs(share, subs, duration)
+            else:
+                made[name] = self.create_service_jobs(
+                    sim_name, share, subs if batch else 1, duration
+                )
+        return made
 
     def advance(self, seconds: float) -> None:
         self.call("POST", "/_sim/advance", {"seconds": seconds})
@@ -298,7 +348,8 @@ def every_job_shown(jobs: int, subs: int) -> Callable[[str], bool]:
         for line in lines[top + 1 :]:
             if line.startswith("╰"):
                 break
-            cells.append(line.split("││")[0][1:].strip("│ ▁▂▃▄▅▆▇█"))
+            # The last "││" is where the panels meet: a sub-job row begins with one of its own.
+            cells.append(line.rsplit("││", 1)[0][1:].strip("│ ▁▂▃▄▅▆▇█"))
         # A job not fetched yet has a row that says so, without progress.
         job_rows = [
             cell
@@ -315,12 +366,42 @@ def every_job_shown(jobs: int, subs: int) -> Callable[[str], bool]:
     return shown
 
 
+def every_mixed_job_shown(jobs: int) -> Callable[[str], bool]:
+    """`every_job_shown` for jobs of many services: sub-job counts differ from one service to
+    the next and some jobs have none, so a job is shown once its row no longer waits for
+    its first fetch, and a job row with sub-jobs (▶ or ▼) shows some progress (`n/m`)."""
+    progress = re.compile(r"\b\d+/\d+\b")
+    title = f"Jobs ({jobs})"
+
+    def shown(screen: str) -> bool:
+        lines = screen.splitlines()
+        top = next((i for i, line in enumerate(lines) if title in line), None)
+        if top is None:
+            return False
+        cells = []
+        for line in lines[top + 1 :]:
+            if line.startswith("╰"):
+                break
+            cells.append(line.rsplit("││", 1)[0][1:].rstrip(" │▁▂▃▄▅▆▇█"))
+        # Sub-job rows hang from the tree's lines; a job row starts at the left edge.
+        job_rows = [cell for cell in cells if cell and not cell.startswith(("├", "└", "│", " "))]
+        full = bool(cells) and all(cells)
+        return (
+            bool(job_rows)
+            and (len(job_rows) == jobs or full)
+            and not any("waiting for the first fetch" in row for row in job_rows)
+            and all(progress.search(row) for row in job_rows if row.startswith(("▶", "▼")))
+        )
+
+    return shown
+
+
 # -- the dashboard's figures ---------------------------------------------------------------
 
 
 def measure_dashboard(args: argparse.Namespace, jobdash: str) -> dict[str, Any]:
     jobs, subs, seconds = args.jobs, args.sub_jobs, args.seconds
-    shown = every_job_shown(jobs, subs)
+    shown = every_mixed_job_shown(jobs) if args.mixed else every_job_shown(jobs, subs)
     figures: dict[str, Any] = {}
     # Sub-jobs end between MIN_RUN and the end of the progress window (failures earlier).
     duration = (MIN_RUN, MIN_RUN + PACE * seconds + 20)
@@ -329,7 +410,12 @@ def measure_dashboard(args: argparse.Namespace, jobdash: str) -> dict[str, Any]:
         tempfile.TemporaryDirectory(prefix="jobdash-bench-") as tmp,
     ):
         home = Path(tmp)
-        ids = sim.create_jobs(jobs, subs, duration)
+        by_service = (
+            sim.create_mixed(jobs, subs, duration)
+            if args.mixed
+            else {"ecs": sim.create_jobs(jobs, subs, duration)}
+        )
+        ids = by_service["ecs"]
         sim.advance(RUNNING_FOR)
         env = isolated_env(
             home,
@@ -338,10 +424,15 @@ def measure_dashboard(args: argparse.Namespace, jobdash: str) -> dict[str, Any]:
             OS_PROJECT_ID=sim.project_id,
             OS_REGION_NAME="eu-de",
         )
-        note(f"cold start of {jobdash} on {jobs} x {subs}")
+        command = [jobdash, "ui", *ids]
+        if args.mixed:
+            add_to_watchlist(jobdash, by_service, env, args.timeout)
+            command = [jobdash, "ui"]
+            figures["services"] = {name: len(found) for name, found in by_service.items()}
+        note(f"cold start of {jobdash} on {jobs} x {subs}{' of 12 services' if args.mixed else ''}")
         with terminal(home / "cold.sock", args.size) as term:
             started = time.perf_counter()
-            pid = term.start([jobdash, "ui", *ids], env)
+            pid = term.start(command, env)
             term.wait_for(shown, args.timeout)
             figures["cold_start_s"] = time.perf_counter() - started
             figures["cold_start_answers"] = sim.job_gets()
@@ -402,6 +493,23 @@ def measure_dashboard(args: argparse.Namespace, jobdash: str) -> dict[str, Any]:
         figures["warm_start_runs_s"] = warm
         figures["warm_start_peak_rss_mb"] = max(warm_rss)
     return figures
+
+
+def add_to_watchlist(
+    jobdash: str, by_service: dict[str, list[str]], env: dict[str, str], timeout: float
+) -> None:
+    """`jobdash add --service` for each service's jobs."""
+    for name, job_ids in by_service.items():
+        result = subprocess.run(
+            [jobdash, "add", "--any-id", "--service", name, *job_ids],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+        if result.returncode != 0:
+            raise SystemExit(f"jobdash add --service {name} failed: {result.stderr[-2000:]}")
 
 
 def note(text: str) -> None:
@@ -648,6 +756,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=120.0, help="for any one wait, s (120)")
     parser.add_argument("--no-dashboard", action="store_true", help="only the status figures")
     parser.add_argument("--no-status", action="store_true", help="only the dashboard figures")
+    parser.add_argument(
+        "--mixed",
+        action="store_true",
+        help="the dashboard watches the jobs of all 12 services, --jobs shared out among them",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     if not 2 <= args.sub_jobs <= 500:
@@ -677,6 +790,7 @@ def main(argv: list[str] | None = None) -> int:
         "jobs": args.jobs,
         "sub_jobs": args.sub_jobs,
         "seconds": args.seconds,
+        "mixed": args.mixed,
     }
     if not args.no_dashboard:
         figures.update(measure_dashboard(args, jobdash))
@@ -686,7 +800,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(figures, indent=2))
     else:
         print(
-            f"{jobdash}: {args.jobs} x {args.sub_jobs} in a {args.size[0]}x{args.size[1]} "
+            f"{jobdash}: {args.jobs} x {args.sub_jobs}{' of 12 services' if args.mixed else ''}"
+            f" in a {args.size[0]}x{args.size[1]} "
             f"terminal, windows of {args.seconds} s; nproc {figures['nproc']}, Python "
             f"{figures['python']}"
         )

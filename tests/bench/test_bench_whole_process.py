@@ -166,3 +166,64 @@ def test_a_terminated_benchmark_leaves_no_process_behind(
     while processes_with(marker) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert processes_with(marker) == []
+
+
+MIXED = """\
+ jobdash 3f1d2510 · 127.0.0.1:35127                                  ● live · 40 req/s
+╭─ Jobs (4) ──────────────────────────────────────╮╭─ Details ──────────────────╮
+│▼ ● createServer 05541a4b 2/20  ✓2 21s           ││ ● RUNNING  createServer    │
+││  ├─ ● server 2d71770f 19s createSingleServer   ││ job_id  05541a4b65277acb   │
+││  └─ ● server cb808825 19s createSingleServer   ││                            │
+│▶ ● CCE CreateNode 3cc1cb38 0/40  ✓0 21s         ││                            │
+│● RDS CreateMysqlSingleHAInstance 77fe125b 3h    ││                            │
+│{fourth}││                            │
+╰─────────────────────────────────────────────────╯╰────────────────────────────╯
+"""
+
+
+def test_every_mixed_job_shown_takes_jobs_with_and_without_sub_jobs() -> None:
+    shown = load_bench().every_mixed_job_shown(4)
+    assert shown(MIXED.format(fourth="● DDS CreateMongoDB 1be4aaa7 3h".ljust(49)))
+    # a job still waiting for its first fetch
+    waiting = "… job 1be4aaa7  waiting for the first fetch".ljust(49)
+    assert not shown(MIXED.format(fourth=waiting))
+    # a job with sub-jobs whose row shows no progress yet
+    assert not shown(
+        MIXED.format(fourth="● DDS CreateMongoDB 1be4aaa7 3h".ljust(49)).replace(
+            "3cc1cb38 0/40 ", "3cc1cb38      "
+        )
+    )
+    # the fourth row missing
+    assert not shown(MIXED.format(fourth=" " * 49))
+    assert not load_bench().every_mixed_job_shown(5)(
+        MIXED.format(fourth="● DDS CreateMongoDB 1be4aaa7 3h".ljust(49))
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.tmux
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="the dashboard runs under tmux")
+def test_benchmark_measures_a_watchlist_of_every_service(
+    subprocess_env: dict[str, str],
+) -> None:
+    result = subprocess.run(
+        [sys.executable, str(BENCH), *SMALL, "--jobs", "12", "--mixed", "--no-status", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=subprocess_env,
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["mixed"] is True
+    assert figures["services"] == {
+        name: 1
+        for name in (
+            *("ecs", "bms", "cbr", "cce", "dcs", "dds", "elb", "evs", "ims", "rds"),
+            *("sfs-turbo", "vbs"),
+        )
+    }
+    # every job was fetched at the start, from its own service's API
+    assert figures["cold_start_answers"] >= 12
+    assert figures["updates"] > 0
+    assert 0 < figures["cpu_per_update_ms"] < math.inf
