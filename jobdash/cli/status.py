@@ -33,10 +33,10 @@ from jobdash.cli.status_view import (
 )
 from jobdash.cli.tree import plain_lines
 from jobdash.config.config_file import load_config
+from jobdash.connections.connection import service_endpoint
 from jobdash.connections.groups import describe_selection, selection
 from jobdash.connections.registry import Connections
 from jobdash.poll.options import PollerOptions
-from jobdash.services.base import endpoint_for
 from jobdash.services.registry import UnknownServiceError, service
 from jobdash.text.jsonsafe import json_text
 from jobdash.watch.history import History
@@ -134,7 +134,7 @@ async def run_status(args: argparse.Namespace) -> int:
             await connections.aclose()
             print_error(str(exc))
             return EXIT_USAGE
-        endpoint = endpoint_for(current.endpoint, chosen)
+        endpoint = service_endpoint(current.settings, current.endpoint, chosen, current.auth)
         targets = [
             Target(WatchKey(endpoint, current.project_id, job_id, chosen.name))
             for job_id in args.job_ids
