@@ -25,7 +25,7 @@ from jobdash.simulator.service_bodies import (
 from jobdash.simulator.service_jobs import ServiceJob, ServiceJobBook
 
 #: The services answering on the ECS job path, after ECS itself.
-SHARED_V1 = ("evs", "bms", "ims", "vbs")
+SHARED_V1 = ("evs", "bms", "ims", "vbs", "deh")
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,6 +119,20 @@ def _bms(job: ServiceJob, index: int | None, now_ms: int, _rid: str) -> dict[str
     return job.plan.render(now_ms)
 
 
+def _deh(job: ServiceJob, index: int | None, now_ms: int, _rid: str) -> dict[str, Any]:
+    # Huawei Cloud's dedicated hosts: an ECS-shaped job, polled at the ECS endpoint, that
+    # names its host three `entities` deep.
+    plan = job.plan
+    host = plan.sub_jobs[0]
+    status = plan.status(now_ms)
+    entities: dict[str, Any] = {}
+    if status == "SUCCESS":
+        entities = {
+            "entities": {"entities": [{"resourceId": host.server_id, "resourceType": "host"}]}
+        }
+    return job_body(plan, status, entities, now_ms)
+
+
 def _ims(job: ServiceJob, index: int | None, now_ms: int, _rid: str) -> dict[str, Any]:
     plan = job.plan
 
@@ -463,6 +477,7 @@ def _elb(job: ServiceJob, _index: int | None, now_ms: int, request_id: str) -> d
 _RENDER = {
     "evs": _evs,
     "bms": _bms,
+    "deh": _deh,
     "ims": _ims,
     "vbs": _vbs,
     "cce": _cce,

@@ -55,6 +55,13 @@ SPECS: dict[str, ServiceSpec] = {
             ),
         ),
         ServiceSpec(
+            "deh",
+            {"create": ("createDedicatedHost", "createDedicatedHost", "createDedicatedHost")},
+            (("DEH.1001", "insufficient dedicated host capacity in the availability zone"),),
+            batch=False,
+            sub_jobs_queryable=False,
+        ),
+        ServiceSpec(
             "bms",
             {
                 "create": ("baremetalBatchCreate", "baremetalBatchCreate", "baremetalSingleCreate"),
