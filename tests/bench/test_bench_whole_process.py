@@ -77,6 +77,8 @@ SMALL = [
     "0.5",
     "--idle-settle",
     "0",
+    "--idle-seconds",
+    "2",
 ]
 SMALL += ["--warm-runs", "1", "--status-runs", "1", "--status-jobs", "3"]
 SMALL += ["--status-rounds", "1", "--latency-ms", "1", "--timeout", "30"]
