@@ -329,6 +329,22 @@ def terminal(socket: Path, size: tuple[int, int]) -> Iterator[Terminal]:
         term.close()
 
 
+def tree_cells(screen: str, title: str) -> list[str] | None:
+    """The text of each line of the tree panel titled `title` (its borders and scrollbar
+    cut, its left indentation kept); None while the panel is not on screen."""
+    lines = screen.splitlines()
+    top = next((i for i, line in enumerate(lines) if title in line), None)
+    if top is None:
+        return None
+    cells = []
+    for line in lines[top + 1 :]:
+        if line.startswith("╰"):
+            break
+        # The last "││" is where the panels meet: a sub-job row begins with one of its own.
+        cells.append(line.rsplit("││", 1)[0][1:].rstrip(" │▁▂▃▄▅▆▇█"))
+    return cells
+
+
 def every_job_shown(jobs: int, subs: int) -> Callable[[str], bool]:
     """The tree shows every job it has room for, and each job row shows its progress
     (`n/subs`): what the user sees once every job is there, whatever fits the terminal.
@@ -340,16 +356,10 @@ def every_job_shown(jobs: int, subs: int) -> Callable[[str], bool]:
     title = f"Jobs ({jobs})"
 
     def shown(screen: str) -> bool:
-        lines = screen.splitlines()
-        top = next((i for i, line in enumerate(lines) if title in line), None)
-        if top is None:
+        found = tree_cells(screen, title)
+        if found is None:
             return False
-        cells = []
-        for line in lines[top + 1 :]:
-            if line.startswith("╰"):
-                break
-            # The last "││" is where the panels meet: a sub-job row begins with one of its own.
-            cells.append(line.rsplit("││", 1)[0][1:].strip("│ ▁▂▃▄▅▆▇█"))
+        cells = [cell.strip("│ ") for cell in found]
         # A job not fetched yet has a row that says so, without progress.
         job_rows = [
             cell
@@ -374,15 +384,9 @@ def every_mixed_job_shown(jobs: int) -> Callable[[str], bool]:
     title = f"Jobs ({jobs})"
 
     def shown(screen: str) -> bool:
-        lines = screen.splitlines()
-        top = next((i for i, line in enumerate(lines) if title in line), None)
-        if top is None:
+        cells = tree_cells(screen, title)
+        if cells is None:
             return False
-        cells = []
-        for line in lines[top + 1 :]:
-            if line.startswith("╰"):
-                break
-            cells.append(line.rsplit("││", 1)[0][1:].rstrip(" │▁▂▃▄▅▆▇█"))
         # Sub-job rows hang from the tree's lines; a job row starts at the left edge.
         job_rows = [cell for cell in cells if cell and not cell.startswith(("├", "└", "│", " "))]
         full = bool(cells) and all(cells)

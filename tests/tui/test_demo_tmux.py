@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-import shlex
 import shutil
 import socket
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tmux_helpers import Tmux, tmux_server
+from tmux_helpers import Tmux, demo_command, tmux_server
 
 pytestmark = [
     pytest.mark.tmux,
@@ -32,13 +30,7 @@ def test_demo_shows_a_failure_and_its_reason(
     tmux: Tmux, subprocess_env: dict[str, str], tmp_path: Path
 ) -> None:
     exit_file = tmp_path / "exit-code"
-    env_args = [
-        shlex.quote(f"{k}={v}") for k, v in subprocess_env.items() if k.startswith(("XDG_", "HOME"))
-    ]
-    command = (
-        f"env -u COLUMNS -u LINES {' '.join(env_args)} TERM=xterm-256color {sys.executable} -m jobdash demo "
-        f"--speed 15 --interval 0.5; echo $? > {exit_file}"
-    )
+    command = demo_command(subprocess_env, exit_file, speed=15)
     tmux.start(command, WIDTH, HEIGHT)
     first = tmux.wait_for(lambda s: "web tier x20" in s, "the demo's jobs")
     # Two projects in two regions: a row per connection, and each one's state in the header.

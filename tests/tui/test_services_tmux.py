@@ -4,15 +4,13 @@
 from __future__ import annotations
 
 import re
-import shlex
 import shutil
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tmux_helpers import Tmux, tmux_server
+from tmux_helpers import Tmux, demo_command, tmux_server
 
 pytestmark = [
     pytest.mark.tmux,
@@ -74,13 +72,7 @@ def test_the_mixed_demo_shows_each_service_its_details_and_a_failed_node_pool(
     tmux: Tmux, subprocess_env: dict[str, str], tmp_path: Path
 ) -> None:
     exit_file = tmp_path / "exit-code"
-    env_args = [
-        shlex.quote(f"{k}={v}") for k, v in subprocess_env.items() if k.startswith(("XDG_", "HOME"))
-    ]
-    command = (
-        f"env -u COLUMNS -u LINES {' '.join(env_args)} TERM=xterm-256color {sys.executable} "
-        f"-m jobdash demo --speed 15 --interval 0.5; echo $? > {exit_file}"
-    )
+    command = demo_command(subprocess_env, exit_file, speed=15)
     tmux.start(command, WIDTH, HEIGHT)
     # Every service's job is on screen, tagged with its service, next to the ECS batch.
     screen = tmux.wait_for(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shlex
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -73,3 +75,15 @@ def tmux_server(directory: Path) -> Iterator[Tmux]:
         subprocess.run(
             ["tmux", "-S", str(session.socket), "kill-server"], capture_output=True, timeout=10
         )
+
+
+def demo_command(subprocess_env: dict[str, str], exit_file: Path, *, speed: float) -> str:
+    """`jobdash demo` as a user types it (the test's own config and state dirs, no
+    inherited size), writing its exit code to `exit_file` once it ends."""
+    env_args = [
+        shlex.quote(f"{k}={v}") for k, v in subprocess_env.items() if k.startswith(("XDG_", "HOME"))
+    ]
+    return (
+        f"env -u COLUMNS -u LINES {' '.join(env_args)} TERM=xterm-256color {sys.executable} "
+        f"-m jobdash demo --speed {speed:g} --interval 0.5; echo $? > {exit_file}"
+    )
