@@ -17,6 +17,7 @@ from jobdash.cli.common import (
     print_error,
     route_core_warnings,
 )
+from jobdash.text.safe import printable
 
 EXIT_STORE = 4
 #: 128 + SIGPIPE, what a shell reports for a program that wrote into a closed pipe.
@@ -263,8 +264,24 @@ def _refuse(command: str, flags: list[str]) -> int:
     return EXIT_USAGE
 
 
+def has_terminal() -> bool:
+    """Whether the dashboard has a terminal to draw in and read keys from."""
+    try:
+        return sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError):  # closed or replaced streams
+        return False
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command in ("ui", "demo"):
+        if not has_terminal():
+            # Drawn into a file or a pipe the dashboard would write escape codes for ever.
+            print_error(
+                f"`jobdash {args.command}` is the dashboard and needs a terminal: its input"
+                " or output is not one (a pipe, a file, cron or CI)",
+                hint="for scripts and CI: `jobdash status` (--watch, --json, --exit-status)",
+            )
+            return EXIT_USAGE
         from jobdash.tui import launch
 
         # The dashboard shows problems on screen; text on stderr would scribble over it.
@@ -318,8 +335,45 @@ def _discard_stdout() -> None:
         pass  # not a real file (a test's capture): nothing is flushed at exit
 
 
+def _mistyped_command(given: Sequence[str], words: Sequence[str]) -> str | None:
+    """The first word when it was taken for a job id but can be none: `jobdash stauts`.
+    Job ids of every service hold digits; a word without any is a command mistyped."""
+    if not words or words[0] != "ui" or (given and given[0] == "ui"):
+        return None
+    index = 0
+    while index < len(given):  # past the connection flags (and their values) before it
+        name = given[index].split("=", 1)[0]
+        if name in GLOBAL_VALUE_FLAGS and "=" not in given[index]:
+            index += 2
+        elif name.startswith("-"):
+            index += 1
+        else:
+            break
+    first = given[index] if index < len(given) else None
+    if first is None or any(ch.isdigit() for ch in first):
+        return None
+    return first
+
+
+def _refuse_mistyped(word: str) -> int:
+    import difflib
+
+    close = difflib.get_close_matches(word, COMMANDS, n=1, cutoff=0.6)
+    hint = f"did you mean `jobdash {close[0]}`?" if close else "see `jobdash --help`"
+    print_error(
+        f"unknown command {printable(word[:40])!r}: it is not a command, and not a job id"
+        f" (job ids hold digits); commands: {', '.join(COMMANDS)}",
+        hint=hint,
+    )
+    return EXIT_USAGE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    words = _normalise_argv(sys.argv[1:] if argv is None else argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    words = _normalise_argv(given)
+    mistyped = _mistyped_command(given, words)
+    if mistyped is not None:
+        return _refuse_mistyped(mistyped)
     command = next((word for word in words if not word.startswith("-")), None)
     refused = _refused_connection_flags(command, words)
     if refused and command is not None:

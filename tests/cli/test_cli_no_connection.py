@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from cli_helpers import run_cli
 
+import jobdash.cli as cli
 from jobdash.tui import launch
 
 
@@ -55,6 +56,7 @@ def test_their_own_options_and_the_others_flags_still_work(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ran: list[str] = []
+    monkeypatch.setattr(cli, "has_terminal", lambda: True)  # as if typed in a terminal
     monkeypatch.setattr(launch, "run_demo", lambda args: ran.append(f"demo {args.speed}") or 0)
     assert run_cli(["demo", "--speed", "3"], capsys, monkeypatch).code == 0
     assert ran == ["demo 3.0"]
