@@ -265,7 +265,10 @@ def _refuse(command: str, flags: list[str]) -> int:
 
 
 def has_terminal() -> bool:
-    """Whether the dashboard has a terminal to draw in and read keys from."""
+    """Whether the dashboard has a terminal to draw in and read keys from: a real one, or
+    a browser tab of `jobdash serve` (Textual's web driver, named by textual-serve)."""
+    if "web_driver" in os.environ.get("TEXTUAL_DRIVER", ""):
+        return True
     try:
         return sys.stdin.isatty() and sys.stdout.isatty()
     except (AttributeError, ValueError):  # closed or replaced streams
