@@ -26,7 +26,7 @@ from jobdash.simulator.jobs import (
     JobPlan,
 )
 from jobdash.simulator.servers import ServerBook
-from jobdash.simulator.service_jobs import ServiceJob, ServiceJobBook
+from jobdash.simulator.service_jobs import ServiceJobBook
 
 
 class SimulatedCloud:
@@ -153,32 +153,8 @@ class SimulatedCloud:
         """Start a job of `service` (`jobdash.simulator.service_jobs.SERVICES`) acting on
         `count` new resources (or on `resource_ids`, one per resource); its id, as that
         service's job API knows it."""
-        return self._create_service_job(
-            service,
-            count,
-            kind=kind,
-            name=name,
-            fail_count=fail_count,
-            duration=duration,
-            project_id=project_id,
-            resource_ids=resource_ids,
-        ).plan.job_id
-
-    def _create_service_job(
-        self,
-        service: str,
-        count: int = 1,
-        *,
-        kind: str | None = None,
-        name: str | None = None,
-        fail_count: int | None = None,
-        duration: tuple[float, float] = DEFAULT_DURATION,
-        project_id: str | None = None,
-        created_by: str = "python",
-        resource_ids: list[str] | None = None,
-    ) -> ServiceJob:
         with self._lock:
-            return self._services.create(
+            job = self._services.create(
                 service,
                 count,
                 self.clock.now_ms(),
@@ -187,9 +163,10 @@ class SimulatedCloud:
                 name=name,
                 fail_count=fail_count,
                 duration=duration,
-                created_by=created_by,
+                created_by="python",
                 resource_ids=resource_ids,
             )
+        return job.plan.job_id
 
     def put_job(self, body: dict[str, Any]) -> str:
         with self._lock:
