@@ -26,15 +26,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-#: jobdash's states: waiting, running, succeeded, failed, needs action (a human must act,
-#: e.g. pay an order), rolled back. Anything else is shown as the service sent it.
-WAITING = "INIT"
-RUNNING = "RUNNING"
-SUCCEEDED = "SUCCESS"
-FAILED = "FAIL"
-NEEDS_ACTION = "PENDING_PAYMENT"
-ROLLED_BACK = "ROLLED_BACK"
-JOBDASH_STATUSES = (WAITING, RUNNING, SUCCEEDED, FAILED, NEEDS_ACTION, ROLLED_BACK)
+from jobdash.api.model import JobStatus
+
+#: jobdash's states (the model's `JobStatus`), named for what they mean to an adapter:
+#: waiting, running, succeeded, failed, needs action (a human must act, e.g. pay an order),
+#: rolled back. Anything else is shown as the service sent it.
+WAITING = JobStatus.INIT
+RUNNING = JobStatus.RUNNING
+SUCCEEDED = JobStatus.SUCCESS
+FAILED = JobStatus.FAIL
+NEEDS_ACTION = JobStatus.PENDING_PAYMENT
+ROLLED_BACK = JobStatus.ROLLED_BACK
+JOBDASH_STATUSES = tuple(JobStatus)
 
 #: A decoded answer -> the ECS-shaped job jobdash reads (see the module doc).
 Adapt = Callable[[Any], Any]
