@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, TextIO
 from rich.console import Console
 from rich.text import Text
 
-from jobdash.text.safe import printable
+from jobdash.text.safe import one_line, printable
 from jobdash.watch.values import WatchEntry, WatchKey
 
 if TYPE_CHECKING:
@@ -151,7 +151,8 @@ async def current_target(args: argparse.Namespace, config: Config | None = None)
     )
 
 
-def add_service_argument(parser: argparse.ArgumentParser) -> None:
+def add_job_id_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--service` and `--any-id`: whose jobs the ids name, and which ids are taken."""
     from jobdash.services.registry import services
 
     parser.add_argument(
@@ -161,6 +162,59 @@ def add_service_argument(parser: argparse.ArgumentParser) -> None:
         help=f"whose jobs these are: {', '.join(services())} (default: ecs); the endpoint is"
         " the service's in the connection's region",
     )
+    parser.add_argument(
+        "--any-id",
+        action="store_true",
+        help="accept ids that are not 32 hex characters (jobs of other services)",
+    )
+
+
+def takes_any_id(any_id_flag: bool, service_name: str | None) -> bool:
+    """The one id rule: ECS job ids are 32 hex characters; other services' ids, or any id
+    with `--any-id`, need only be safe in a URL."""
+    from jobdash.services.registry import DEFAULT_SERVICE
+
+    return any_id_flag or (service_name or DEFAULT_SERVICE) != DEFAULT_SERVICE
+
+
+def id_problems(ids: list[str], *, any_id: bool) -> list[tuple[str, str]]:
+    """Each id that breaks the rule, with why (`jobdash.api.ids.job_id_problem`)."""
+    from jobdash.api.ids import job_id_problem
+
+    found = [(value, job_id_problem(value, any_id=any_id)) for value in ids]
+    return [(value, problem) for value, problem in found if problem is not None]
+
+
+def print_invalid_ids(invalid: list[tuple[str, str]], *, any_id: bool, verb: str) -> None:
+    """`skipped 2 invalid ids:` and one line per id with its problem, on stderr."""
+    from jobdash.api.ids import id_problem
+
+    out = error_console()
+    count = len(invalid)
+    out.print(Text(f"{verb} {count} invalid id{'s' if count != 1 else ''}:", style="bold red"))
+    for value, problem in invalid:
+        out.print(Text(f"  {one_line(repr(value), 90)}: {problem}"))
+    if not any_id and any(id_problem(value) is None for value, _ in invalid):
+        out.print(Text("  (--any-id takes ids of another form, for jobs of other services)", "dim"))
+
+
+def refuse_invalid_ids(args: argparse.Namespace) -> int | None:
+    """EXIT_USAGE, having said why, when an id on the command line breaks the id rule
+    (before anything is sent); None when all are fine."""
+    from jobdash.services.registry import UnknownServiceError, service
+
+    try:
+        chosen = service(args.service).name
+    except UnknownServiceError as exc:
+        print_error(str(exc))
+        return EXIT_USAGE
+    any_id = takes_any_id(args.any_id, chosen)
+    invalid = id_problems(list(args.job_ids), any_id=any_id)
+    if not invalid:
+        return None
+    print_invalid_ids(invalid, any_id=any_id, verb="refused")
+    print_error("nothing was fetched: every id must be valid")
+    return EXIT_USAGE
 
 
 def service_target(

@@ -18,9 +18,10 @@ from jobdash.cli.common import (
     EXIT_OK,
     EXIT_UNFINISHED,
     EXIT_USAGE,
-    add_service_argument,
+    add_job_id_arguments,
     console,
     print_error,
+    refuse_invalid_ids,
 )
 from jobdash.cli.status_view import (
     ChangeLog,
@@ -64,7 +65,7 @@ def add_status_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "job_ids", nargs="*", metavar="JOB_ID", help="jobs to show (default: the watchlist)"
     )
-    add_service_argument(parser)
+    add_job_id_arguments(parser)
     parser.add_argument(
         "--json", action="store_true", help="print a JSON array, one object per job"
     )
@@ -115,6 +116,8 @@ def _watchlist_entries(args: argparse.Namespace) -> tuple[list[WatchEntry], Any,
 
 
 async def run_status(args: argparse.Namespace) -> int:
+    if args.job_ids and (refused := refuse_invalid_ids(args)) is not None:
+        return refused  # the id rule of `add`: nothing is sent for an id that breaks it
     config = load_config()
     options = config.poller_with(args.interval)
     targets: list[Target] = []

@@ -12,16 +12,19 @@ from typing import Any, TextIO
 from rich.table import Table
 from rich.text import Text
 
-from jobdash.api.ids import extract_job_ids, id_problem, job_id_problem
+from jobdash.api.ids import extract_job_ids
 from jobdash.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
-    add_service_argument,
+    add_job_id_arguments,
     console,
     current_target,
     error_console,
+    id_problems,
     print_error,
+    print_invalid_ids,
     service_target,
+    takes_any_id,
 )
 from jobdash.cli.tree import status_text
 from jobdash.connections.groups import (
@@ -45,12 +48,7 @@ def add_add_arguments(parser: argparse.ArgumentParser) -> None:
         help="job ids to watch; '-' reads ids, JSON or free text from standard input",
     )
     parser.add_argument("--label", default=None, help="a label shown next to these jobs")
-    parser.add_argument(
-        "--any-id",
-        action="store_true",
-        help="accept ids that are not 32 hex characters (jobs of other services)",
-    )
-    add_service_argument(parser)
+    add_job_id_arguments(parser)
 
 
 def add_rm_arguments(parser: argparse.ArgumentParser) -> None:
@@ -102,7 +100,7 @@ def _article(title: str) -> str:
 
 
 async def run_add(args: argparse.Namespace) -> int:
-    from jobdash.services.registry import DEFAULT_SERVICE, UnknownServiceError, service
+    from jobdash.services.registry import UnknownServiceError, service
     from jobdash.store.core import Store
 
     ids, piped = collect_ids(args.job_ids, sys.stdin)
@@ -126,11 +124,10 @@ async def run_add(args: argparse.Namespace) -> int:
     chosen = service(named or recognised)
     if recognised is not None and named is None:
         error_console().print(Text(f"recognised {_article(chosen.title)} {chosen.title} answer"))
-    # ECS-style job ids are 32 hex characters; other services' ids take other forms.
-    any_id = args.any_id or chosen.name != DEFAULT_SERVICE
-    problems = {value: job_id_problem(value, any_id=any_id) for value in ids}
-    invalid = [(value, problems[value]) for value in ids if problems[value] is not None]
-    accepted = [value for value in ids if problems[value] is None]
+    any_id = takes_any_id(args.any_id, chosen.name)
+    invalid = id_problems(ids, any_id=any_id)
+    refused = {value for value, _ in invalid}
+    accepted = [value for value in ids if value not in refused]
     valid = list(dict.fromkeys(accepted))
     repeated = len(accepted) - len(valid)
     added: list[WatchKey] = []
@@ -170,18 +167,7 @@ async def run_add(args: argparse.Namespace) -> int:
         for key in duplicates:
             out.print(Text(f"  {key.job_id}", style="dim"))
     if invalid:
-        out.print(
-            Text(
-                f"skipped {len(invalid)} invalid id{'s' if len(invalid) != 1 else ''}:",
-                style="bold red",
-            )
-        )
-        for value, problem in invalid:
-            out.print(Text(f"  {one_line(repr(value), 90)}: {problem}"))
-        if not any_id and any(id_problem(value) is None for value, _ in invalid):
-            out.print(
-                Text("  (--any-id adds ids of another form, for jobs of other services)", "dim")
-            )
+        print_invalid_ids(invalid, any_id=any_id, verb="skipped")
         return EXIT_USAGE
     return EXIT_OK
 
