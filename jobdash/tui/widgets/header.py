@@ -29,6 +29,9 @@ class DashHeader(Static):
         self.alert: str | None = None
         #: Set while discovery is on (`D`): what it does, shown beside the poller's state.
         self.discovery: str | None = None
+        #: How this dashboard gets its updates when that is worth saying (it follows another
+        #: process's poller, say), shown beside the poller's state like `discovery`.
+        self.polling_note: str | None = None
         self._shape: tuple[int, ...] | None = None
 
     def show(
@@ -55,6 +58,8 @@ class DashHeader(Static):
             unauthorized=watchlist.config_problem_count(),
             watched=len(watchlist.entries),
         )
+        if self.polling_note:
+            state = Text.assemble((one_line(self.polling_note, 60), palette.accent), "  ", state)
         if self.discovery:
             state = Text.assemble((f"⌕ {self.discovery}", palette.accent), "  ", state)
         top.add_row(connection_text(self.description, palette), state)
