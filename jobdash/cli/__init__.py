@@ -34,6 +34,10 @@ exit codes: 0 ok; 1 a job failed (--exit-status); 2 usage or configuration error
 141 the output pipe was closed (e.g. `| head`)."""
 
 
+#: Each command's help points to the main help for what is said once.
+COMMAND_EPILOG = "exit codes, the log file and the config file: see `jobdash --help`"
+
+
 def _epilog() -> str:
     from jobdash.config import paths
 
@@ -51,16 +55,26 @@ COMMANDS = (
     "ls",
     "history",
     "simulate",
+    "completion",
 )
+
+#: Commands that read no setting: a broken config.toml does not stop them.
+_WITHOUT_CONFIG = ("simulate", "completion")
 
 
 def _connection_parent() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    _add_connection_group(parent)
+    return parent
+
+
+def _add_connection_group(parser: argparse.ArgumentParser) -> None:
     from jobdash.config.sources import add_connection_arguments
 
-    parent = argparse.ArgumentParser(add_help=False)
-    group = parent.add_argument_group("connection")
+    group = parser.add_argument_group(
+        "connection (before or after the command: `jobdash --os-cloud prod status`)"
+    )
     add_connection_arguments(group)  # type: ignore[arg-type]
-    return parent
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -76,7 +90,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"jobdash {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"jobdash {__version__}")
+    # Listed here for the help only: they are moved after the command before parsing.
+    _add_connection_group(parser)
     connection = _connection_parent()
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -88,7 +104,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             help=help_text,
             description=help_text,
             parents=[connection] if with_connection else [],
-            epilog=epilog,
+            epilog=COMMAND_EPILOG,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
 
@@ -127,6 +143,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             "run the IAM + ECS job API simulator in the foreground",
             with_connection=False,
         ),
+        "completion": command(
+            "completion",
+            "print a shell completion script: `source <(jobdash completion bash)`",
+            with_connection=False,
+        ),
     }
     for name, subparser in parsers.items():
         if only is None or only == name:
@@ -157,6 +178,10 @@ def _add_command_arguments(name: str, parser: argparse.ArgumentParser) -> None:
         from jobdash.cli.discover import add_discover_arguments
 
         add_discover_arguments(parser)
+    elif name == "completion":
+        from jobdash.cli.completion import add_completion_arguments
+
+        add_completion_arguments(parser)
     else:
         from jobdash.cli import watchlist
 
@@ -183,7 +208,7 @@ def _normalise_argv(argv: Sequence[str]) -> list[str]:
     """`jobdash [flags]` means `jobdash ui [flags]`; connection flags given before the
     command's name (`jobdash --os-cloud prod status`) move after it."""
     args = list(argv)
-    if any(a in ("-h", "--help", "--version") for a in args[:1]):
+    if any(a in ("-h", "--help", "-V", "--version") for a in args[:1]):
         return args
     leading: list[str] = []
     index = 0
@@ -224,6 +249,10 @@ _WITHOUT_CONNECTION = {
     "serve": (
         "the demo tabs run their own simulator",
         "leave out --demo to serve a cloud's jobs",
+    ),
+    "completion": (
+        "it prints a script for the shell and talks to no cloud",
+        "`jobdash completion bash`",
     ),
 }
 
@@ -275,7 +304,18 @@ def has_terminal() -> bool:
         return False
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.command not in _WITHOUT_CONFIG:
+        # config.toml is checked up front, the same way for every command that reads it:
+        # a broken file is one message and exit 2, even where the command needs no value
+        # from it yet (`ls`, `history`).
+        from jobdash.config.config_file import load_config
+
+        load_config()
+    if args.command == "completion":
+        from jobdash.cli.completion import run_completion
+
+        return run_completion(args, parser)
     if args.command in ("ui", "demo"):
         if not has_terminal():
             # Drawn into a file or a pipe the dashboard would write escape codes for ever.
@@ -381,13 +421,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     refused = _refused_connection_flags(command, words)
     if refused and command is not None:
         return _refuse(command, refused)
-    parser = build_parser(command if command in COMMANDS else None)
+    parser = build_parser(command if command in COMMANDS and command != "completion" else None)
     args = parser.parse_args(words)
     refused = _serve_demo_flags(args)
     if refused:
         return _refuse("serve", refused)
     try:
-        code = _dispatch(args)
+        code = _dispatch(args, parser)
         sys.stdout.flush()  # a closed pipe shows here rather than at interpreter exit
         return code
     except BrokenPipeError:

@@ -86,8 +86,18 @@ def add_connection_arguments(parser: argparse.ArgumentParser | argparse._Argumen
         metavar="URL",
         help="ECS endpoint, e.g. https://ecs.eu-de.otc.t-systems.com (JOBDASH_ENDPOINT)",
     )
-    parser.add_argument("--project-id", dest="project_id", metavar="ID", help="(OS_PROJECT_ID)")
-    parser.add_argument("--region", dest="region", metavar="NAME", help="(OS_REGION_NAME)")
+    parser.add_argument(
+        "--project-id",
+        dest="project_id",
+        metavar="ID",
+        help="the project whose jobs these are; replaces the cloud's project (OS_PROJECT_ID)",
+    )
+    parser.add_argument(
+        "--region",
+        dest="region",
+        metavar="NAME",
+        help="one of the cloud's regions (OS_REGION_NAME)",
+    )
     parser.add_argument(
         "--ca-file", dest="ca_file", metavar="PATH", help="extra CA certificate(s) to trust"
     )
