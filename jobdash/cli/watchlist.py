@@ -56,10 +56,6 @@ def add_rm_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--finished", action="store_true", help="remove every job that has ended")
 
 
-def add_ls_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print the watchlist as JSON")
-
-
 def collect_ids(args_ids: list[str], stdin: TextIO) -> tuple[list[str], str]:
     """The ids given on the command line, and the text read from stdin ("" when none): it
     is read for `-`, or when no ids are given and input is piped."""
@@ -207,7 +203,7 @@ async def run_rm(args: argparse.Namespace) -> int:
 
 
 def _age(snapshot: Snapshot | None, now: datetime) -> str:
-    return ago(snapshot.fetched_at if snapshot else None, now, never="never fetched")
+    return ago(snapshot.fetched_at if snapshot else None, now)
 
 
 def entry_json(entry: WatchEntry, snapshot: Snapshot | None) -> dict[str, Any]:
@@ -236,6 +232,29 @@ def entry_json(entry: WatchEntry, snapshot: Snapshot | None) -> dict[str, Any]:
     }
 
 
+#: The columns `jobdash ls` prints into a pipe or file, tab-separated, one job a line.
+PLAIN_COLUMNS = (
+    "job_id",
+    "status",
+    "service",
+    "job_type",
+    "label",
+    "fetched_at",
+    "cloud",
+    "region",
+    "project_id",
+    "endpoint",
+)
+
+
+def add_ls_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the watchlist as JSON")
+    parser.epilog = (
+        f"{parser.epilog or ''}\ninto a pipe or file: a header line, then one job a line,"
+        f" whole values separated by tabs: {', '.join(PLAIN_COLUMNS)} ('-' for none)"
+    ).strip()
+
+
 async def run_ls(args: argparse.Namespace) -> int:
     from jobdash.store.core import Store
 
@@ -256,31 +275,68 @@ async def run_ls(args: argparse.Namespace) -> int:
             else "the watchlist is empty; add jobs with `jobdash add JOB_ID`"
         )
         return EXIT_OK
+    if not sys.stdout.isatty():
+        # Scripts read it: whole values, never cut or wrapped to a width nobody has.
+        header = "\t".join(PLAIN_COLUMNS) + "\n"
+        sys.stdout.write(header + "".join(_plain_line(e, snapshots.get(e.key)) for e in entries))
+        return EXIT_OK
+    _print_table(entries, snapshots)
+    return EXIT_OK
+
+
+def _state_note(snapshot: Snapshot | None) -> str:
+    if snapshot and snapshot.expired:
+        return " (expired)"
+    if snapshot and snapshot.error_kind:
+        return f" ({snapshot.error_kind})"
+    return ""
+
+
+def _plain_line(entry: WatchEntry, snapshot: Snapshot | None) -> str:
+    job = snapshot.job if snapshot else None
+    fetched = snapshot.fetched_at if snapshot else None
+    values = (
+        entry.key.job_id,
+        f"{job.status if job else 'unknown'}{_state_note(snapshot)}",
+        entry.key.service,
+        job.job_type if job else None,
+        entry.label,
+        fetched.astimezone(UTC).isoformat(timespec="seconds") if fetched else None,
+        entry.profile,
+        region_of(entry),
+        entry.key.project_id,
+        entry.key.endpoint,
+    )
+    # one_line turns tabs and line breaks into spaces: a value never splits a field.
+    return "\t".join(one_line(value) or "-" for value in values) + "\n"
+
+
+def _print_table(entries: list[WatchEntry], snapshots: dict[WatchKey, Snapshot]) -> None:
     now = datetime.now(UTC)
     places = {(cloud_name(e), e.key.project_id, e.key.endpoint) for e in entries}
     table = Table(box=None, pad_edge=False, header_style="bold")
     table.add_column("status", no_wrap=True)
     table.add_column("job id", no_wrap=True, min_width=32)  # ids are copied: never cut them
-    table.add_column("type", no_wrap=True)
-    table.add_column("label", no_wrap=True, overflow="ellipsis")
+    # Type and label wrap between words when the terminal is narrow; nothing is dropped.
+    table.add_column("type", no_wrap=True)  # one word (`batchCreateServers`): kept whole
+    table.add_column("label", min_width=8, ratio=1)
     table.add_column("updated", no_wrap=True)
     if len(places) > 1:
-        table.add_column("cloud", no_wrap=True)
-        table.add_column("region", no_wrap=True)
-        table.add_column("project / endpoint", overflow="fold")
+        table.add_column("cloud", min_width=6)
+        table.add_column("region", min_width=6)
+        table.add_column("project / endpoint", overflow="fold", min_width=12, ratio=1)
     for entry in entries:
         snapshot = snapshots.get(entry.key)
         job = snapshot.job if snapshot else None
         status = status_text(job.status) if job else Text("… unknown", style="dim")
-        if snapshot and snapshot.expired:
-            status.append(" (expired)", style="magenta")
-        elif snapshot and snapshot.error_kind:
-            status.append(f" ({snapshot.error_kind})", style="red")
+        note = _state_note(snapshot)
+        if note:
+            status.append(note, style="magenta" if snapshot and snapshot.expired else "red")
         row = [
             status,
             Text(one_line(entry.key.job_id, 64)),
-            Text(one_line(job.job_type if job else "", 30)),
-            Text(one_line(entry.label or "", 40)),
+            Text(one_line(job.job_type if job else "", 80)),
+            Text(one_line(entry.label or "", 200)),
             Text(_age(snapshot, now), style="dim"),
         ]
         if len(places) > 1:
@@ -288,18 +344,14 @@ async def run_ls(args: argparse.Namespace) -> int:
             row.append(Text(one_line(region_of(entry) or "", 30)))
             row.append(
                 Text(
-                    f"{one_line(project_label(entry), 40)} {one_line(entry.key.endpoint, 60)}",
+                    f"{one_line(project_label(entry), 40)} {one_line(entry.key.endpoint, 120)}",
                     style="dim",
                 )
             )
         table.add_row(*row)
     out = console()
     natural = out.measure(table, options=out.options.update_width(10_000)).maximum
-    if natural > out.width:
-        # Too wide: the label alone gives way (cut with …), so each job stays on one line
-        # and the status, id, type and age stay whole.
-        table.expand = True
-        table.columns[3].ratio = 1
+    table.expand = natural > out.width  # only then do the ratios share out what is left
     out.print(table)
     if len(places) == 1:
         ((cloud, project_id, endpoint),) = places
@@ -313,5 +365,6 @@ async def run_ls(args: argparse.Namespace) -> int:
             f"{len(entries)} job{'s' if len(entries) != 1 else ''} in {where}project {name}"
             f"{'' if name == project_id else f' ({project_id})'} at {endpoint}"
         )
-        console().print(Text(one_line(footer, 200), style="dim"))
-    return EXIT_OK
+        footer_console = console()
+        footer_console.soft_wrap = True  # the terminal wraps it; the endpoint stays whole
+        footer_console.print(Text(one_line(footer), style="dim"))
