@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 
 #: `refresh_all_once` retries an entry this often when the endpoint throttles it.
 ONCE_ATTEMPTS = 3
+#: Seconds between looks at a closed gate (`Poller.gate`).
+GATE_RECHECK = 0.25
 
 
 def _utc_now() -> datetime:
@@ -104,6 +106,11 @@ class Poller:
         self._running = False
         self._closed = False
         self.paused = False
+        #: When set and False, nothing is fetched on schedule or refresh: another process
+        #: polls this watchlist, or this one's lease to do so may have run out
+        #: (`jobdash.poll.sharing`). Checked before every fetch, not on a timer, so a
+        #: process woken from a freeze asks before it sends.
+        self.gate: Callable[[], bool] | None = None
 
     # ----------------------------------------------------------- watchlist
     def set_watchlist(
@@ -137,6 +144,24 @@ class Poller:
                 self._policy.seed(entry, snapshot, self._now())
             self._entries[key] = entry
             self._endpoint(key)
+        self._wakeup.notify()
+
+    def take_over(self, snapshots: Mapping[WatchKey, Snapshot]) -> None:
+        """Go on from where another process's polling left off: each entry starts from its
+        latest snapshot and is next due one interval after that snapshot was fetched, so no
+        job is fetched again right after the other process fetched it."""
+        now, wall = self._clock(), self._now()
+        for key, entry in self._entries.items():
+            snapshot = snapshots.get(key)
+            if snapshot is None or entry.in_flight:
+                continue
+            if snapshot.job is not None:
+                # What this process knew may be older than the other's answers.
+                entry.state, entry.due = EntryState.ACTIVE, now if entry.due is None else entry.due
+            self._policy.seed(entry, snapshot, wall)
+            if entry.due is not None and entry.priority == 0 and snapshot.fetched_at is not None:
+                age = (wall - snapshot.fetched_at).total_seconds()
+                entry.due = now + min(max(0.0, entry.interval - age), entry.interval)
         self._wakeup.notify()
 
     def remove(self, keys: Iterable[WatchKey]) -> None:
@@ -373,6 +398,8 @@ class Poller:
         """Start every fetch that may start now; return seconds until the next may (None: wait)."""
         if self._closed:
             return None
+        if self.gate is not None and not self.gate():
+            return GATE_RECHECK
         now = self._clock()
         candidates, next_wake = due_entries(self._entries.values(), now, paused=self.paused)
         for entry in candidates:

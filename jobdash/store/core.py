@@ -29,6 +29,21 @@ from jobdash.store.codec import (
     time_text,
 )
 from jobdash.store.schema import migrate, needs_migration
+from jobdash.store.sharing import (
+    CHANGES,
+    ENTRIES,
+    Holder,
+    Lease,
+    SnapshotChange,
+    ask_refresh,
+    counter,
+    next_number,
+    read_lease,
+    release_lease,
+    snapshot_changes,
+    take_lease,
+    take_refresh_requests,
+)
 from jobdash.store.side_tables import (
     load_finished,
     load_preference,
@@ -159,6 +174,8 @@ class Store:
                     values,
                 )
                 (added if cursor.rowcount == 1 else duplicates).append(key)
+            if added:
+                next_number(connection, ENTRIES)
             return AddResult(added, duplicates)
 
         return self._write(work)
@@ -168,13 +185,16 @@ class Store:
         wanted = list(dict.fromkeys(keys))
 
         def work(connection: sqlite3.Connection) -> list[WatchKey]:
-            return [
+            gone = [
                 key
                 for key in wanted
                 if connection.execute(
                     f"DELETE FROM entries WHERE {KEY_MATCH}", key_params(key)
                 ).rowcount
             ]
+            if gone:
+                next_number(connection, ENTRIES)
+            return gone
 
         return self._write(work)
 
@@ -195,6 +215,8 @@ class Store:
             if allowed is not None:
                 rows = [row for row in rows if WatchKey(*row[1:]) in allowed]
             connection.executemany("DELETE FROM entries WHERE id = ?", [(row[0],) for row in rows])
+            if rows:
+                next_number(connection, ENTRIES)
             return [WatchKey(*row[1:]) for row in rows]
 
         return self._write(work)
@@ -235,16 +257,17 @@ class Store:
 
     def set_label(self, key: WatchKey, label: str | None) -> bool:
         """Set (or with None or "" clear) a label; False when the key is not watched."""
-        return bool(
-            self._write(
-                lambda c: (
-                    c.execute(
-                        f"UPDATE entries SET label = ? WHERE {KEY_MATCH}",
-                        (text_or_none(label), *key_params(key)),
-                    ).rowcount
-                )
-            )
-        )
+
+        def work(connection: sqlite3.Connection) -> bool:
+            found = connection.execute(
+                f"UPDATE entries SET label = ? WHERE {KEY_MATCH}",
+                (text_or_none(label), *key_params(key)),
+            ).rowcount
+            if found:
+                next_number(connection, ENTRIES)
+            return bool(found)
+
+        return self._write(work)
 
     def find(self, job_id: str, *, prefix: bool = False) -> list[WatchKey]:
         """Keys watching this job id, at any endpoint or project, in added order.
@@ -315,7 +338,7 @@ class Store:
     # -- beside the watchlist ----------------------------------------------------------
 
     def record_server(self, info: ServerInfo) -> None:
-        self._write(lambda c: save_server(c, info))
+        self._write(lambda c: save_server(c, info, next_number(c, CHANGES)))
 
     def servers(self) -> list[ServerInfo]:
         return self._read(load_servers)
@@ -334,6 +357,39 @@ class Store:
         self._write(lambda c: save_preference(c, name, value))
 
     # -- other processes ---------------------------------------------------------------
+
+    def change_number(self) -> int:
+        """The number of the last snapshot or server write: followers read what came after."""
+        return self._read(lambda c: counter(c, CHANGES))
+
+    def entries_number(self) -> int:
+        """Moves on whenever any process adds, removes or labels an entry."""
+        return self._read(lambda c: counter(c, ENTRIES))
+
+    def snapshot_changes(self, since: int) -> list[SnapshotChange]:
+        return self._read(lambda c: snapshot_changes(c, since))
+
+    def server_changes(self, since: int) -> list[ServerInfo]:
+        return self._read(lambda c: load_servers(c, since))
+
+    def take_lease(
+        self, me: Holder, now: float, period: float, endpoints: str | None = None
+    ) -> Lease:
+        """Take or renew the polling lease; see `jobdash.store.sharing.take_lease`."""
+        return self._write(lambda c: take_lease(c, me, now, period, endpoints))
+
+    def read_lease(self, now: float) -> Lease:
+        return self._read(lambda c: read_lease(c, now))
+
+    def release_lease(self, me: Holder) -> None:
+        self._write(lambda c: release_lease(c, me))
+
+    def ask_refresh(self, keys: Iterable[WatchKey] | None, now: float) -> None:
+        wanted = None if keys is None else list(keys)
+        self._write(lambda c: ask_refresh(c, wanted, now))
+
+    def take_refresh_requests(self) -> list[WatchKey | None]:
+        return self._write(take_refresh_requests)
 
     def has_changed(self) -> bool:
         """True if another connection (or process) committed since the last call.

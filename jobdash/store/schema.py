@@ -139,6 +139,44 @@ MIGRATIONS: tuple[Migration, ...] = (
     # 6: what a fetched resource is: `server` (ECS, every older row), or another service's
     # `volume`, `image`, `node`, `cluster`, `instance`, whose stored answer reads by it.
     _statements("ALTER TABLE servers ADD COLUMN kind TEXT NOT NULL DEFAULT 'server'"),
+    # 7: one poller per watchlist. The lease says which process polls; the others follow
+    # the database: every write of a snapshot or server carries the next number of the
+    # `changes` counter (`seq`; `body_seq` when the answer itself changed), so a follower
+    # reads only what changed since it last looked. `entries` counts additions, removals
+    # and labels; followers ask the poller for refreshes through `refresh_requests`.
+    _statements(
+        "ALTER TABLE snapshots ADD COLUMN seq INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE snapshots ADD COLUMN body_seq INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX snapshots_by_seq ON snapshots (seq)",
+        "ALTER TABLE servers ADD COLUMN seq INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX servers_by_seq ON servers (seq)",
+        "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+        "INSERT INTO counters (name, value) VALUES ('changes', 0), ('entries', 0)",
+        """
+        CREATE TABLE poll_lease (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            -- A random id of the polling process's run, with its host and pid to show.
+            holder TEXT NOT NULL,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            -- Wall-clock seconds (Unix time): the lease is free from then on.
+            expires_at REAL NOT NULL,
+            period REAL NOT NULL,
+            -- The poller's view of each endpoint (rate, throttling), JSON, for followers.
+            endpoints TEXT
+        )
+        """,
+        """
+        CREATE TABLE refresh_requests (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            -- NULL endpoint: refresh every entry.
+            endpoint TEXT,
+            project_id TEXT,
+            job_id TEXT,
+            asked_at REAL NOT NULL
+        )
+        """,
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -19,7 +19,8 @@ from jobdash.text.jsonsafe import clean_json
 from jobdash.watch.history import FinishedJob, finished_job
 
 
-def save_server(connection: sqlite3.Connection, info: ServerInfo) -> None:
+def save_server(connection: sqlite3.Connection, info: ServerInfo, seq: int = 0) -> None:
+    """Keep a fetched server (or resource); `seq` is the change number followers read by."""
     raw = (
         json.dumps(clean_json(dict(info.server.raw)), separators=(",", ":"))
         if info.server is not None
@@ -27,10 +28,10 @@ def save_server(connection: sqlite3.Connection, info: ServerInfo) -> None:
     )
     connection.execute(
         "INSERT INTO servers (endpoint, project_id, server_id, raw_json, gone, fetched_at,"
-        " for_sub_job, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (endpoint,"
+        " for_sub_job, kind, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (endpoint,"
         " project_id, server_id) DO UPDATE SET raw_json = excluded.raw_json,"
         " gone = excluded.gone, fetched_at = excluded.fetched_at,"
-        " for_sub_job = excluded.for_sub_job, kind = excluded.kind",
+        " for_sub_job = excluded.for_sub_job, kind = excluded.kind, seq = excluded.seq",
         (
             info.endpoint,
             info.project_id,
@@ -40,6 +41,7 @@ def save_server(connection: sqlite3.Connection, info: ServerInfo) -> None:
             time_text(info.fetched_at),
             info.for_sub_job,
             info.kind,
+            seq,
         ),
     )
 
@@ -54,10 +56,13 @@ def _stored(kind: str, data: Any, server_id: str) -> Server | None:
     return resource_as_server(server_id, read.name, read.status, read.message, data)
 
 
-def load_servers(connection: sqlite3.Connection) -> list[ServerInfo]:
+def load_servers(connection: sqlite3.Connection, since: int | None = None) -> list[ServerInfo]:
+    """Every stored server, or with `since` those written after that change number."""
+    where, params = ("WHERE seq > ?", (since,)) if since is not None else ("", ())
     rows = connection.execute(
         "SELECT endpoint, project_id, server_id, raw_json, gone, fetched_at, for_sub_job,"
-        " kind FROM servers ORDER BY fetched_at"
+        f" kind FROM servers {where} ORDER BY fetched_at",
+        params,
     ).fetchall()
     found = []
     for endpoint, project_id, server_id, raw, gone, fetched_at, for_sub_job, kind in rows:

@@ -21,6 +21,7 @@ from jobdash.store.codec import (
     stored_body,
     time_text,
 )
+from jobdash.store.sharing import CHANGES, next_number
 from jobdash.store.side_tables import save_finished
 from jobdash.text.safe import without_surrogates
 from jobdash.watch.values import PollUpdate, Snapshot, WatchKey
@@ -32,17 +33,20 @@ SNAPSHOT_COLUMNS = (
 
 
 def record_updates(connection: sqlite3.Connection, updates: Iterable[PollUpdate]) -> None:
-    """Write what a batch of fetches produced; see `record_update`."""
+    """Write what a batch of fetches produced, under one change number; see `record_update`."""
+    seq = next_number(connection, CHANGES)
     for update in updates:
-        record_update(connection, update)
+        record_update(connection, update, seq)
 
 
-def record_update(connection: sqlite3.Connection, update: PollUpdate) -> None:
+def record_update(connection: sqlite3.Connection, update: PollUpdate, seq: int) -> None:
     """Keep what one fetch produced.
 
     A job answer replaces the snapshot and clears any error or expiry; the same answer as
     before (`same_answer`) only notes when it was seen. An error is kept beside the
-    snapshot, which stays. `expired` marks the entry, keeping its last snapshot. An update
+    snapshot, which stays. `expired` marks the entry, keeping its last snapshot. Every write
+    carries change number `seq` (and `body_seq` too when the answer changed), which is how
+    other processes following the watchlist find it. An update
     for a key that is not watched (any more) is ignored, and so is one older than the
     stored snapshot (another process stored something newer).
     """
@@ -61,22 +65,24 @@ def record_update(connection: sqlite3.Connection, update: PollUpdate) -> None:
     at = time_text(update.fetched_at)
     if update.expired:
         connection.execute(
-            "INSERT INTO snapshots (entry_id, expired) VALUES (?, 1) ON CONFLICT (entry_id)"
-            " DO UPDATE SET expired = 1, error_kind = NULL, error_message = NULL, error_at = NULL",
-            (entry_id,),
+            "INSERT INTO snapshots (entry_id, expired, seq) VALUES (?, 1, ?) ON CONFLICT"
+            " (entry_id) DO UPDATE SET expired = 1, error_kind = NULL, error_message = NULL,"
+            " error_at = NULL, seq = excluded.seq",
+            (entry_id, seq),
         )
         return
     if update.error is not None:
         connection.execute(
-            "INSERT INTO snapshots (entry_id, error_kind, error_message, error_at)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT (entry_id) DO UPDATE SET"
+            "INSERT INTO snapshots (entry_id, error_kind, error_message, error_at, seq)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (entry_id) DO UPDATE SET"
             " error_kind = excluded.error_kind, error_message = excluded.error_message,"
-            " error_at = excluded.error_at",
+            " error_at = excluded.error_at, seq = excluded.seq",
             (
                 entry_id,
                 str(update.error.kind),
                 without_surrogates(update.error.message[:MAX_ERROR_MESSAGE]),
                 at,
+                seq,
             ),
         )
         return
@@ -86,8 +92,8 @@ def record_update(connection: sqlite3.Connection, update: PollUpdate) -> None:
     if update.same_answer and stored_at_text is not None:
         connection.execute(
             "UPDATE snapshots SET fetched_at = ?, expired = 0, error_kind = NULL,"
-            " error_message = NULL, error_at = NULL WHERE entry_id = ?",
-            (at, entry_id),
+            " error_message = NULL, error_at = NULL, seq = ? WHERE entry_id = ?",
+            (at, seq, entry_id),
         )
         return
     if job.is_terminal:
@@ -95,11 +101,13 @@ def record_update(connection: sqlite3.Connection, update: PollUpdate) -> None:
         save_finished(connection, job)
     connection.execute(
         "INSERT INTO snapshots (entry_id, raw_json, status, fetched_at, expired,"
-        " error_kind, error_message, error_at) VALUES (?, ?, ?, ?, 0, NULL, NULL, NULL)"
+        " error_kind, error_message, error_at, seq, body_seq)"
+        " VALUES (?, ?, ?, ?, 0, NULL, NULL, NULL, ?, ?)"
         " ON CONFLICT (entry_id) DO UPDATE SET raw_json = excluded.raw_json,"
         " status = excluded.status, fetched_at = excluded.fetched_at, expired = 0,"
-        " error_kind = NULL, error_message = NULL, error_at = NULL",
-        (entry_id, stored_body(job), job.status, at),
+        " error_kind = NULL, error_message = NULL, error_at = NULL, seq = excluded.seq,"
+        " body_seq = excluded.body_seq",
+        (entry_id, stored_body(job), job.status, at, seq, seq),
     )
 
 

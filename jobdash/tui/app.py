@@ -17,15 +17,16 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from jobdash.api.model import JobStatus
+from jobdash.api.server import ServerInfo
+from jobdash.poll.sharing import Role, SharedPoller
 from jobdash.text.safe import one_line
 from jobdash.tui.alarms import CHECK_INTERVAL as STALL_CHECK_INTERVAL
 from jobdash.tui.alarms import StallAlarm
 from jobdash.tui.commands import DashboardCommands
 from jobdash.tui.context import DashboardContext, utc_now
-from jobdash.tui.deps import PollerLike
 from jobdash.tui.messages import JobUpdated
 from jobdash.tui.screens.dashboard import DashboardScreen
-from jobdash.tui.servers import failure_requests, fetch_servers
+from jobdash.tui.servers import failure_requests, fetch_servers, rows_naming
 from jobdash.tui.view import update_changes
 from jobdash.watch.discovery import DEFAULT_INTERVAL, DEFAULT_SINCE, Discovery, discover
 from jobdash.watch.discovery import parse_window as discovery_window
@@ -66,7 +67,7 @@ class JobDashApp(App[int]):
         self.clock = context.clock
         # Read once, before the loop runs; from here on the store is used on its own thread.
         self.watchlist = Watchlist.load(context.store)
-        self.poller: PollerLike | None = None
+        self.poller: SharedPoller | None = None
         #: Each endpoint's clock: job times are shown against the cloud's time, not ours.
         self.cloud_clocks = CloudClocks()
         self.dashboard = DashboardScreen(self.watchlist, context, self.cloud_clocks)
@@ -82,7 +83,16 @@ class JobDashApp(App[int]):
 
     def on_mount(self) -> None:
         if self.context.poller_factory is not None:
-            self.poller = self.context.poller_factory(self.poll_update_sink)
+            # One process polls for every jobdash on this watchlist; the others follow it.
+            self.poller = SharedPoller(
+                self.context.poller_factory,
+                self.context.store,
+                self.poll_update_sink,
+                since=self.watchlist.loaded_seq,
+                on_servers=self._servers_followed,
+                on_role=self._role_changed,
+                now=self.clock,
+            )
             self.poller.set_watchlist(list(self.watchlist.entries), dict(self.watchlist.snapshots))
             self.watchlist.attach(self.poller)
             self._start_poller()
@@ -107,6 +117,21 @@ class JobDashApp(App[int]):
     def _start_poller(self) -> None:
         if self.poller is not None and not self._shutting_down:
             self.run_worker(self.poller.run(), name="poller", group="poller", exit_on_error=False)
+
+    def _role_changed(self, role: Role) -> None:
+        """Say in the header who polls; on taking over, fetch what the other left undone."""
+        note = self.poller.describe() if self.poller is not None else None
+        self.dashboard.header.polling_note = note if role is Role.FOLLOWING else None
+        self.dashboard.refresh_header()
+        if role is not Role.FOLLOWING:
+            self.fetch_failed_servers(self.watchlist.entries)
+
+    def _servers_followed(self, infos: list[ServerInfo]) -> None:
+        """Servers the polling process fetched: shown here, stored there already."""
+        for info in infos:
+            self.watchlist.servers.put(info)
+        for key, changes in rows_naming(self.watchlist, infos).items():
+            self.dashboard.job_changed(key, changes)
 
     def poll_update_sink(self, update: PollUpdate) -> None:
         """What the poller calls with each update, on this app's loop: hand it over as a
@@ -147,12 +172,9 @@ class JobDashApp(App[int]):
         failed = job.status == JobStatus.FAIL
         if self.context.notify_finished:
             if failed:
-                counts = job.status_counts()
-                detail = (
-                    f" ({counts.get(JobStatus.FAIL, 0)} sub-jobs failed)"
-                    if job.sub_job_count
-                    else ""
-                )
+                count = job.status_counts().get(JobStatus.FAIL, 0)
+                noun = "sub-job" if count == 1 else "sub-jobs"
+                detail = f" ({count} {noun} failed)" if job.sub_job_count else ""
                 self.notify(
                     f"{name} {ident} failed{detail}",
                     title="Job failed",
@@ -183,8 +205,9 @@ class JobDashApp(App[int]):
     # -- servers -------------------------------------------------------------------------
 
     def fetch_failed_servers(self, keys: Iterable[WatchKey]) -> None:
-        """Fetch the servers of new failures among `keys`' sub-jobs (each once per failure)."""
-        if self.poller is None:
+        """Fetch the servers of new failures among `keys`' sub-jobs (each once per failure);
+        only the process that polls does, the others read them from the store."""
+        if self.poller is None or not self.poller.polling:
             return
         requests = failure_requests(self.watchlist, keys)
         if requests:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol
 
 from jobdash.api.server import Server
+from jobdash.poll.sharing import SharingStore
 from jobdash.watch.values import EndpointState, PollUpdate, Snapshot, WatchKey
 from jobdash.watch.watchlist import WatchStore
 
@@ -32,8 +33,9 @@ class PollerLike(Protocol):
     async def aclose(self) -> None: ...
 
 
-#: The app hands its store to the watchlist, the only thing that uses it.
-StoreLike = WatchStore
+class StoreLike(WatchStore, SharingStore, Protocol):
+    """The app's store: the watchlist's, and the lease and change feed that let one
+    process poll for every dashboard on it."""
 
 
 PollerFactory = Callable[[Callable[[PollUpdate], None]], PollerLike]

@@ -96,3 +96,24 @@ def outcome(
     if info.kind != "server":
         what = f"({info.kind}) {what}"
     return f"{one_line(info.name or info.server_id, 40)} {what}.", False
+
+
+def rows_naming(watchlist: Watchlist, infos: Iterable[ServerInfo]) -> dict[WatchKey, JobChanges]:
+    """The rows that show any of `infos` (servers another process fetched): each watched
+    job of the same endpoint and project that names one of them."""
+    wanted: dict[tuple[str, str], set[str]] = {}
+    for info in infos:
+        wanted.setdefault((info.endpoint.rstrip("/"), info.project_id), set()).add(info.server_id)
+    requests = []
+    for key in watchlist.entries:
+        ids = wanted.get((key.endpoint.rstrip("/"), key.project_id))
+        if not ids:
+            continue
+        if key.service != "ecs":
+            # Another service's resource may show on the job or any sub-job: redraw it.
+            requests.append(ServerRequest(key, next(iter(ids))))
+            continue
+        job = watchlist.job(key)
+        if job is not None and job.sub_job_keys_with("server_id", ids):
+            requests.extend(ServerRequest(key, server_id) for server_id in ids)
+    return rows_showing(watchlist, requests)

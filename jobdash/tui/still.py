@@ -7,7 +7,7 @@ screenshot script and the snapshot tests need: the same picture on every run.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from jobdash.api.errors import NetworkError
 from jobdash.api.server import Server
@@ -17,6 +17,7 @@ from jobdash.watch.values import EndpointState, Snapshot, WatchKey
 class StillPoller:
     def __init__(self) -> None:
         self.paused = False
+        self.gate: Callable[[], bool] | None = None
         self.keys: list[WatchKey] = []
         self.refreshed: list[WatchKey | None] = []
         self._stop = asyncio.Event()
@@ -34,6 +35,9 @@ class StillPoller:
     def remove(self, keys: Iterable[WatchKey]) -> None:
         gone = set(keys)
         self.keys = [k for k in self.keys if k not in gone]
+
+    def take_over(self, snapshots: Mapping[WatchKey, Snapshot]) -> None:
+        """Nothing to schedule: a still poller never fetches."""
 
     def refresh(self, key: WatchKey | None = None) -> None:
         self.refreshed.append(key)

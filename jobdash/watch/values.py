@@ -96,6 +96,9 @@ class PollUpdate:
     same_answer: bool = False
     #: The endpoint's clock when it answered (its `Date` header); None without one.
     server_time: datetime | None = None
+    #: Read from the watchlist database, where the process that polls for everyone wrote
+    #: it (`jobdash.poll.sharing`): shown, never written back.
+    followed: bool = False
 
     @property
     def clock_offset(self) -> float | None:

@@ -65,6 +65,8 @@ class WatchStore(Protocol):
     def remove(self, keys: Iterable[WatchKey]) -> list[WatchKey]: ...
     def set_label(self, key: WatchKey, label: str | None) -> bool: ...
     def has_changed(self) -> bool: ...
+    def change_number(self) -> int: ...
+    def entries_number(self) -> int: ...
     def record_many(self, updates: Iterable[PollUpdate]) -> Any: ...
     def record_server(self, info: ServerInfo) -> None: ...
     def servers(self) -> list[ServerInfo]: ...
@@ -134,12 +136,20 @@ class Watchlist:
         self.history = History(history)
         #: Remembered choices of the dashboard (the sort order), as stored.
         self.preferences: dict[str, str] = dict(preferences or {})
+        #: The store's change number when the snapshots were read: following the database
+        #: (`jobdash.poll.sharing`) starts after it.
+        self.loaded_seq = 0
+        #: The store's entries number when they were last read (None: read at next look).
+        self._entries_seen: int | None = None
         self._set_entries(entries, snapshots)
 
     @classmethod
     def load(cls, store: WatchStore, **options: Any) -> Watchlist:
         """Read entries and snapshots once, before any loop runs (reads never wait on a lock)."""
-        return cls(
+        # Read first: a change written while the rest loads is then read again, not missed.
+        since = store.change_number()
+        entries_seen = store.entries_number()
+        watchlist = cls(
             store,
             store.entries(),
             store.snapshots(),
@@ -150,6 +160,9 @@ class Watchlist:
             },
             **options,
         )
+        watchlist.loaded_seq = since
+        watchlist._entries_seen = entries_seen
+        return watchlist
 
     def attach(self, poller: PollerControl | None) -> None:
         """The poller to keep in step: it learns every entry added or removed from now on."""
@@ -204,7 +217,8 @@ class Watchlist:
         self._put_snapshot(key, snapshot)
         if update.error is None:
             self._saw_fetch(update.fetched_at)
-        self._send_to_store(update)
+        if not update.followed:
+            self._send_to_store(update)
         job = update.job
         if (
             job is not None
@@ -320,6 +334,12 @@ class Watchlist:
         def read() -> tuple[list[WatchEntry], dict[WatchKey, Snapshot]] | None:
             if not self._store.has_changed():
                 return None
+            # Another process wrote; the lease and snapshots change every second when one
+            # polls for this one, entries seldom: read them only when they did change.
+            number = self._store.entries_number()
+            if number == self._entries_seen:
+                return None
+            self._entries_seen = number
             entries = self._store.entries()
             new = {entry.key for entry in entries} - set(self.entries)
             return entries, (self._store.snapshots() if new else {})

@@ -114,7 +114,7 @@ async def test_finished_jobs_toast_and_failures_ring_the_bell(dash: SimDashboard
         )
         await pilot.pause()
         messages = [(n.title, n.message) for n in toasts]
-        assert ("Job failed", f"bad one {bad.short_id} failed (1 sub-jobs failed)") in messages
+        assert ("Job failed", f"bad one {bad.short_id} failed (1 sub-job failed)") in messages
         assert ("Job succeeded", f"ok one {ok.short_id} finished") in messages
         assert bells == [True]
 
