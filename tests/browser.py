@@ -55,6 +55,7 @@ class Page:
         self._waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self.websocket_frames: list[bytes] = []
         self.handshake_statuses: list[int] = []
+        self.requested_urls: list[str] = []
         self._reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
@@ -70,6 +71,8 @@ class Page:
                 self.websocket_frames.append(
                     base64.b64decode(payload) if frame["opcode"] == 2 else payload.encode()
                 )
+            elif data.get("method") == "Network.requestWillBeSent":
+                self.requested_urls.append(data["params"]["request"]["url"])
             elif data.get("method") == "Network.webSocketHandshakeResponseReceived":
                 self.handshake_statuses.append(int(data["params"]["response"]["status"]))
 

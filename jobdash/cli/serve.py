@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ipaddress
 import os
 import secrets
@@ -31,6 +32,9 @@ from jobdash.web.session import SharedDemo, TabSession, tab_command
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
+#: Tabs served at once: each is a dashboard process (tens of MB, its own redraws), so a
+#: script or a stuck browser must not start a hundred. `--max-tabs` raises it.
+DEFAULT_MAX_TABS = 4
 #: The demo's pace, as `jobdash demo` has it by default.
 DEMO_SPEED = 2.0
 DEMO_SEED = 7
@@ -62,6 +66,16 @@ def _port(value: str) -> int:
     return number
 
 
+def _max_tabs(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("serve")
     group.add_argument(
@@ -72,6 +86,14 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--port", type=_port, default=DEFAULT_PORT, help="port (default %(default)s; 0: any free)"
+    )
+    group.add_argument(
+        "--max-tabs",
+        type=_max_tabs,
+        default=DEFAULT_MAX_TABS,
+        metavar="N",
+        help="browser tabs served at once, each a dashboard process (default %(default)s); "
+        "a tab beyond them gets a page saying why",
     )
     group.add_argument(
         "--demo",
@@ -89,12 +111,76 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _url_host(host: str) -> str:
-    """How a browser should name `host`: the machine's name for a wildcard address."""
-    if host in ("", "0.0.0.0", "::", "[::]"):
-        host = socket.gethostname()
+def url_hosts(host: str) -> list[str]:
+    """How a browser should name `host`: for a wildcard address, the machine's name and
+    then each of its addresses beyond loopback (a name may not resolve on the other
+    machines; an address does)."""
     bare = host.strip("[]")
-    return f"[{bare}]" if ":" in bare else bare
+    if bare in ("", "0.0.0.0", "::"):
+        family = socket.AF_INET6 if bare == "::" else socket.AF_INET
+        names = [socket.gethostname(), *machine_addresses(family)]
+    else:
+        names = [bare]
+    return [f"[{name}]" if ":" in name else name for name in names]
+
+
+def machine_addresses(family: socket.AddressFamily) -> list[str]:
+    """This machine's addresses of `family` that another machine could use: not loopback,
+    not link-local. Best effort: what cannot be read is left out."""
+    found: set[str] = set()
+    if family == socket.AF_INET:
+        found.update(_linux_ipv4_addresses())
+    elif family == socket.AF_INET6:
+        found.update(_linux_ipv6_addresses())
+    with contextlib.suppress(OSError):
+        for info in socket.getaddrinfo(socket.gethostname(), None, family, socket.SOCK_STREAM):
+            found.add(str(info[4][0]))
+    kept = []
+    for text in found:
+        try:
+            address = ipaddress.ip_address(text.split("%", 1)[0])
+        except ValueError:
+            continue
+        if not (address.is_loopback or address.is_link_local or address.is_unspecified):
+            kept.append(address)
+    return [str(address) for address in sorted(kept)]
+
+
+#: ioctl that reads an interface's IPv4 address (Linux's <linux/sockios.h>).
+_SIOCGIFADDR = 0x8915
+
+
+def _linux_ipv4_addresses() -> list[str]:
+    if not sys.platform.startswith("linux"):
+        return []
+    import fcntl
+    import struct
+
+    addresses = []
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        for _, name in socket.if_nameindex():
+            request = struct.pack("256s", name.encode()[:15])
+            try:
+                answer = fcntl.ioctl(probe.fileno(), _SIOCGIFADDR, request)
+            except OSError:
+                continue  # an interface without an IPv4 address
+            addresses.append(socket.inet_ntoa(answer[20:24]))
+    return addresses
+
+
+def _linux_ipv6_addresses() -> list[str]:
+    """From /proc/net/if_inet6: one line per address, its 32 hex digits first."""
+    try:
+        lines = Path("/proc/net/if_inet6").read_text().splitlines()
+    except OSError:
+        return []
+    addresses = []
+    for line in lines:
+        digits = line.split()[0] if line.split() else ""
+        if len(digits) == 32:
+            with contextlib.suppress(ValueError):
+                addresses.append(str(ipaddress.IPv6Address(int(digits, 16))))
+    return addresses
 
 
 def forwarded_flags(args: argparse.Namespace) -> list[str]:
@@ -111,7 +197,7 @@ def forwarded_flags(args: argparse.Namespace) -> list[str]:
 
 
 def run_serve(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
-    """Serve until Ctrl-C (exit 130) or SIGTERM (exit 0).
+    """Serve until Ctrl-C (exit 130), SIGTERM or SIGHUP (exit 0).
 
     Exit 2 when the web extra is missing, the settings are incomplete or the address
     cannot be used.
@@ -144,14 +230,19 @@ def run_serve(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
             port=args.port,
             token=token,
             title="jobdash" + (" demo" if args.demo else ""),
+            max_tabs=args.max_tabs,
         )
 
         def ready(port: int) -> None:
-            url = f"http://{_url_host(args.host)}:{port}/?token={token}"
+            urls = "".join(
+                f"    http://{name}:{port}/?token={token}\n" for name in url_hosts(args.host)
+            )
+            tabs = "1 tab" if args.max_tabs == 1 else f"{args.max_tabs} tabs"
             print(
                 f"jobdash serve: the dashboard on {what}, one for each browser tab, at\n"
-                f"    {url}\n"
-                "Ctrl-C stops the server and every dashboard it started.",
+                f"{urls}"
+                f"Up to {tabs} at once (--max-tabs); Ctrl-C stops the server and every "
+                "dashboard it started.",
                 file=stream,
                 flush=True,
             )

@@ -7,20 +7,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import logging
 import signal
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-import aiohttp_jinja2
-import jinja2
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from textual_serve.server import Server
+
+from jobdash.web.page import (
+    FONT_SIZE_TEXT,
+    FontSizeError,
+    TabPage,
+    font_size,
+    tabs_full_html,
+    tabs_full_text,
+)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 #: How long the tabs' dashboards get to quit when the server stops.
 STOP_TIMEOUT = 3.0
+
+#: The signals that stop the server cleanly (SIGHUP: its terminal went away).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 FORBIDDEN_TEXT = (
     "403: jobdash serve needs the access token: open the full URL it printed at start "
@@ -37,9 +50,12 @@ class DashboardServer(Server):
     downloads carry the cookie.
     """
 
-    def __init__(self, command: str, *, host: str, port: int, token: str, title: str) -> None:
+    def __init__(
+        self, command: str, *, host: str, port: int, token: str, title: str, max_tabs: int
+    ) -> None:
         super().__init__(command, host=host, port=port, title=title)
         self.token = token
+        self.max_tabs = max_tabs
         self._sessions: set[asyncio.Task[Any]] = set()
         self.bound_port: int | None = None
         self.tabs_started = 0
@@ -85,23 +101,37 @@ class DashboardServer(Server):
 
     # -- the page -----------------------------------------------------------------------
 
+    @property
+    def tabs_full(self) -> bool:
+        return len(self._sessions) >= self.max_tabs
+
     async def handle_index(self, request: web.Request) -> web.Response:  # type: ignore[override]
-        """textual-serve's page, with its URLs taken from the address the browser used
-        (the server may listen on 0.0.0.0 and be reached by any of the host's names)."""
-        origin = f"{request.scheme}://{request.host}"
+        """The tab's page (`jobdash.web.page`), with its URLs taken from the address the
+        browser used (the server may listen on 0.0.0.0 and be reached by any of the host's
+        names); a page that says why instead when every tab is taken."""
+        try:
+            size = font_size(request.query.get("fontsize"))
+        except FontSizeError:
+            raise web.HTTPBadRequest(text=FONT_SIZE_TEXT) from None
+        if self.tabs_full:
+            return web.Response(
+                status=503, text=tabs_full_html(self.title, self.max_tabs), content_type="text/html"
+            )
         ws_scheme = "wss" if request.scheme == "https" else "ws"
-        font_size = request.query.get("fontsize", "16")
-        context = {
-            "font_size": int(font_size) if font_size.isdigit() else 16,
-            "app_websocket_url": f"{ws_scheme}://{request.host}/ws",
-            "config": {"static": {"url": f"{origin}/static/"}},
-            "application": {"name": self.title},
-        }
-        return aiohttp_jinja2.render_template("app_index.html", request, context)
+        page = TabPage(
+            title=self.title,
+            websocket_url=f"{ws_scheme}://{request.host}/ws",
+            static_url=f"{request.scheme}://{request.host}/static/",
+            font_size=size,
+        )
+        return web.Response(text=page.html(), content_type="text/html")
 
     async def websocket_session(self, request: web.Request) -> web.StreamResponse:
         """One tab: textual-serve starts its dashboard process and relays it. Tracked so
-        that stopping the server stops the dashboards too."""
+        that stopping the server stops the dashboards too, and counted against the limit
+        (checked here too: a script can open websockets without the page)."""
+        if self.tabs_full:
+            raise web.HTTPServiceUnavailable(text=tabs_full_text(self.max_tabs))
         task = asyncio.current_task()
         assert task is not None
         self._sessions.add(task)
@@ -121,8 +151,7 @@ class DashboardServer(Server):
 
     def build_app(self) -> web.Application:
         app = web.Application(middlewares=[self.require_token])
-        aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(self.templates_path))
-        # Route names as textual-serve's own page and handlers expect them.
+        # Route names as textual-serve's handlers expect them.
         app.add_routes(
             [
                 web.get("/", self.handle_index, name="index"),
@@ -137,9 +166,15 @@ class DashboardServer(Server):
     # -- running ------------------------------------------------------------------------
 
     async def run(self, ready: Callable[[int], None]) -> bool:
-        """Serve until SIGINT (Ctrl-C) or SIGTERM; `ready` gets the bound port. Returns
-        True when interrupted by Ctrl-C. Raises OSError when the address cannot be bound."""
-        runner = web.AppRunner(self.build_app(), access_log=None, shutdown_timeout=2.0)
+        """Serve until SIGINT (Ctrl-C), SIGTERM or SIGHUP; `ready` gets the bound port.
+        Returns True when interrupted by Ctrl-C. Raises OSError when the address cannot be
+        bound."""
+        runner = web.AppRunner(
+            self.build_app(),
+            access_log=None,
+            logger=server_log(self.token),
+            shutdown_timeout=2.0,
+        )
         await runner.setup()
         stop = asyncio.Event()
         received: list[int] = []
@@ -148,7 +183,7 @@ class DashboardServer(Server):
             site = web.TCPSite(runner, self.host, self.port)
             await site.start()
             self.bound_port = _port_of(runner.addresses[0])
-            for signum in (signal.SIGINT, signal.SIGTERM):
+            for signum in STOP_SIGNALS:
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.add_signal_handler(
                         signum, lambda n=signum: (received.append(n), stop.set())
@@ -156,7 +191,7 @@ class DashboardServer(Server):
             ready(self.bound_port)
             await stop.wait()
         finally:
-            for signum in (signal.SIGINT, signal.SIGTERM):
+            for signum in STOP_SIGNALS:
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(signum)
             await runner.cleanup()
@@ -173,3 +208,36 @@ def _same_origin(request: web.Request) -> bool:
     if origin is None:
         return True  # not a browser: the token alone decides
     return urlsplit(origin).netloc.lower() == request.host.lower()
+
+
+class _SafeServerFormatter(logging.Formatter):
+    """aiohttp's error log without what the client sent.
+
+    A request it cannot parse (a line over 8 KB, a bad header) is logged with the start of
+    the offending line, which carries the token when it is in the URL or the cookie: such
+    a request becomes one line naming only the kind of error. Anything else keeps its
+    traceback, with the token masked.
+    """
+
+    def __init__(self, token: str) -> None:
+        super().__init__("%(message)s")
+        self._token = token
+
+    def format(self, record: logging.LogRecord) -> str:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            remote = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+            return (
+                f"jobdash serve: refused a malformed request from {remote} ({type(error).__name__})"
+            )
+        return super().format(record).replace(self._token, "<token>")
+
+
+def server_log(token: str) -> logging.Logger:
+    """The logger aiohttp reports request errors to: this server's own, not the shared
+    `aiohttp.server` one (a second server in the process has another token)."""
+    logger = logging.Logger("jobdash.serve.http", logging.WARNING)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_SafeServerFormatter(token))
+    logger.addHandler(handler)
+    return logger
