@@ -20,7 +20,7 @@ from jobdash.api.errors import (
     ThrottledError,
     UnauthorizedError,
 )
-from jobdash.api.http1 import send_with_auth
+from jobdash.api.http1 import DeadlineExceeded, UnusableAnswer, send_with_auth
 from jobdash.api.ids import validate_id
 from jobdash.api.model import Job, ResponseShapeError, decode_body, parse_job
 from jobdash.api.server import Server, parse_server, resource_as_server
@@ -275,10 +275,15 @@ class JobsClient:
             if self.auth is None:
                 return await self.http.get(url, timeout=self.timeout)
             return await self.http.get(url, timeout=self.timeout, auth=self.auth)
+        except DeadlineExceeded as exc:
+            raise NetworkError(f"timed out talking to {self.endpoint}: {exc}") from None
         except httpx.TimeoutException as exc:
             raise NetworkError(
                 f"timed out talking to {self.endpoint} ({type(exc).__name__})"
             ) from None
+        except UnusableAnswer as exc:
+            # The server answered, but with something jobdash will not read.
+            raise BadResponseError(f"refused the answer of {self.endpoint}: {exc}") from None
         except httpx.TransportError as exc:
             raise NetworkError(
                 f"cannot reach {self.endpoint}: {type(exc).__name__}{_reason(exc)}"

@@ -12,9 +12,14 @@ Connections are kept per origin and reused (LIFO) for `keepalive_expiry` seconds
 most `max_connections` requests are under way at once across all origins. A request
 that fails on a reused connection before any byte of an answer arrived (the server
 closed it while idle) is sent once more on a new connection, when its method is
-idempotent. Answers are read whole (bodies are JSON); one larger than `max_body`
-bytes is refused. Errors are httpx's: ConnectError, ConnectTimeout, ReadTimeout,
-PoolTimeout, RemoteProtocolError and so on. It speaks to origins directly: with a proxy
+idempotent. Answers are read whole (bodies are JSON) and decompressed here (gzip,
+deflate), so that a body larger than `max_body` bytes is refused both as it arrives and
+once decompressed: a small answer that unpacks to gigabytes never reaches memory whole.
+Each request has an overall `deadline` (connect, send and the whole answer), besides the
+per-step timeouts, so a server that trickles its answer or sends `102 Processing` for
+ever cannot hold a request for longer. Errors are httpx's: ConnectError, ConnectTimeout,
+ReadTimeout, PoolTimeout, RemoteProtocolError and so on, with `DeadlineExceeded` (a
+timeout) and `UnusableAnswer` (a protocol error) for the two limits. It speaks to origins directly: with a proxy
 configured, `jobdash.connections.connection.http_pool` uses httpx's own transport instead.
 """
 
@@ -24,20 +29,37 @@ import asyncio
 import functools
 import ssl
 import time
+import zlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import h11
 import httpx
 
-#: A response body larger than this is refused (a job of 500 sub-jobs is ~0.5 MB).
-DEFAULT_MAX_BODY = 64 * 1024 * 1024
+#: A response body larger than this, as it arrives or once decompressed, is refused. A job
+#: of 500 sub-jobs is ~0.5 MB; with `max_in_flight` at its default of 32, answers held at
+#: once stay under ~256 MB even when every one is at the limit.
+DEFAULT_MAX_BODY = 8 * 1024 * 1024
+#: Seconds a request may take in all (connect, send, the whole answer; not the wait for a
+#: free connection). config.toml's `[http] deadline` overrides it.
+DEFAULT_DEADLINE = 30.0
+#: What jobdash asks answers to be compressed with: what `decompressed` reads, no more.
+ACCEPT_ENCODING = "gzip, deflate"
 _READ_SIZE = 64 * 1024
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 Origin = tuple[str, str, int]
 Verify = ssl.SSLContext | bool
+
+
+class DeadlineExceeded(httpx.TimeoutException):
+    """The whole exchange took longer than the transport's deadline."""
+
+
+class UnusableAnswer(httpx.RemoteProtocolError):
+    """An answer that is refused as it is: too large (as sent or decompressed), or
+    compressed in a way that cannot be read."""
 
 
 class _Stale(Exception):
@@ -125,9 +147,7 @@ class _Connection:
             elif isinstance(event, h11.Data):
                 size += len(event.data)
                 if size > max_body:
-                    raise httpx.RemoteProtocolError(
-                        f"answer larger than {max_body} bytes", request=request
-                    )
+                    raise UnusableAnswer(f"answer larger than {max_body} bytes", request=request)
                 chunks.append(event.data)
             elif isinstance(event, h11.EndOfMessage):
                 break
@@ -165,6 +185,7 @@ class Http1Transport(httpx.AsyncBaseTransport):
         verify: Verify = True,
         keepalive_expiry: float | None = 5.0,
         max_body: int = DEFAULT_MAX_BODY,
+        deadline: float | None = DEFAULT_DEADLINE,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if max_connections < 1:
@@ -172,6 +193,8 @@ class Http1Transport(httpx.AsyncBaseTransport):
         self.max_connections = max_connections
         self.keepalive_expiry = keepalive_expiry
         self.max_body = max_body
+        #: Seconds one request may take in all; None: no overall limit.
+        self.deadline = deadline
         self._verify = verify
         self._ssl_context: ssl.SSLContext | None = (
             verify if isinstance(verify, ssl.SSLContext) else None
@@ -208,7 +231,13 @@ class Http1Transport(httpx.AsyncBaseTransport):
                 "timed out waiting for a free connection", request=request
             ) from None
         try:
-            return await self._send(origin, request, body, timeouts)
+            # The deadline starts once a connection is free: waiting for one is `pool`'s.
+            async with asyncio.timeout(self.deadline):
+                return await self._send(origin, request, body, timeouts)
+        except TimeoutError:
+            raise DeadlineExceeded(
+                f"no whole answer within {self.deadline:g} s", request=request
+            ) from None
         finally:
             slots.release()
 
@@ -248,9 +277,10 @@ class Http1Transport(httpx.AsyncBaseTransport):
                 self._trim_idle()
             else:
                 connection.close()
+            headers, content = decompressed(head.headers, content, self.max_body, request)
             return httpx.Response(
                 head.status_code,
-                headers=head.headers,
+                headers=headers,
                 stream=httpx.ByteStream(content),
                 request=request,
                 extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason},
@@ -305,6 +335,70 @@ class Http1Transport(httpx.AsyncBaseTransport):
             # Built on the first https connection: plain-http endpoints never load CAs.
             self._ssl_context = _shared_context(bool(self._verify))
         return self._ssl_context
+
+
+def decompressed(
+    headers: list[tuple[bytes, bytes]], content: bytes, limit: int, request: httpx.Request
+) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """The answer's headers and body with its `Content-Encoding` undone, at most `limit`
+    bytes of it (`UnusableAnswer` beyond). The headers lose Content-Encoding and get the
+    decoded length, so httpx does not decode it again."""
+    encodings = [
+        part.strip().lower()
+        for name, value in headers
+        if name.lower() == b"content-encoding"
+        for part in value.split(b",")
+        if part.strip()
+    ]
+    if not encodings:
+        return headers, content
+    for encoding in reversed(encodings):  # the last one applied is undone first
+        if encoding == b"identity":
+            continue
+        if encoding not in (b"gzip", b"x-gzip", b"deflate"):
+            name = encoding.decode("ascii", "replace")[:40]
+            raise UnusableAnswer(
+                f"answer compressed with {name!r}, which jobdash did not ask for", request=request
+            )
+        content = _inflate(content, encoding, limit, request)
+    kept = [
+        (name, value)
+        for name, value in headers
+        if name.lower() not in (b"content-encoding", b"content-length")
+    ]
+    kept.append((b"content-length", str(len(content)).encode("ascii")))
+    return kept, content
+
+
+def _inflate(data: bytes, encoding: bytes, limit: int, request: httpx.Request) -> bytes:
+    """gzip (members one after another) or deflate (zlib-wrapped, or raw as some servers
+    send it), never producing more than `limit` bytes."""
+    if encoding == b"deflate":
+        wbits = zlib.MAX_WBITS if data[:1] and (data[0] & 0x0F) == 8 else -zlib.MAX_WBITS
+    else:
+        wbits = 16 + zlib.MAX_WBITS
+    parts: list[bytes] = []
+    size = 0
+    rest = data
+    try:
+        while rest:
+            inflater = zlib.decompressobj(wbits)
+            # At most one byte over the limit is made: enough to tell it is over.
+            part = inflater.decompress(rest, limit - size + 1)
+            size += len(part)
+            if size > limit or inflater.unconsumed_tail:
+                raise UnusableAnswer(
+                    f"answer larger than {limit} bytes once decompressed", request=request
+                )
+            parts.append(part)
+            if not inflater.eof:
+                raise UnusableAnswer("compressed answer cut short", request=request)
+            rest = inflater.unused_data if wbits > zlib.MAX_WBITS else b""
+    except zlib.error as exc:
+        raise UnusableAnswer(
+            f"answer's {encoding.decode()} data is corrupt ({exc})", request=request
+        ) from None
+    return b"".join(parts)
 
 
 @functools.cache

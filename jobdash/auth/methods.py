@@ -20,6 +20,7 @@ from jobdash.api.errors import (
     ConfigError,
     NetworkError,
 )
+from jobdash.api.http1 import DeadlineExceeded, UnusableAnswer
 from jobdash.auth.aksk import (
     CONTENT_HASH_HEADER,
     DATE_FORMAT,
@@ -258,7 +259,7 @@ class PasswordAuth(httpx.Auth):
         token = response.headers.get("X-Subject-Token")
         try:
             data = response.json()
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             data = None
         body = data.get("token") if isinstance(data, dict) else None
         if not token or not isinstance(body, dict):
@@ -318,9 +319,17 @@ class PasswordAuth(httpx.Auth):
             request = self.login_request(http.timeout.as_dict())
             try:
                 response = await http.send(request, auth=None)
+            except DeadlineExceeded as exc:
+                raise NetworkError(
+                    f"timed out logging in to IAM at {self.auth_url}: {exc}"
+                ) from None
             except httpx.TimeoutException as exc:
                 raise NetworkError(
                     f"timed out logging in to IAM at {self.auth_url} ({type(exc).__name__})"
+                ) from None
+            except UnusableAnswer as exc:
+                raise BadResponseError(
+                    f"refused the answer of IAM at {self.auth_url}: {exc}"
                 ) from None
             except httpx.TransportError as exc:
                 raise NetworkError(

@@ -111,7 +111,9 @@ async def open_connection_from_args(
     settings = load_settings(args, loaded_config=config)
     require_complete(settings)
     in_flight = config.poller.max_in_flight
-    connection = await open_connection(settings, max_connections=max(20, in_flight))
+    connection = await open_connection(
+        settings, max_connections=max(20, in_flight), deadline=config.http.deadline
+    )
     for warning in getattr(connection, "warnings", []) or []:
         print_warning(warning)
     try:

@@ -18,7 +18,9 @@ from jobdash.config import paths
 from jobdash.config.settings import SETTING_NAMES, Settings
 from jobdash.poll.options import PollerOptions, poller_options
 
-TABLES = ("connection", "poller", "ui")
+TABLES = ("connection", "poller", "ui", "http")
+#: `[http] deadline`'s accepted range, in seconds.
+DEADLINE_RANGE = (1.0, 3600.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,15 @@ class UiOptions:
     bell: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class HttpOptions:
+    """`[http]`: limits every request is held to."""
+
+    #: Seconds one request (an IAM login too) may take in all: connect, send and the whole
+    #: answer. None: the transport's default, `jobdash.api.http1.DEFAULT_DEADLINE` (30 s).
+    deadline: float | None = None
+
+
 @dataclass(frozen=True)
 class Config:
     """config.toml as jobdash uses it; every field is checked. Defaults when the file is absent."""
@@ -41,6 +52,7 @@ class Config:
     connection: Settings = field(default_factory=Settings, repr=False)
     poller: PollerOptions = field(default_factory=PollerOptions)
     ui: UiOptions = field(default_factory=UiOptions)
+    http: HttpOptions = field(default_factory=HttpOptions)
     #: Whether the file exists (messages name it only then).
     found: bool = False
     #: The parsed file, for options given on top of it (`poller_with`).
@@ -120,6 +132,29 @@ def _ui_options(table: Any, path: Path) -> UiOptions:
     return UiOptions(**table)
 
 
+def _http_options(table: Any, path: Path) -> HttpOptions:
+    if table is None:
+        return HttpOptions()
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [http] must be a table")
+    unknown = sorted(set(table) - {"deadline"})
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown key(s) in [http]: {', '.join(unknown)}; known keys: deadline"
+        )
+    if "deadline" not in table:
+        return HttpOptions()
+    value = table["deadline"]
+    low, high = DEADLINE_RANGE
+    # bool is an int to Python, and TOML has nan and inf: none of them is a deadline.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ConfigError(
+            f"{path}: [http] deadline must be a number of seconds from {low:g} to {high:g}, "
+            f"not {value!r}"
+        )
+    return HttpOptions(deadline=float(value))
+
+
 def load_config(path: Path | None = None) -> Config:
     """Read and check config.toml (default: the one in jobdash's config directory)."""
     path = path or paths.config_file()
@@ -140,6 +175,7 @@ def load_config(path: Path | None = None) -> Config:
         connection=Settings(**_connection_table(table, path)),
         poller=poller,
         ui=_ui_options(table.get("ui"), path),
+        http=_http_options(table.get("http"), path),
         found=bool(table) or path.exists(),
         raw=table,
     )

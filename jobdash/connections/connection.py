@@ -16,8 +16,9 @@ import httpx
 from jobdash import __version__
 from jobdash.api.client import DEFAULT_TIMEOUT, JobsClient
 from jobdash.api.errors import ConfigError, InvalidIdError
-from jobdash.api.http1 import Http1Transport
+from jobdash.api.http1 import ACCEPT_ENCODING, DEFAULT_DEADLINE, Http1Transport
 from jobdash.api.ids import validate_id
+from jobdash.api.proxied import LimitedClient
 from jobdash.auth.methods import AkSkAuth, PasswordAuth, TokenAuth
 from jobdash.auth.service_catalog import CATALOG_TYPES, service_origin
 from jobdash.config.checks import check_endpoint
@@ -45,24 +46,38 @@ def http_pool(
     verify: ssl.SSLContext | bool,
     timeout: httpx.Timeout | float | None = None,
     auth: httpx.Auth | None = None,
+    *,
+    deadline: float | None = None,
 ) -> tuple[httpx.AsyncClient, Http1Transport | None]:
     """One endpoint's keep-alive pool: jobdash's transport (job GETs go to it directly, see
     `JobsClient`) and an httpx client over it for everything else (IAM, servers). With a
-    proxy configured in the environment, httpx's own transport, which goes through it."""
+    proxy configured in the environment, httpx's own transport, which goes through it,
+    under the same limits. `deadline`: seconds a request may take in all (None: the
+    default, `DEFAULT_DEADLINE`)."""
     timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
-    headers = {"User-Agent": USER_AGENT}
+    deadline = deadline if deadline is not None else DEFAULT_DEADLINE
+    # Only what the transport can decompress within its size limit.
+    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING}
     if proxy_configured():
         limits = httpx.Limits(
             max_connections=max_connections,
             max_keepalive_connections=max_connections,
             keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
         )
-        http = httpx.AsyncClient(
-            auth=auth, verify=verify, limits=limits, timeout=timeout, headers=headers
+        http: httpx.AsyncClient = LimitedClient(
+            deadline=deadline,
+            auth=auth,
+            verify=verify,
+            limits=limits,
+            timeout=timeout,
+            headers=headers,
         )
         return http, None
     transport = Http1Transport(
-        max_connections, verify=verify, keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS
+        max_connections,
+        verify=verify,
+        keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
+        deadline=deadline,
     )
     http = httpx.AsyncClient(auth=auth, transport=transport, timeout=timeout, headers=headers)
     return http, transport
@@ -184,15 +199,19 @@ async def open_connection(
     *,
     max_connections: int = 20,
     timeout: httpx.Timeout | float | None = None,
+    deadline: float | None = None,
 ) -> Connection:
     """Authenticate (logging in to IAM for password auth) and return a ready Connection.
+    `deadline`: seconds each request (the login too) may take in all (see `http_pool`).
 
     Raises ConfigError for incomplete settings and ApiError when IAM refuses or cannot
     be reached.
     """
     require_complete(settings)
     auth = build_auth(settings)
-    http, transport = http_pool(max_connections, tls_verify(settings), timeout, auth)
+    http, transport = http_pool(
+        max_connections, tls_verify(settings), timeout, auth, deadline=deadline
+    )
     try:
         project_id = settings.project_id
         project_name = settings.project_name

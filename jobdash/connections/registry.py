@@ -118,7 +118,10 @@ class Connections:
             settings = self.current()
             require_complete(settings)
             self._current = await open_connection(
-                settings, max_connections=self._max_connections, timeout=self._timeout
+                settings,
+                max_connections=self._max_connections,
+                timeout=self._timeout,
+                deadline=self._config.http.deadline,
             )
             for warning in self._current.warnings:
                 self._note(warning)
@@ -295,7 +298,9 @@ class Connections:
             urls = [endpoint] + ([settings.auth_url] if settings.auth_url else [])
             for warning in security_warnings(settings, urls):
                 self._note(warning)
-            pool = self._pools[pool_key] = http_pool(self._max_connections, verify, self._timeout)
+            pool = self._pools[pool_key] = http_pool(
+                self._max_connections, verify, self._timeout, deadline=self._config.http.deadline
+            )
         return pool
 
     @property
