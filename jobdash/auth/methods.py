@@ -340,10 +340,25 @@ class PasswordAuth(httpx.Auth):
     def endpoint_from_catalog(
         self, service_type: str = "ecs", region: str | None = None
     ) -> str | None:
-        """The public base URL of a service from the token's catalog, without `/v1/<project>`."""
-        if self._info is None:
+        """The public base URL of a service from the token's catalog, without `/v1/<project>`.
+
+        The token is scoped to one project, which lives in one region: the catalog's entry
+        for that region (named by the project, `eu-nl` or `eu-nl_team`), else for `region`
+        (the connection's, which for another project given by id may be another region's),
+        else the catalog's own. Never the region's default host when the catalog names one.
+        """
+        info = self._info
+        if info is None:
             return None
-        return endpoint_from_catalog(self._info.catalog, service_type, region)
+        own = (info.project_name or "").partition("_")[0] or None
+        for wanted in dict.fromkeys((own, region, None)):
+            if wanted is None and (own or region) and _regions(info.catalog, service_type) > 1:
+                # Several regions and none of them this project's: no guess.
+                return None
+            found = endpoint_from_catalog(info.catalog, service_type, wanted)
+            if found:
+                return found
+        return None
 
     # -- httpx ------------------------------------------------------------------------
 
@@ -375,6 +390,19 @@ class PasswordAuth(httpx.Auth):
                 fresh = self._accept(login)
         request.headers["X-Auth-Token"] = fresh.token
         yield request
+
+
+def _regions(catalog: list[dict[str, Any]], service_type: str) -> int:
+    """How many regions the catalog lists `service_type` in."""
+    return len(
+        {
+            endpoint.get("region_id") or endpoint.get("region")
+            for service in catalog
+            if service.get("type") == service_type
+            for endpoint in service.get("endpoints") or []
+            if isinstance(endpoint, dict)
+        }
+    )
 
 
 def _text(value: object) -> str | None:
