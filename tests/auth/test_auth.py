@@ -419,7 +419,9 @@ async def test_endpoint_comes_from_the_public_catalog_entry(cloud: FakeCloud) ->
     async with make_http(cloud, auth) as http:
         await auth.ensure_token(http)
     assert auth.endpoint_from_catalog("ecs", "eu-de") == "https://ecs.eu-de.example.test"
-    assert auth.endpoint_from_catalog("ecs", "eu-nl") is None
+    # The catalog is the token's project's: a region it does not list (the connection's,
+    # when the project given is another region's) still gets the host it names.
+    assert auth.endpoint_from_catalog("ecs", "eu-nl") == "https://ecs.eu-de.example.test"
     assert auth.endpoint_from_catalog("evs") is None
 
 
