@@ -145,7 +145,8 @@ class DashboardScreen(Screen[None]):
     def entries_changed(self) -> None:
         """The filter or the set of entries changed: reconcile every job row."""
         self.job_tree.show_jobs(self._ordered_jobs())
-        self.job_tree.border_title = self._tree_title()
+        # Text, not markup: the title quotes the filter, which may hold `[red]` or `[/`.
+        self.job_tree.border_title = Text(self._tree_title())
         self.refresh_details()
         self.refresh_header()
 

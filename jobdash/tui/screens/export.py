@@ -13,9 +13,37 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
+from jobdash.text.safe import one_line, printable
 from jobdash.watch.export import FORMATS
 
 LABELS = {"csv": "CSV", "json": "JSON", "markdown": "Markdown"}
+
+
+class UnusablePath(ValueError):
+    """What was typed cannot name a file; the message says why, for the dialog."""
+
+
+def export_target(value: str) -> Path:
+    """Where `value` would be written: `~` and `~user` expanded, relative names in the
+    current directory. Raises `UnusablePath` for what no file can be named, as typed: the
+    dialog asks this on every keystroke, and a half-typed `~name` must not end the app."""
+    value = value.strip()
+    if not value:
+        raise UnusablePath("Give a file name.")
+    if "\x00" in value:
+        raise UnusablePath("A file name cannot contain a NUL character.")
+    try:
+        path = Path(value).expanduser()
+    except RuntimeError:
+        # `~name` for a user this machine does not know (Python says only "home directory").
+        user = one_line(value[1:].split("/", 1)[0], 40)
+        raise UnusablePath(f"~{user} is no folder: this machine has no user {user!r}.") from None
+    try:
+        return path.absolute()
+    except OSError as exc:  # the current folder was removed under us
+        raise UnusablePath(
+            f"Cannot tell where {one_line(value, 40)!r} is: {exc.strerror}."
+        ) from None
 
 
 class ExportScreen(ModalScreen[tuple[str, Path] | None]):
@@ -49,14 +77,17 @@ class ExportScreen(ModalScreen[tuple[str, Path] | None]):
 
     @staticmethod
     def target(value: str) -> Path:
-        """Where `value` would be written: relative names are in the current directory."""
-        return Path(value.strip()).expanduser().absolute()
+        """Where `value` would be written (see `export_target`)."""
+        return export_target(value)
 
     def _target_text(self, value: str) -> Text:
-        if not value.strip():
-            return Text("Give a file name.", style="bold")
+        try:
+            path = export_target(value)
+        except UnusablePath as exc:
+            return Text(str(exc), style="bold")
         text = Text("Writes ")
-        text.append(str(self.target(value)), style="bold")
+        # Shown, not interpreted: a name may hold control characters or `[red]`.
+        text.append(printable(str(path)), style="bold")
         return text
 
     @on(Input.Changed, "#export-path")
@@ -75,11 +106,12 @@ class ExportScreen(ModalScreen[tuple[str, Path] | None]):
     @on(Input.Submitted)
     @on(Button.Pressed, "#write")
     def _write_chosen(self) -> None:
-        value = self.query_one("#export-path", Input).value.strip()
-        if not value:
-            self.notify("Give a file name.", severity="warning")
+        try:
+            path = export_target(self.query_one("#export-path", Input).value)
+        except UnusablePath as exc:
+            self.notify(str(exc), severity="warning", markup=False)
             return
-        self.dismiss((self.fmt, self.target(value)))
+        self.dismiss((self.fmt, path))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

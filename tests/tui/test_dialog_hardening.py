@@ -1,0 +1,163 @@
+"""The dialogs and the keys around them, as a hurried or careless user meets them: odd text in
+every dialog never ends the app, keys typed fast after Tab land where focus went, skipped
+ids are all listed, the footer always shows the main keys, the credentials banner is a
+readable list, and `c` copies what the row shows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import record_toasts, shown
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import Input, Static, TextArea
+from tui_sample import BATCH_ID, ENDPOINT, PROJECT
+
+from jobdash.tui.app import JobDashApp
+from jobdash.tui.screens.add import AddJobsScreen
+from jobdash.tui.screens.confirm import ConfirmScreen
+from jobdash.tui.screens.export import ExportScreen
+from jobdash.tui.screens.label import LabelScreen
+from jobdash.tui.view import JobRow
+from jobdash.watch.values import WatchKey
+
+SMALL = (80, 24)
+BATCH = WatchKey(ENDPOINT, PROJECT, BATCH_ID)
+#: Text no dialog may choke on: an unknown user's home, NUL and other controls, markup,
+#: a bidi override, and far more than any field wants.
+ODD_TEXTS = (
+    "~nosuchuser",
+    "~nosuchuser/failures.csv",
+    "~\x00",
+    "a\x00b",
+    "[red]x[/red] [bold",
+    "\x1b[2J\u202etxt.exe",
+    "w" * 5000,
+)
+
+
+def still_running(app: App[object]) -> bool:
+    return app.is_running and app._exit_renderables == []
+
+
+async def type_text(pilot: Pilot[object], text: str) -> None:
+    """Type `text` key by key (what a user does), for the characters a key can send."""
+    await pilot.press(*[ch for ch in text if ch.isprintable()])
+
+
+# -- 11: nothing typed in a dialog ends the app ------------------------------------------------
+
+
+async def test_typing_an_unknown_users_home_in_the_export_dialog_is_said_not_fatal(
+    still_app: JobDashApp,
+) -> None:
+    toasts = record_toasts(still_app)
+    async with still_app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        still_app.dashboard.job_tree.go_to(JobRow(BATCH))
+        await pilot.pause()
+        await pilot.press("x")
+        await pilot.pause()
+        screen = still_app.screen
+        assert isinstance(screen, ExportScreen)
+        path_input = screen.query_one("#export-path", Input)
+        path_input.value = ""
+        await pilot.press("~", "n")
+        await pilot.pause()
+        assert still_running(still_app)
+        target = shown(screen.query_one("#export-target", Static))
+        assert "no user 'n'" in target, target
+        await pilot.press("enter")
+        await pilot.pause()
+        # Refused with the reason; the dialog stays open to fix the name.
+        assert still_app.screen is screen
+        assert any("no user 'n'" in toast.message for toast in toasts), toasts
+        assert still_app.dashboard.last_export is None
+
+
+async def test_odd_text_in_the_export_dialog_is_refused_or_written_never_fatal(
+    still_app: JobDashApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    async with still_app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        for odd in ODD_TEXTS:
+            still_app.dashboard.job_tree.go_to(JobRow(BATCH))
+            await pilot.pause()
+            await pilot.press("x")
+            await pilot.pause()
+            screen = still_app.screen
+            assert isinstance(screen, ExportScreen), odd
+            path_input = screen.query_one("#export-path", Input)
+            path_input.value = ""
+            await type_text(pilot, odd[:12])
+            path_input.value = odd
+            await pilot.pause()
+            assert still_running(still_app), odd
+            target = shown(screen.query_one("#export-target", Static))
+            assert "\x00" not in target and "\x1b" not in target, repr(target)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert still_running(still_app), odd
+            if still_app.screen is screen:
+                await pilot.press("escape")
+                await pilot.pause()
+        assert still_app.screen is still_app.dashboard
+
+
+async def test_odd_text_in_the_add_label_confirm_dialogs_and_filter_is_never_fatal(
+    still_app: JobDashApp,
+) -> None:
+    async with still_app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        dashboard = still_app.dashboard
+        for odd in ODD_TEXTS:
+            # The add dialog: in the ids box and in the label.
+            await pilot.press("a")
+            await pilot.pause()
+            add = still_app.screen
+            assert isinstance(add, AddJobsScreen), odd
+            await type_text(pilot, odd[:12])
+            add.query_one("#add-text", TextArea).text = odd
+            add.query_one("#add-label", Input).value = odd
+            await pilot.pause()
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert still_running(still_app), odd
+            assert still_app.screen is add  # nothing valid to add: it says so and stays
+            await pilot.press("escape")
+            await pilot.pause()
+            # The label dialog, saved.
+            dashboard.job_tree.go_to(JobRow(BATCH))
+            await pilot.press("l")
+            await pilot.pause()
+            label = still_app.screen
+            assert isinstance(label, LabelScreen), odd
+            field = label.query_one(Input)
+            field.value = ""
+            await type_text(pilot, odd[:12])
+            field.value = odd
+            await pilot.press("enter")
+            await pilot.pause()
+            assert still_running(still_app), odd
+            # The confirm dialog: stray keys, then no.
+            await pilot.press("d")
+            await pilot.pause()
+            assert isinstance(still_app.screen, ConfirmScreen), odd
+            await type_text(pilot, "[]~x1\\")
+            await pilot.press("n")
+            await pilot.pause()
+            assert still_running(still_app), odd
+            assert still_app.screen is dashboard
+            # The filter bar.
+            await pilot.press("slash")
+            await type_text(pilot, odd[:12])
+            dashboard.filter_input.value = odd
+            await pilot.pause()
+            await pilot.press("enter")
+            await pilot.pause()
+            assert still_running(still_app), odd
+            await pilot.press("escape")
+            await pilot.pause()
+        assert BATCH in still_app.watchlist.entries
