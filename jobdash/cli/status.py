@@ -329,7 +329,21 @@ async def _watch(
         if results.done():
             settled.set()
 
-    poller = _make_poller(options, connections, store, on_update)
+    poller: Any
+    if store is not None:
+        from jobdash.poll.sharing import SharedPoller
+
+        # A dashboard may poll this watchlist already: then follow it, asking nothing of
+        # the cloud; otherwise poll for this command only (it never takes the lease).
+        poller = SharedPoller(
+            lambda sink: _make_poller(options, connections, store, sink),
+            store,
+            on_update,
+            lead=False,
+            since=store.change_number(),
+        )
+    else:
+        poller = _make_poller(options, connections, store, on_update)
     snapshots = store.snapshots() if store is not None else None
     poller.set_watchlist([t.key for t in results.targets], snapshots)
     for key, snapshot in (snapshots or {}).items():
@@ -341,11 +355,15 @@ async def _watch(
                 expired=snapshot.expired,
             )
             results.updates.setdefault(key, seen)
-    poller.refresh()
+    for target in results.targets:
+        poller.refresh(target.key)
     started = time.monotonic()
     runner = asyncio.create_task(poller.run())
     try:
         finished = await _follow(args, results, settled, started, poller, interactive_stream)
+        if store is not None:
+            # Servers the polling process fetched meanwhile are not fetched again.
+            results.servers = ServerJoin(store.servers())
         await _join_servers(poller, results, store)
         return finished
     finally:
@@ -372,7 +390,12 @@ async def _follow(
             while True:
                 live.update(
                     Group(
-                        progress_line(results, started, poller.endpoint_states()),
+                        progress_line(
+                            results,
+                            started,
+                            poller.endpoint_states(),
+                            _polling_note(poller),
+                        ),
                         render_results(results, datetime.now(UTC), in_progress=True),
                     )
                 )
@@ -384,6 +407,14 @@ async def _follow(
         None if args.timeout is None else max(0.0, args.timeout - (time.monotonic() - started))
     )
     return await _wait(settled, remaining)
+
+
+def _polling_note(poller: Any) -> str | None:
+    """ "following host:pid" while a dashboard polls for this command, else None."""
+    if getattr(poller, "polling", True):
+        return None
+    describe = getattr(poller, "describe", None)
+    return describe() if describe is not None else None
 
 
 async def _wait(event: asyncio.Event, timeout: float | None) -> bool:

@@ -258,7 +258,13 @@ def summary_line(results: Results) -> Text:
     return line
 
 
-def progress_line(results: Results, started: float, states: Sequence[EndpointState]) -> Text:
+def progress_line(
+    results: Results,
+    started: float,
+    states: Sequence[EndpointState],
+    polling: str | None = None,
+) -> Text:
+    """The live line above the table; `polling` says who polls when another process does."""
     finished = sum(
         1
         for t in results.targets
@@ -272,6 +278,8 @@ def progress_line(results: Results, started: float, states: Sequence[EndpointSta
         line.append(f"  ✗{failed} failed", style="bold red")
     line.append(f"  watching for {int(time.monotonic() - started)}s", style="dim")
     line.append("  ")
+    if polling:
+        line.append(f"{one_line(polling, 60)} · ", style="dim")
     line.append_text(rate_text(states))
     # Each account at an unreachable endpoint has its own state: say each reason once.
     reasons = dict.fromkeys(one_line(s.offline_reason, 80) for s in states if s.offline_reason)

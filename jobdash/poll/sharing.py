@@ -95,7 +95,9 @@ class InnerPoller(Protocol):
     def endpoint_states(self) -> list[EndpointState]: ...
     def take_over(self, snapshots: Mapping[WatchKey, Snapshot]) -> None: ...
     async def run(self) -> None: ...
-    async def fetch_server(self, key: WatchKey, server_id: str) -> Server | None: ...
+    async def fetch_server(
+        self, key: WatchKey, server_id: str, parent: str | None = None
+    ) -> Server | None: ...
     async def aclose(self) -> None: ...
 
 
@@ -226,9 +228,11 @@ class SharedPoller:
             return list(self._leader_endpoints)
         return self.inner.endpoint_states()
 
-    async def fetch_server(self, key: WatchKey, server_id: str) -> Server | None:
+    async def fetch_server(
+        self, key: WatchKey, server_id: str, parent: str | None = None
+    ) -> Server | None:
         """Asked for by the user (or, while polling, for a failure): fetched here."""
-        return await self.inner.fetch_server(key, server_id)
+        return await self.inner.fetch_server(key, server_id, parent)
 
     async def run(self) -> None:
         """Look at the database every `check_every` seconds until closed; poll meanwhile

@@ -54,7 +54,9 @@ class StillPoller:
     async def run(self) -> None:
         await self._stop.wait()
 
-    async def fetch_server(self, key: WatchKey, server_id: str) -> Server | None:
+    async def fetch_server(
+        self, key: WatchKey, server_id: str, parent: str | None = None
+    ) -> Server | None:
         """Never answers: the picture shows only the servers the store already holds."""
         await self._stop.wait()
         raise NetworkError("not polling")
