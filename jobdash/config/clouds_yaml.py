@@ -30,6 +30,12 @@ from jobdash.api.errors import ConfigError
 from jobdash.config.regions import PROFILES, Profile, fill_region, profile_auth_url
 
 EXTENSIONS = ("yaml", "yml", "json")
+#: A clouds.yaml or secure.yaml larger than this is refused unread (one cloud takes a few
+#: hundred bytes; 50 MB took minutes and gigabytes to parse on every command).
+MAX_FILE_BYTES = 1024 * 1024
+#: YAML aliases may repeat a value, not multiply it: a file whose values, aliases expanded,
+#: number more than this is refused (a billion-laughs file expands to billions).
+MAX_EXPANDED_VALUES = 100_000
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,14 @@ def _first_existing(paths: list[Path]) -> Path | None:
 
 def _parse(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise ConfigError(
+                f"{path} is larger than {MAX_FILE_BYTES // 1024} KB: not read (a clouds file "
+                "holds a few KB; is it the right file?)"
+            )
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
     data = _parse_json(path, text) if path.suffix == ".json" else _parse_yaml(path, text)
@@ -86,6 +99,8 @@ def _parse(path: Path) -> dict[str, Any]:
 def _parse_json(path: Path, text: str) -> Any:
     try:
         return json.loads(text)
+    except RecursionError:
+        raise ConfigError(f"{path} is nested too deeply to read") from None
     except json.JSONDecodeError as exc:
         # exc.msg names the problem only; the text around it could hold a password.
         raise ConfigError(
@@ -96,8 +111,16 @@ def _parse_json(path: Path, text: str) -> Any:
 def _parse_yaml(path: Path, text: str) -> Any:
     import yaml  # only when there is a file to read: it takes a fifth of `status`'s start-up
 
+    # yaml.safe_load's steps, with the node graph checked before anything is built from it.
+    loader = yaml.SafeLoader(text)
     try:
-        return yaml.safe_load(text)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(path, node)
+        return loader.construct_document(node)
+    except RecursionError:
+        raise ConfigError(f"{path} is nested too deeply to read") from None
     except yaml.MarkedYAMLError as exc:
         # Only the problem and position: the YAML snippet could hold a password.
         where = ""
@@ -108,6 +131,45 @@ def _parse_yaml(path: Path, text: str) -> Any:
         ) from None
     except yaml.YAMLError:
         raise ConfigError(f"{path} is not valid YAML") from None
+    finally:
+        loader.dispose()
+
+
+def _check_expansion(path: Path, root: Any) -> None:
+    """Refuse a YAML node graph that refers to itself, or whose values, each alias
+    expanded, number more than MAX_EXPANDED_VALUES. Counted without expanding: each
+    node's expanded size is computed once (depth first, without recursion)."""
+    import yaml
+
+    def children(node: Any) -> list[Any]:
+        if isinstance(node, yaml.MappingNode):
+            return [part for pair in node.value for part in pair]
+        if isinstance(node, yaml.SequenceNode):
+            return list(node.value)
+        return []
+
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            open_nodes.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in children(node))
+            if sizes[key] > MAX_EXPANDED_VALUES:
+                raise ConfigError(
+                    f"{path}: its YAML aliases expand to more than {MAX_EXPANDED_VALUES} "
+                    "values; not read (a clouds file needs a few hundred)"
+                )
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            raise ConfigError(f"{path}: a YAML alias refers to a value that contains it")
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in children(node) if id(child) not in sizes)
 
 
 def _clouds_of(path: Path, data: Any) -> dict[str, Any]:
