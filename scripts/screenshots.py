@@ -2,9 +2,12 @@
 
 Headless and repeatable: the simulator runs on a manual clock from a fixed start, the
 demo's jobs are fetched once into a throwaway watchlist, and the dashboard is shown on
-that with a frozen clock and no polling. Run from the repository root:
+that with a frozen clock and no polling. With jobdash installed (`pip install -e .`):
 
-    python scripts/screenshots.py [--out screenshots]
+    .venv/bin/python scripts/screenshots.py [--out DIR]
+
+It overwrites the dashboard's SVGs in the repository's screenshots/ folder (or DIR), named
+in SHOTS; screenshots/web.png is the browser test's and is left alone.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ ELAPSED = 90.0
 #: What the pictures show as the endpoint (the simulator's own URL has a random port).
 SHOWN_ENDPOINT = "https://ecs.eu-de.otc.t-systems.com"
 SIZE = (120, 36)
+#: The checkout this script is in: the pictures go to its screenshots/ wherever it is run.
+REPOSITORY = Path(__file__).resolve().parents[1]
 
 Steps = Callable[[Pilot[int]], Awaitable[None]]
 
@@ -151,7 +156,13 @@ SHOTS: dict[str, Steps] = {
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("screenshots"))
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=REPOSITORY / "screenshots",
+        help=f"where the SVGs go (default: {REPOSITORY / 'screenshots'}; files of the same"
+        f" name there are overwritten: {', '.join(f'{name}.svg' for name in SHOTS)})",
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="jobdash-shots-") as workdir:
@@ -159,7 +170,7 @@ def main() -> int:
         try:
             for name, steps in SHOTS.items():
                 asyncio.run(_shoot(store, now, project, args.out, name, steps))
-                print(args.out / f"{name}.svg")
+                print(f"wrote {args.out / f'{name}.svg'}")
         finally:
             store.close()
     return 0
