@@ -18,7 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from jobdash.api.model import JobStatus
 from jobdash.api.server import ServerInfo
-from jobdash.poll.sharing import Role, SharedPoller
+from jobdash.poll.sharing import CHECK_EVERY, Role, SharedPoller
 from jobdash.text.safe import one_line
 from jobdash.tui.alarms import CHECK_INTERVAL as STALL_CHECK_INTERVAL
 from jobdash.tui.alarms import StallAlarm
@@ -92,6 +92,7 @@ class JobDashApp(App[int]):
                 on_servers=self._servers_followed,
                 on_role=self._role_changed,
                 now=self.clock,
+                check_every=min(CHECK_EVERY, self.context.store_check_interval),
             )
             self.poller.set_watchlist(list(self.watchlist.entries), dict(self.watchlist.snapshots))
             self.watchlist.attach(self.poller)
