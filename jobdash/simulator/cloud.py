@@ -49,13 +49,20 @@ class SimulatedCloud:
         #: Connection figures from the HTTP server, merged into stats().
         self.connection_stats: Callable[[], dict[str, int]] = dict
         self._lock = threading.RLock()
+        # Each region's job and server ids are its own, as in a cloud.
         self._jobs = JobBook(
-            seed=config.seed, fail_rate=config.fail_rate, purge_after=config.purge_after
+            seed=config.seed,
+            fail_rate=config.fail_rate,
+            purge_after=config.purge_after,
+            region=config.region,
         )
         self._servers = ServerBook()
         #: The jobs of EVS, BMS, IMS, VBS, CCE, RDS, DDS, DCS, CBR, SFS Turbo and ELB.
         self._services = ServiceJobBook(
-            seed=config.seed, fail_rate=config.fail_rate, purge_after=config.purge_after
+            seed=config.seed,
+            fail_rate=config.fail_rate,
+            purge_after=config.purge_after,
+            region=config.region,
         )
         self._faults = FaultBook()
         #: The gateway's flow control, a bucket per account (by user name; "" for

@@ -91,6 +91,16 @@ def seeded_random(purpose: str, seed: int) -> random.Random:
     return random.Random(f"jobdash-simulator:{purpose}:{seed}")
 
 
+#: The region whose ids come from the plain streams: they stay what they were for a seed.
+FIRST_REGION = "eu-de"
+
+
+def region_purpose(purpose: str, region: str) -> str:
+    """The stream `purpose` of `region`: a cloud's regions never share a job or server id,
+    so each region draws its own; the first keeps the plain stream."""
+    return purpose if region == FIRST_REGION else f"{purpose}@{region}"
+
+
 def hex_id(rng: random.Random, length: int = 32) -> str:
     return f"{rng.getrandbits(4 * length):0{length}x}"
 

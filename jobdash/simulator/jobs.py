@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jobdash.simulator.clock import format_api_time
-from jobdash.simulator.config import hex_id, seeded_random
+from jobdash.simulator.config import FIRST_REGION, hex_id, region_purpose, seeded_random
 from jobdash.simulator.failures import Failure, draw_failure
 
 #: Draws the failure of one sub-job: (rng, operation, resource id, sub-job id) -> Failure.
@@ -125,12 +125,13 @@ class JobBook:
         stream: str = "",
         uuid_ids: bool = False,
         draw: FailureDraw | None = None,
+        region: str = FIRST_REGION,
     ) -> None:
         # Another service's book draws from streams of its own, so ECS jobs stay the same
         # for a seed whatever else is created.
         suffix = f":{stream}" if stream else ""
-        self._ids = seeded_random("ids" + suffix, seed)
-        self._plans = seeded_random("plans" + suffix, seed)
+        self._ids = seeded_random(region_purpose("ids" + suffix, region), seed)
+        self._plans = seeded_random(region_purpose("plans" + suffix, region), seed)
         self._uuid_ids = uuid_ids
         self._draw = draw
         self._fail_rate = fail_rate

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from jobdash.simulator.config import FIRST_REGION
 from jobdash.simulator.failures import Failure
 from jobdash.simulator.jobs import DEFAULT_DURATION, JobBook, JobPlan, SubJobPlan
 
@@ -231,7 +232,9 @@ def _drawer(spec: ServiceSpec) -> Callable[[random.Random, str, str, str], Failu
 class ServiceJobBook:
     """The jobs of every service but ECS. Not thread-safe: the caller holds a lock."""
 
-    def __init__(self, *, seed: int, fail_rate: float, purge_after: float) -> None:
+    def __init__(
+        self, *, seed: int, fail_rate: float, purge_after: float, region: str = FIRST_REGION
+    ) -> None:
         self._books = {
             name: JobBook(
                 seed=seed,
@@ -240,6 +243,7 @@ class ServiceJobBook:
                 stream=name,
                 uuid_ids=spec.uuid_ids,
                 draw=_drawer(spec),
+                region=region,
             )
             for name, spec in SPECS.items()
         }

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 import httpx
@@ -32,6 +32,12 @@ from jobdash.tui.deps import PollerFactory
 from jobdash.watch.values import PollUpdate, WatchEntry, WatchKey
 
 EXIT_OK = 0
+#: The documented code for an interrupt (SIGINT, from the keyboard or `kill -INT`).
+EXIT_INTERRUPTED = 130
+#: Signals that end the dashboard as `q` does: the updates still waiting are written and
+#: the terminal is restored (SIGHUP: the terminal was closed). Their default actions would
+#: kill the process in the alternate screen with mouse reporting on, losing those updates.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def ui_preferences(config: Config | None = None) -> dict[str, bool]:
@@ -43,7 +49,6 @@ def ui_preferences(config: Config | None = None) -> dict[str, bool]:
 def _poller_factory(
     client_for: Callable[[WatchKey], JobsClient],
     options: PollerOptions,
-    now: Callable[[], datetime] = utc_now,
     rate_group: Callable[[WatchKey], RateGroup] = endpoint_group,
 ) -> PollerFactory:
     # No store: the dashboard's watchlist writes each update, on the store's own thread.
@@ -51,7 +56,7 @@ def _poller_factory(
         return Poller(
             client_for,
             on_update=on_update,
-            now=now,
+            now=utc_now,  # fetch times are this machine's; job times the cloud's
             rate_group=rate_group,
             **options.as_kwargs(),
         )
@@ -84,14 +89,44 @@ def _client_for(
 
 
 async def _run_app(app: JobDashApp) -> int:
+    received = _quit_on_signals(app)
     try:
         await app.run_async()
     finally:
-        if app.poller is not None:
-            await app.poller.aclose()
-        # However the app ended, the updates still waiting for the store are written.
-        await app.watchlist.aclose()
+        try:
+            if app.poller is not None:
+                await app.poller.aclose()
+            # However the app ended, the updates still waiting for the store are written.
+            await app.watchlist.aclose()
+        finally:
+            _restore_signals()
+    if signal.SIGINT in received:
+        return EXIT_INTERRUPTED
     return app.return_code or EXIT_OK
+
+
+def _quit_on_signals(app: JobDashApp) -> list[int]:
+    """Quit `app` on any of `STOP_SIGNALS` as `q` would; a second one ends it at once.
+    Returns the signals received, as they come."""
+    loop = asyncio.get_running_loop()
+    received: list[int] = []
+
+    def stop(signum: int) -> None:
+        received.append(signum)
+        if len(received) == 1:
+            app.call_later(app.action_quit)
+        elif app.is_running:
+            app.exit(app.return_code or EXIT_OK)
+
+    for signum in STOP_SIGNALS:
+        loop.add_signal_handler(signum, stop, signum)
+    return received
+
+
+def _restore_signals() -> None:
+    loop = asyncio.get_running_loop()
+    for signum in STOP_SIGNALS:
+        loop.remove_signal_handler(signum)
 
 
 # -- jobdash / jobdash ui ----------------------------------------------------------------
@@ -209,7 +244,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def run_demo_on(args: argparse.Namespace, sim: Any, store: Store, token: str) -> int:
     """The demo dashboard on a simulator that may run elsewhere: `sim` needs `url`,
-    `project_id`, `project_name`, `region` and `now()` (`jobdash serve --demo` tabs)."""
+    `project_id`, `project_name` and `region` (`jobdash serve --demo` tabs)."""
     return asyncio.run(_demo(args, sim, store, token))
 
 
@@ -226,30 +261,40 @@ def _clock_note(sim: Any) -> str:
     return f" · clock runs {speed:g}× fast" if speed > 1 else f" · clock runs {speed:g}× slow"
 
 
+def demo_app(
+    args: argparse.Namespace,
+    sim: Any,
+    store: Store,
+    http: httpx.AsyncClient,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> JobDashApp:
+    """The demo's dashboard, sending through `http`. Its clock is the wall's: how long ago
+    a job was fetched is a fact of this machine; the jobs' own times are the simulator's,
+    which runs fast, and the dashboard reads that clock from its answers as it reads any
+    cloud's."""
+    default = JobsClient(http, sim.url, sim.project_id, transport=transport)
+    client_for = _client_for(http, default, transport)
+    return JobDashApp(
+        DashboardContext(
+            store=store,
+            client_for=client_for,
+            poller_factory=_poller_factory(
+                client_for, PollerOptions(interval=getattr(args, "interval", 1.0))
+            ),
+            connection_description=(
+                f"demo{_clock_note(sim)} · project {sim.project_name} ({sim.region})"
+                f" · simulator {sim.url}"
+            ),
+            endpoint=sim.url,
+            project_id=sim.project_id,
+            notify_finished=True,
+            bell_on_fail=False,
+            notices=["Demo: jobs run on a local simulator; nothing touches a real cloud."],
+        )
+    )
+
+
 async def _demo(args: argparse.Namespace, sim: Any, store: Store, token: str) -> int:
     http, transport = http_pool(20, True, auth=TokenAuth(token))
     async with http:
-        default = JobsClient(http, sim.url, sim.project_id, transport=transport)
-        client_for = _client_for(http, default, transport)
-        app = JobDashApp(
-            DashboardContext(
-                store=store,
-                client_for=client_for,
-                poller_factory=_poller_factory(
-                    client_for,
-                    PollerOptions(interval=getattr(args, "interval", 1.0)),
-                    now=sim.now,
-                ),
-                connection_description=(
-                    f"demo{_clock_note(sim)} · simulator {sim.url} · project {sim.project_name}"
-                    f" ({sim.region})"
-                ),
-                clock=sim.now,
-                endpoint=sim.url,
-                project_id=sim.project_id,
-                notify_finished=True,
-                bell_on_fail=False,
-                notices=["Demo: jobs run on a local simulator; nothing touches a real cloud."],
-            )
-        )
-        return await _run_app(app)
+        return await _run_app(demo_app(args, sim, store, http, transport))
