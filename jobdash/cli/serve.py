@@ -1,8 +1,8 @@
 """`jobdash serve`: the dashboard in a browser, through textual-serve (the `web` extra).
 
 Each browser tab gets its own dashboard process, all on the same watchlist (or, with
-`--demo`, on one simulator that this process runs for every tab). Safe by default:
-loopback only, and a random access token in the printed URL.
+`--demo`, on one simulator that this process runs for every tab), up to `--max-tabs` of
+them. Safe by default: loopback only, and a random access token in the printed URL.
 """
 
 from __future__ import annotations
