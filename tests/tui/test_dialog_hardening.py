@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import record_toasts, shown
+from conftest import SIZE, record_toasts, shown
+from textual import events
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
@@ -161,3 +162,61 @@ async def test_odd_text_in_the_add_label_confirm_dialogs_and_filter_is_never_fat
             await pilot.press("escape")
             await pilot.pause()
         assert BATCH in still_app.watchlist.entries
+
+
+# -- 15: the add dialog: keys after Tab, every skipped id listed ----------------------------
+
+NEW_ID = "0123456789abcdef0123456789abcdef"
+
+
+async def test_a_label_typed_quickly_after_tab_goes_to_the_label(still_app: JobDashApp) -> None:
+    async with still_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        screen = still_app.screen
+        assert isinstance(screen, AddJobsScreen)
+        screen.query_one("#add-text", TextArea).text = NEW_ID
+        await pilot.pause()
+        # A terminal hands over what was typed in one burst: every key is queued before
+        # the first is handled.
+        driver = still_app._driver
+        assert driver is not None
+        for key in ("tab", *"nightly"):
+            driver.send_message(events.Key(key, None if key == "tab" else key))
+        await pilot.pause(0.2)
+        assert screen.query_one("#add-text", TextArea).text == NEW_ID
+        assert screen.query_one("#add-label", Input).value == "nightly"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    added = [entry for entry in still_app.watchlist.entries.values() if entry.key.job_id == NEW_ID]
+    assert [entry.label for entry in added] == ["nightly"]
+
+
+async def test_every_bad_id_is_listed_whole_and_junk_beside_an_id_is_not_dropped(
+    still_app: JobDashApp,
+) -> None:
+    async with still_app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        screen = still_app.screen
+        assert isinstance(screen, AddJobsScreen)
+        screen.query_one(
+            "#add-text", TextArea
+        ).text = f"zzz-bad-first-one yyy-bad-second-one\n{NEW_ID} 12345"
+        await pilot.pause()
+        feedback = screen.query_one("#add-feedback", Static)
+        text = shown(feedback, width=feedback.content_region.width)
+        assert "1 job id to add" in text
+        assert "Skipped 3:" in text, text
+        lines = text.splitlines()
+        # One line each, every value whole, each line within the dialog's width.
+        for value in ("'zzz-bad-first-one'", "'yyy-bad-second-one'", "'12345'"):
+            assert any(line.strip().startswith(value) for line in lines), (value, text)
+        dialog = screen.query_one("#add-dialog")
+        assert dialog.content_region.contains_region(feedback.region)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    added = [key for key in still_app.watchlist.entries if key.job_id == NEW_ID]
+    assert len(added) == 1

@@ -4,24 +4,29 @@ skip before anything is added. An answer whose shape names its service switches 
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static, TextArea
 
-from jobdash.api.errors import InvalidIdError
-from jobdash.api.ids import extract_job_ids, validate_job_id
+from jobdash.api.ids import JOB_ID_FORM, extract_job_ids, job_id_problem
 from jobdash.services.recognise import recognise_text
 from jobdash.services.registry import DEFAULT_SERVICE, UnknownServiceError, service, services
 from jobdash.text.safe import one_line
 
+#: Skipped values listed in the dialog (the rest are counted), each cut to this width.
 SKIPPED_SHOWN = 5
+SKIPPED_WIDTH = 36
+#: The example at the end of the ECS id rule, said once under the list instead of per line.
+_FORM_EXAMPLE = JOB_ID_FORM.removeprefix("32 hexadecimal characters")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +45,68 @@ class AddRequest:
     recognised: str | None = None
 
 
+#: Separators between ids on one line.
+_SEPARATORS = re.compile(r"[\s,;]+")
+#: Quotes and brackets around an id (`"0123..."`, `(0123...)`) are not part of it.
+_WRAPPING = "\"'`()[]<>{}"
+_ID_CHARS = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_HEX32 = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{32}(?![0-9A-Za-z])")
+
+
+def _id_like(token: str) -> bool:
+    """Whether `token` looks meant as an id (`zzz-bad`, `12345`), not a word of a sentence."""
+    return bool(_ID_CHARS.fullmatch(token)) and any(ch.isdigit() or ch in "-_" for ch in token)
+
+
+def _line_candidates(line: str) -> list[str]:
+    """What one line of free text offers as ids, each to be checked on its own.
+
+    A line of ids (`a b`, `a, b`) gives each; a sentence gives the 32-hex ids in it plus
+    whatever in it looks like a mistyped id (a token with a digit, such as `12345`), so
+    nothing meant as an id vanishes without a word; a sentence without any gives itself."""
+    tokens = [t.strip(_WRAPPING) for t in _SEPARATORS.split(line)]
+    tokens = [t for t in tokens if t]
+    if len(tokens) <= 1 or all(_id_like(t) for t in tokens):
+        return tokens
+    hexes = _HEX32.findall(line)
+    if not hexes:
+        return [line]
+    junk = [
+        t
+        for t in tokens
+        if _ID_CHARS.fullmatch(t) and any(ch.isdigit() for ch in t) and not _HEX32.search(t)
+    ]
+    return hexes + junk
+
+
+def _candidates(text: str) -> list[str]:
+    """The ids in pasted text, in order, duplicates kept: JSON (every `job_id`) as a whole
+    or a line at a time, else each line's ids (`_line_candidates`)."""
+    stripped = text.strip()
+    if (whole := _json_ids(stripped)) is not None:
+        return whole
+    found: list[str] = []
+    for raw in stripped.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        in_json = _json_ids(line)
+        found.extend(in_json if in_json is not None else _line_candidates(line))
+    return found
+
+
+def _json_ids(text: str) -> list[str] | None:
+    """The `job_id`s of `text` if it is JSON that names some; else None (read it as text:
+    `["0123...", "4567..."]` names none, yet holds ids)."""
+    if text[:1] not in ("{", "["):
+        return None
+    try:
+        json.loads(text)
+    except ValueError:
+        return None
+    return extract_job_ids(text) or None
+
+
 def parse_pasted(
     text: str,
     label: str | None = None,
@@ -48,26 +115,28 @@ def parse_pasted(
 ) -> AddRequest:
     """The ids in `text` as jobs of `service_name`: an answer recognised as that service's
     gives the ids it names; any other text is searched for ids. ECS's ids must be 32 hex
-    characters; other services' any id that is safe in a URL."""
+    characters; other services' any id that is safe in a URL. `skipped` pairs each id
+    refused (as shown) with why (`is not 32 hexadecimal characters ...`)."""
     recognised = recognise_text(text)
     if recognised is not None and recognised[0] == service_name:
         candidates = recognised[1]
     else:
-        candidates = extract_job_ids(text)
+        candidates = _candidates(text)
     any_id = service_name != DEFAULT_SERVICE
     ids: list[str] = []
     skipped: list[tuple[str, str]] = []
     repeated = 0
     for candidate in candidates:
-        try:
-            job_id = validate_job_id(candidate, any_id=any_id)
-        except InvalidIdError as exc:
-            skipped.append((one_line(candidate, 40), exc.message))
+        problem = job_id_problem(candidate, any_id=any_id)
+        if problem is not None:
+            if isinstance(candidate, str) and _SEPARATORS.search(candidate.strip()):
+                problem = "has no job id"  # a sentence: "contains whitespace" says nothing
+            skipped.append((one_line(candidate, SKIPPED_WIDTH), problem))
             continue
-        if job_id in ids:
+        if candidate in ids:
             repeated += 1
         else:
-            ids.append(job_id)
+            ids.append(candidate)
     known = sum(1 for job_id in ids if job_id in watched)
     return AddRequest(
         ids,
@@ -81,7 +150,8 @@ def parse_pasted(
 
 
 def describe(request: AddRequest) -> Text:
-    """`3 job ids to add. Skipped 1: 'hello' ...`: feedback under the text area."""
+    """`3 job ids to add. Skipped 2:` and each skipped value with why, one a line: feedback
+    under the text area. The id form is said once, not on every line, so lines fit."""
     text = Text()
     if request.recognised is not None:
         text.append(f"Answer recognised: {_title(request.recognised)}. ")
@@ -96,10 +166,15 @@ def describe(request: AddRequest) -> Text:
         )
     if request.skipped:
         text.append(f"\nSkipped {len(request.skipped)}:")
-        for _value, reason in request.skipped[:SKIPPED_SHOWN]:
-            text.append(f"\n  {one_line(reason, 120)}")
+        form_said = False
+        for value, problem in request.skipped[:SKIPPED_SHOWN]:
+            short = problem.removesuffix(_FORM_EXAMPLE)
+            form_said = form_said or short != problem
+            text.append(f"\n  {value!r} {one_line(short, 60)}")
         if len(request.skipped) > SKIPPED_SHOWN:
             text.append(f"\n  ... and {len(request.skipped) - SKIPPED_SHOWN} more")
+        if form_said:
+            text.append(f"\n(an ECS job id is {JOB_ID_FORM})")
     return text
 
 
@@ -108,6 +183,26 @@ def _title(name: str) -> str:
         return service(name).title
     except UnknownServiceError:
         return name
+
+
+class IdsArea(TextArea):
+    """The ids box. Tab leaves it at once, and keys that reach it after focus has gone on
+    follow the focus: a terminal delivers a quickly typed `tab` and label in one burst, and
+    they are all queued here before the tab's focus move would otherwise happen."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        focused = self.screen.focused
+        if focused is not None and focused is not self:
+            event.stop()
+            event.prevent_default()
+            focused.post_message(events.Key(event.key, event.character))
+        elif event.key in ("tab", "shift+tab"):
+            event.stop()
+            event.prevent_default()
+            if event.key == "tab":
+                self.screen.focus_next()
+            else:
+                self.screen.focus_previous()
 
 
 class AddJobsScreen(ModalScreen[AddRequest | None]):
@@ -162,7 +257,7 @@ class AddJobsScreen(ModalScreen[AddRequest | None]):
                 Text("Paste job ids (one per line, any text containing them, or JSON):"),
                 classes="prompt",
             )
-            yield TextArea(id="add-text", soft_wrap=True, show_line_numbers=False)
+            yield IdsArea(id="add-text", soft_wrap=True, show_line_numbers=False)
             # Right under the text, where toasts (bottom right) never cover it.
             yield Static(
                 describe(parse_pasted("", service_name=self.initial_service)), id="add-feedback"
