@@ -358,8 +358,10 @@ class JobsClient:
             found = api.read(data)
             if found is None:
                 return None
-            # The whole answer is kept: the store reads it again by its kind.
-            return resource_as_server(resource_id, found.name, found.status, found.message, data)
+            # What is read of the answer is kept, bounded: the store reads it again by its kind.
+            return resource_as_server(
+                resource_id, found.name, found.status, found.message, api.kept(data)
+            )
         error = error_from_response(response, resource_id, data)
         if isinstance(error, NotFoundError) and not (error.code or "").startswith("APIGW."):
             return None

@@ -1,8 +1,9 @@
 """An ECS server as `GET /v1/{project_id}/cloudservers/{server_id}` reports it, and what
 jobdash learned about one: its details, or that it is gone (404 `itemNotFound`).
 
-Parsing never raises on odd values: anything missing or of the wrong type reads as None,
-and the body is kept as it came for the raw view and `status --json`.
+Parsing never raises on odd values: anything missing or of the wrong type reads as None.
+Of the body only what jobdash shows is kept (`kept_server`), each text at most
+MAX_FIELD_CHARS long: it is what the store keeps, and a server's answer can be megabytes.
 """
 
 from __future__ import annotations
@@ -34,6 +35,20 @@ SERVER_STATUS_MEANINGS: Mapping[str, str] = {
     "UNKNOWN": "the service does not know its state",
 }
 GONE = "GONE"
+#: A kept text (a name, a fault's message or details) is cut to this many characters.
+MAX_FIELD_CHARS = 2000
+#: The fields of a server's answer that jobdash shows, and the parts of those that are
+#: objects.
+SERVER_FIELDS = (
+    "id",
+    "name",
+    "status",
+    "OS-EXT-STS:vm_state",
+    "OS-EXT-STS:task_state",
+    "created",
+    "updated",
+)
+SERVER_PARTS = {"fault": ("code", "message", "details"), "flavor": ("id", "name")}
 GONE_MEANING = "no longer exists: rolled back or deleted"
 
 
@@ -46,8 +61,30 @@ def status_meaning(status: str | None) -> str | None:
 def _text(value: Any) -> str | None:
     if value is None or isinstance(value, Mapping | list):
         return None
-    text = without_surrogates(str(value))
+    text = without_surrogates(str(value)[:MAX_FIELD_CHARS])
     return text or None
+
+
+def bounded(value: Any) -> Any:
+    """A scalar of an answer as kept: text cut to MAX_FIELD_CHARS; None for an object or
+    a list (nothing kept holds one)."""
+    if isinstance(value, str):
+        return value[:MAX_FIELD_CHARS]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return None
+
+
+def kept_server(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a server's answer jobdash shows, each text bounded."""
+    kept = {name: bounded(body[name]) for name in SERVER_FIELDS if name in body}
+    for name, inner in SERVER_PARTS.items():
+        part = body.get(name)
+        if isinstance(part, Mapping):
+            kept[name] = {key: bounded(part[key]) for key in inner if key in part}
+        elif part is not None:
+            kept[name] = bounded(part)
+    return kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +108,7 @@ def parse_server(data: Any, server_id: str) -> Server:
     body = data.get("server") if isinstance(data, Mapping) else None
     if not isinstance(body, Mapping):
         body = data if isinstance(data, Mapping) else {}
+    body = kept_server(body)
     fault = body.get("fault")
     fault = fault if isinstance(fault, Mapping) else {}
     flavor = body.get("flavor")
@@ -91,7 +129,7 @@ def parse_server(data: Any, server_id: str) -> Server:
         flavor=flavor_name,
         created=parse_time(body.get("created")),
         updated=parse_time(body.get("updated")),
-        raw=dict(body),
+        raw=body,
     )
 
 
@@ -144,7 +182,8 @@ def resource_as_server(
     resource_id: str, name: str | None, status: str | None, message: str | None, raw: Any
 ) -> Server:
     """Another service's resource (a volume, an image, a node, ...) in the shape the server
-    join keeps: its status, and the service's message where a server has its fault."""
+    join keeps: its status, and the service's message where a server has its fault.
+    `raw`: the answer as it is kept (`jobdash.services.resources.ResourceApi.kept`)."""
     return Server(
         server_id=resource_id,
         name=_text(name),

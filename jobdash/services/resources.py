@@ -15,10 +15,12 @@ is gone). Paths, from each service's API reference:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from jobdash.api.server import bounded
 from jobdash.services.base import field, nonempty
 
 
@@ -35,6 +37,8 @@ class ResourceRead:
 ResourcePath = Callable[[str, str, str | None], str | None]
 #: A decoded answer -> what it says; None when it names no such resource (gone).
 ResourceReader = Callable[[Any], ResourceRead | None]
+#: Where a kept field sits in an answer: keys and list positions, ending with a key.
+FieldPath = tuple[str | int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +48,50 @@ class ResourceApi:
     kind: str
     path: ResourcePath
     read: ResourceReader
+    #: The fields `read` reads (and the id): all of an answer that is kept.
+    fields: tuple[FieldPath, ...] = ()
+
+    def kept(self, data: Any) -> dict[str, Any]:
+        """The answer cut to `fields`, in its own shape (so `read` reads it again), each
+        text bounded (`jobdash.api.server.MAX_FIELD_CHARS`): a resource's answer can be
+        megabytes, and the store keeps what this returns."""
+        kept: dict[str, Any] = {}
+        for path in self.fields:
+            value = _at(data, path)
+            if value is not _MISSING and not isinstance(value, Mapping | list):
+                _put(kept, path, bounded(value))
+        return kept
+
+
+_MISSING = object()
+
+
+def _at(data: Any, path: FieldPath) -> Any:
+    for step in path:
+        if isinstance(step, int):
+            if not isinstance(data, list) or len(data) <= step:
+                return _MISSING
+            data = data[step]
+        elif isinstance(data, Mapping) and step in data:
+            data = data[step]
+        else:
+            return _MISSING
+    return data
+
+
+def _put(target: dict[str, Any], path: FieldPath, value: Any) -> None:
+    """Set `value` at `path` (which ends with a key) in `target`, making the objects and
+    lists on the way."""
+    here: Any = target
+    for step, following in itertools.pairwise(path):
+        fresh: Any = [] if isinstance(following, int) else {}
+        if isinstance(step, int):
+            while len(here) <= step:
+                here.append(fresh if len(here) == step else {})
+            here = here[step]
+        else:
+            here = here.setdefault(step, fresh)
+    here[path[-1]] = value
 
 
 def _object(data: Any, key: str) -> Mapping[str, Any] | None:
@@ -89,11 +137,33 @@ def _cce_path(project: str, resource: str, cluster: str | None) -> str:
     return f"{base}/{cluster}/nodes/{resource}"
 
 
+def _named(*prefix: str | int) -> tuple[FieldPath, ...]:
+    return tuple((*prefix, name) for name in ("id", "name", "status"))
+
+
 RESOURCES: Mapping[str, ResourceApi] = {
-    "evs": ResourceApi("volume", lambda p, r, _c: f"/v2/{p}/volumes/{r}", _read_volume),
-    "ims": ResourceApi("image", lambda _p, r, _c: f"/v2/images/{r}", _read_image),
-    "cce": ResourceApi("node", _cce_path, _read_cce),
-    "rds": ResourceApi("instance", lambda p, r, _c: f"/v3/{p}/instances?id={r}", _read_instance),
+    "evs": ResourceApi(
+        "volume", lambda p, r, _c: f"/v2/{p}/volumes/{r}", _read_volume, _named("volume")
+    ),
+    "ims": ResourceApi("image", lambda _p, r, _c: f"/v2/images/{r}", _read_image, _named()),
+    "cce": ResourceApi(
+        "node",
+        _cce_path,
+        _read_cce,
+        (
+            ("metadata", "uid"),
+            ("metadata", "name"),
+            ("status", "phase"),
+            ("status", "reason"),
+            ("status", "message"),
+        ),
+    ),
+    "rds": ResourceApi(
+        "instance",
+        lambda p, r, _c: f"/v3/{p}/instances?id={r}",
+        _read_instance,
+        _named("instances", 0),
+    ),
 }
 
 
