@@ -283,8 +283,8 @@ def test_an_older_watchlist_file_gets_the_connection_columns(tmp_path: Path) -> 
         assert store.entries()[1].auth_method == "aksk"
     with sqlite3.connect(path) as raw:
         assert (
-            raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
-        )  # connections, servers and history, answer bytes, services, resource kinds
+            raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
+        )  # connections, servers and history, answer bytes, services, resource kinds, lease
 
 
 def test_the_watchlist_keeps_each_connections_counts_and_state(tmp_path: Path) -> None:
