@@ -13,13 +13,17 @@ from textual import events
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
-from tui_sample import BATCH_ID, ENDPOINT, PROJECT
+from textual.widgets._footer import FooterKey
+from tui_sample import BATCH_ID, ENDPOINT, FROZEN, PROJECT, fill_store
 
+from jobdash.store.core import Store
 from jobdash.tui.app import JobDashApp
+from jobdash.tui.context import DashboardContext
 from jobdash.tui.screens.add import AddJobsScreen
 from jobdash.tui.screens.confirm import ConfirmScreen
 from jobdash.tui.screens.export import ExportScreen
 from jobdash.tui.screens.label import LabelScreen
+from jobdash.tui.still import StillPoller
 from jobdash.tui.view import JobRow
 from jobdash.watch.values import WatchKey
 
@@ -220,3 +224,46 @@ async def test_every_bad_id_is_listed_whole_and_junk_beside_an_id_is_not_dropped
         await pilot.pause()
     added = [key for key in still_app.watchlist.entries if key.job_id == NEW_ID]
     assert len(added) == 1
+
+
+# -- 16: the footer shows the main keys from the first frame -------------------------------
+
+
+def footer_keys(app: JobDashApp) -> list[str]:
+    return [key.description for key in app.screen.query(FooterKey)]
+
+
+@pytest.mark.parametrize("watched", ["empty", "sample"])
+async def test_the_footer_shows_the_main_keys_from_the_first_frame(
+    watched: str, store: Store
+) -> None:
+    if watched == "sample":
+        fill_store(store)
+    app = JobDashApp(
+        DashboardContext(
+            store=store,
+            poller_factory=lambda _on_update: StillPoller(),
+            connection_description="test",
+            clock=lambda: FROZEN,
+            endpoint=ENDPOINT,
+            project_id=PROJECT,
+            bell_on_fail=False,
+        )
+    )
+    async with app.run_test(size=SMALL) as pilot:
+        seen = [footer_keys(app)]
+        for _ in range(5):
+            await pilot.pause()
+            seen.append(footer_keys(app))
+        for keys in seen:
+            if keys:  # before its first layout the footer may still be empty
+                assert "Add" in keys and "Quit" in keys, seen
+                assert "Clear filter" not in keys, seen
+        assert seen[-1]
+        # The filter bar, once opened and closed again, gives the keys back.
+        await pilot.press("slash")
+        await pilot.pause()
+        assert "Clear filter" in footer_keys(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "Add" in footer_keys(app) and "Clear filter" not in footer_keys(app)

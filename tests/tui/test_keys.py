@@ -82,7 +82,7 @@ async def test_add_dialog_validates_reports_skipped_and_adds(dash: SimDashboard)
         feedback = shown(app.screen.query_one("#add-feedback", Static))
         assert "1 job id to add." in feedback
         assert "1 repeated id ignored." in feedback
-        assert "Skipped 1:" in feedback and "invalid job id 'not/an id'" in feedback
+        assert "Skipped 1:" in feedback and "'not/an id' has no job id" in feedback
         app.screen.query_one("#add-label", Input).value = "pasted"
         await pilot.press("ctrl+s")
         assert not isinstance(app.screen, AddJobsScreen)

@@ -20,6 +20,12 @@ class FilterBar(Input):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(placeholder="filter: id, type, label, server id, error code", id=id)
 
+    @property
+    def focusable(self) -> bool:
+        """Only while shown: hidden, it must not take the screen's first focus, which made
+        the footer show the filter's keys instead of the dashboard's."""
+        return self.has_class("-visible") and super().focusable
+
     def action_clear_filter(self) -> None:
         self.value = ""
         self.remove_class("-visible")
