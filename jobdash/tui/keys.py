@@ -116,7 +116,8 @@ COMMANDS: tuple[Command, ...] = (
         "copy_id",
         "Copy id",
         "Copy the selected id",
-        "Copy the job or sub-job id to the clipboard.",
+        "Copy the id of what the row shows: the job's; on a sub-job's row its server's "
+        "(or volume's, nic's), else the sub-job's.",
         show=False,
     ),
     _c(
@@ -167,6 +168,15 @@ COMMANDS: tuple[Command, ...] = (
         "JSON",
         "Toggle raw JSON",
         "Show the selection's JSON as the API sent it, or the fields.",
+        show=False,
+    ),
+    _c(
+        "w",
+        "cycle_split",
+        "Split",
+        "Change the split",
+        "Share the width between the tree and the details: the tree as wide as its jobs "
+        "need, the tree alone, or wide details.",
         show=False,
     ),
     _c(

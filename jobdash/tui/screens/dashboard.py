@@ -19,7 +19,7 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Tree
@@ -52,6 +52,7 @@ from jobdash.tui.widgets.details import DetailsPanel
 from jobdash.tui.widgets.filter_bar import FilterBar
 from jobdash.tui.widgets.header import DashHeader
 from jobdash.tui.widgets.job_tree import JobTree
+from jobdash.tui.widgets.split import SplitView
 from jobdash.watch.export import FORMATS, default_path, failed_items, write_export
 from jobdash.watch.servers import ServerRequest
 from jobdash.watch.values import CloudClocks, WatchEntry, WatchKey
@@ -114,11 +115,9 @@ class DashboardScreen(Screen[None]):
             show_command_palette=width >= self.PALETTE_HINT_WIDTH,
         )
         yield self.header
-        with Horizontal(id="main"):
-            with Vertical(id="left"):
-                yield self.filter_input
-                yield self.job_tree
-            yield self.details
+        left = Vertical(self.filter_input, self.job_tree, id="left")
+        self.split = SplitView(left, self.details, self.job_tree, id="main")
+        yield self.split
         yield self.footer
 
     def on_mount(self) -> None:
@@ -494,6 +493,11 @@ class DashboardScreen(Screen[None]):
     def action_toggle_raw(self) -> None:
         self.details.raw = not self.details.raw
         self.refresh_details()
+
+    def action_cycle_split(self) -> None:
+        """`w`: the tree as wide as its jobs need, the tree alone, or wide details."""
+        mode = self.split.cycle()
+        self.notify(f"Split: {mode.title}.", timeout=2)
 
     def action_toggle_collapse_done(self) -> None:
         collapse = not self.job_tree.collapse_done

@@ -25,11 +25,13 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widgets.tree import TreeNode
 
 from jobdash.api.ids import keyed_sub_jobs
 from jobdash.api.model import SubJob
 from jobdash.connections.groups import Group
+from jobdash.text.safe import one_line
 from jobdash.text.statuses import Palette
 from jobdash.tui.expansion import ExpansionPolicy, Move
 from jobdash.tui.render import job_label, sub_job_label
@@ -62,6 +64,13 @@ class JobTree(SteadyTree[Row | GroupRow]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Expand/collapse", show=False),
     ]
+
+    class Widened(Message):
+        """The widest job or connection row changed: `width` columns show it whole."""
+
+        def __init__(self, width: int) -> None:
+            super().__init__()
+            self.width = width
 
     def __init__(
         self,
@@ -96,6 +105,8 @@ class JobTree(SteadyTree[Row | GroupRow]):
         self.relabelled = 0
         #: The sub-jobs of the job last looked up, by key (the tick asks for many in a row).
         self._sub_index: tuple[object, dict[str, SubJob]] | None = None
+        #: Cells the widest job or connection row needs, as last told (`Widened`).
+        self._widest = 0
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -200,6 +211,7 @@ class JobTree(SteadyTree[Row | GroupRow]):
         self._follow_filter(wanted)
         if self.cursor_line < 0 and self.root.children and not self.cursor_move_waiting:
             self.move_cursor_soon(self.root.children[0])
+        self._measure()
 
     def _take_out_of_order(self, existing: list[WatchKey], wanted: list[WatchKey]) -> set[WatchKey]:
         """Remove the job rows of one parent from the first one out of `wanted`'s order on
@@ -430,3 +442,42 @@ class JobTree(SteadyTree[Row | GroupRow]):
         if node.label != label:
             self.relabelled += 1
             node.set_label(label)
+            if not isinstance(node.data, SubJobRow) and self._row_width(node) > self._widest:
+                self._tell_width(self._row_width(node))
+
+    # -- width -----------------------------------------------------------------------------
+
+    # Job and connection rows are what the tree must show whole; sub-job rows end with their
+    # type, the same for most of a batch, and may be cut.
+
+    @property
+    def wanted_width(self) -> int:
+        """Columns (borders included) that show every job and connection row whole; 0
+        before any row is drawn."""
+        if not self._widest:
+            return 0
+        return self._widest + self.styles.scrollbar_size_vertical + self.styles.gutter.width
+
+    def kept_from(self, node: JobTreeNode) -> int | None:
+        """A job row cut short keeps its label («...»): it is how the user named the job."""
+        row = node.data
+        entry = self.watchlist.entries.get(row.key) if isinstance(row, JobRow) else None
+        if entry is None or not entry.label:
+            return None
+        found = node.label.plain.rfind(f" «{one_line(entry.label, 32)}»")
+        return found if found > 0 else None
+
+    def _row_width(self, node: JobTreeNode) -> int:
+        icon = len(self.ICON_NODE) if node.allow_expand else 0
+        return node.label.cell_len + icon + self.depth(node) * self.guide_depth
+
+    def _measure(self) -> None:
+        """The widest row again, after rows came or went (it may be narrower now)."""
+        rows = [*self.root.children, *self.connections.job_rows(self.root)]
+        widest = max((self._row_width(node) for node in rows), default=0)
+        if widest != self._widest:
+            self._tell_width(widest)
+
+    def _tell_width(self, widest: int) -> None:
+        self._widest = widest
+        self.post_message(self.Widened(self.wanted_width))

@@ -1,6 +1,7 @@
 """A Tree whose cursor stays put while rows come and go, and whose labels end with an
-ellipsis where the tree's width ends. Only public Textual APIs: rows just added get their
-line numbers when the tree is next drawn, so a cursor move to them waits until then.
+ellipsis where the tree's width ends (or, for a row that says which part matters most,
+lose their middle instead). Only public Textual APIs: rows just added get their line
+numbers when the tree is next drawn, so a cursor move to them waits until then.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ DataType = TypeVar("DataType")
 
 
 class SteadyTree(Tree[DataType], Generic[DataType]):
+    #: A row cut to keep its end still shows this many cells of its start.
+    KEPT_HEAD = 16
+
     def __init__(self, label: str, **kwargs: Any) -> None:
         super().__init__(label, **kwargs)
         #: Where the cursor goes once the tree has laid out rows just added.
@@ -46,20 +50,38 @@ class SteadyTree(Tree[DataType], Generic[DataType]):
 
     def render_label(self, node: TreeNode[DataType], base_style: Style, style: Style) -> Text:
         """The label, cut with an ellipsis where the tree's width ends (rather than cut
-        short without a sign, or scrolled sideways)."""
+        short without a sign, or scrolled sideways); a row whose end must stay in sight
+        (`kept_from`) loses the part before that end instead."""
         label = super().render_label(node, base_style, style)
+        # The vertical scrollbar's column is kept free whether it shows or not: labels that
+        # fit only without it would bring a horizontal scrollbar when it appears.
+        width = self.content_region.width - self.styles.scrollbar_size_vertical
+        room = width - self.depth(node) * self.guide_depth
+        if room <= 1 or label.cell_len <= room:
+            return label
+        kept = self.kept_from(node)
+        if kept is None or room <= self.KEPT_HEAD + 2:
+            label.truncate(room, overflow="ellipsis")
+            return label
+        # The icon Tree puts before the label shifts where the kept part starts.
+        head, tail = label.divide([len(label.plain) - len(node.label.plain) + kept])
+        tail.truncate(min(tail.cell_len, room - self.KEPT_HEAD), overflow="ellipsis")
+        head.truncate(room - tail.cell_len, overflow="ellipsis")
+        head.append_text(tail)
+        return head
+
+    def kept_from(self, node: TreeNode[DataType]) -> int | None:
+        """Where in `node`'s label the end that a cut row keeps starts; None: cut the end."""
+        return None
+
+    def depth(self, node: TreeNode[DataType]) -> int:
+        """How many rows `node` sits under (the hidden root not counted)."""
         depth = 0
         parent = node.parent
         while parent is not None and not parent.is_root:
             depth += 1
             parent = parent.parent
-        # The vertical scrollbar's column is kept free whether it shows or not: labels that
-        # fit only without it would bring a horizontal scrollbar when it appears.
-        width = self.content_region.width - self.styles.scrollbar_size_vertical
-        room = width - depth * self.guide_depth
-        if room > 1 and label.cell_len > room:
-            label.truncate(room, overflow="ellipsis")
-        return label
+        return depth
 
     def remove_row(self, node: TreeNode[DataType]) -> None:
         """Remove `node`; if the cursor was on it (or below it), move it to a neighbour."""
