@@ -46,6 +46,13 @@ def rough_duration(seconds: float) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}m"
 
 
+def time_left(seconds: float) -> str:
+    """`~4m left`, `~1h05m left`, `under 1m left`: the estimate of a job's remaining time."""
+    if seconds < 60:
+        return "under 1m left"
+    return f"~{rough_duration(seconds)} left"
+
+
 def ago(since: datetime | None, now: datetime, *, never: str = "never") -> str:
     """`3m07s ago`, or `never` (or the caller's word) without a time."""
     if since is None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from rich.style import Style
 
+from jobdash.api.errors import ErrorKind
 from jobdash.api.model import JobStatus
 
 if TYPE_CHECKING:
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 WAITING = "waiting"
 EXPIRED = "expired"
 UNREACHABLE = "error"
+#: A job the cloud says it does not know (a mistyped id, another project or region).
+NOT_FOUND = "not found"
 
 
 class Role(StrEnum):
@@ -69,11 +72,14 @@ def status_role(status: str | None) -> Role:
 
 
 def display_status(snapshot: Snapshot | None) -> str:
-    """The word a job is counted under: its status, or waiting / expired / error."""
+    """The word a job is counted under: its status, or waiting / expired / not found /
+    error."""
     if snapshot is None:
         return WAITING
     if snapshot.expired:
         return EXPIRED
     if snapshot.job is None:
+        if snapshot.error_kind == ErrorKind.NOT_FOUND:
+            return NOT_FOUND
         return UNREACHABLE if snapshot.error_kind else WAITING
     return snapshot.job.status

@@ -33,6 +33,7 @@ from jobdash.text.safe import one_line
 from jobdash.text.statuses import (
     DEFAULT_PALETTE,
     EXPIRED,
+    NOT_FOUND,
     UNREACHABLE,
     WAITING,
     Palette,
@@ -181,7 +182,7 @@ def sub_job_label(
 
 # -- header -----------------------------------------------------------------------------
 
-COUNT_ORDER: tuple[str, ...] = (*STATUS_ORDER, UNREACHABLE, EXPIRED, WAITING)
+COUNT_ORDER: tuple[str, ...] = (*STATUS_ORDER, UNREACHABLE, NOT_FOUND, EXPIRED, WAITING)
 _COUNT_WORDS = {
     JobStatus.RUNNING: "running",
     JobStatus.INIT: "init",
@@ -190,11 +191,22 @@ _COUNT_WORDS = {
     JobStatus.ROLLED_BACK: "rolled back",
     JobStatus.SUCCESS: "ok",
     UNREACHABLE: "unreachable",
+    NOT_FOUND: "not found",
     EXPIRED: "expired",
     WAITING: "waiting",
 }
-_COUNT_ICONS = {UNREACHABLE: FETCH_ERROR_ICON, EXPIRED: EXPIRED_ICON, WAITING: WAITING_ICON}
-_COUNT_ROLES = {UNREACHABLE: Role.ERROR, EXPIRED: Role.MUTED, WAITING: Role.MUTED}
+_COUNT_ICONS = {
+    UNREACHABLE: FETCH_ERROR_ICON,
+    NOT_FOUND: FETCH_ERROR_ICON,
+    EXPIRED: EXPIRED_ICON,
+    WAITING: WAITING_ICON,
+}
+_COUNT_ROLES = {
+    UNREACHABLE: Role.ERROR,
+    NOT_FOUND: Role.ERROR,
+    EXPIRED: Role.MUTED,
+    WAITING: Role.MUTED,
+}
 
 
 #: The forms of the counts line, widest first: `icon number word` and the gap between.

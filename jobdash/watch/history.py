@@ -16,7 +16,7 @@ from datetime import datetime
 from itertools import pairwise
 
 from jobdash.api.model import Job, JobStatus
-from jobdash.text.format import rough_duration
+from jobdash.text.format import time_left
 
 #: Finished jobs of a kind needed before an estimate is shown.
 MIN_SAMPLES = 3
@@ -247,4 +247,4 @@ def remaining_text(estimate: Estimate | None) -> str:
         return STALLED_TEXT
     if estimate.remaining is None:
         return ""
-    return f"~{rough_duration(estimate.remaining)} left"
+    return time_left(estimate.remaining)

@@ -8,13 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SIZE, record_toasts, shown
+from conftest import SIZE, SimDashboard, record_toasts, shown, wait_until
 from textual import events
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
 from textual.widgets._footer import FooterKey
-from tui_sample import BATCH_ID, ENDPOINT, FROZEN, PROJECT, fill_store
+from tui_sample import BATCH_ID, ENDPOINT, FROZEN, PROJECT, batch_body, fill_store
 
 from jobdash.store.core import Store
 from jobdash.tui.app import JobDashApp
@@ -24,7 +24,8 @@ from jobdash.tui.screens.confirm import ConfirmScreen
 from jobdash.tui.screens.export import ExportScreen
 from jobdash.tui.screens.label import LabelScreen
 from jobdash.tui.still import StillPoller
-from jobdash.tui.view import JobRow
+from jobdash.tui.view import JobRow, SubJobRow
+from jobdash.watch.history import Estimate, remaining_text
 from jobdash.watch.values import WatchKey
 
 SMALL = (80, 24)
@@ -267,3 +268,43 @@ async def test_the_footer_shows_the_main_keys_from_the_first_frame(
         await pilot.press("escape")
         await pilot.pause()
         assert "Add" in footer_keys(app) and "Clear filter" not in footer_keys(app)
+
+
+# -- 20: `c` copies what the row shows; the words for not found and under a minute ---------
+
+
+async def test_c_on_a_sub_job_row_copies_its_server_and_says_so(still_app: JobDashApp) -> None:
+    toasts = record_toasts(still_app)
+    subs = batch_body()["entities"]["sub_jobs"]
+    async with still_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("c")  # the cursor starts on the batch job
+        assert still_app.clipboard == BATCH_ID
+        assert "job id" in toasts[-1].message
+        await pilot.press("n")  # its first failed sub-job
+        await pilot.pause()
+        row = still_app.dashboard.job_tree.selected
+        assert isinstance(row, SubJobRow)
+        sub = still_app.dashboard.job_tree.sub_job(row)
+        assert sub is not None and sub.job_id
+        await pilot.press("c")
+        server_id = sub.entities["server_id"]
+        assert server_id in [s["entities"]["server_id"] for s in subs]
+        assert still_app.clipboard == server_id  # what the row shows, not the sub-job id
+        assert "server id" in toasts[-1].message and server_id in toasts[-1].message
+
+
+async def test_a_job_the_cloud_does_not_know_is_counted_as_not_found(dash: SimDashboard) -> None:
+    dash.watch("feedfacefeedfacefeedfacefeedface", "typo")
+    app = dash.app()
+    async with app.run_test(size=SIZE) as pilot:
+        header = app.dashboard.header
+        await wait_until(pilot, lambda: "not found" in shown(header), "the not-found count")
+        assert "! 1 not found" in shown(header)
+        assert "unreachable" not in shown(header)
+
+
+def test_under_a_minute_left_is_said_in_words() -> None:
+    assert remaining_text(Estimate(12, 25.0)) == "under 1m left"
+    assert remaining_text(Estimate(12, 200.0)) == "~4m left"
+    assert "<" not in remaining_text(Estimate(12, 0.0))

@@ -27,7 +27,7 @@ from textual.widgets import Footer, Input, Tree
 from jobdash.connections.groups import add_target, connection_label
 from jobdash.services.recognise import service_endpoint
 from jobdash.services.registry import DEFAULT_SERVICE
-from jobdash.text.safe import one_line
+from jobdash.text.safe import one_line, without_controls
 from jobdash.tui import view
 from jobdash.tui.context import DashboardContext
 from jobdash.tui.deps import PollerLike
@@ -525,25 +525,45 @@ class DashboardScreen(Screen[None]):
     # -- output --------------------------------------------------------------------------
 
     def action_copy_id(self) -> None:
-        """`c`: the selected job's or sub-job's id to the clipboard (OSC 52), and in a toast."""
+        """`c`: the id of what the selected row shows, to the clipboard (OSC 52), and in a
+        toast that says what it was: the job's; on a sub-job's row the server (or volume,
+        nic, ...) it names, else the sub-job's own id."""
         selected = self.job_tree.selected
         if selected is None:
             self.nothing_selected()
             return
-        value = row_id(selected, self.job_tree.sub_job(selected))
-        if not value:
+        copied = self._row_copy(selected)
+        if copied is None:
             self.notify("This sub-job has no id.", severity="warning")
             return
+        what, value = copied
         self.app.copy_to_clipboard(value)
         # The copy travels as an OSC 52 sequence; whether it lands depends on the terminal,
         # so the toast also shows the value to select by hand.
         self.notify(
-            f"Sent to the clipboard: {one_line(value, 70)}\n"
+            f"Sent the {what} to the clipboard: {one_line(value, 70)}\n"
             "(terminals without OSC 52 support ignore this)",
             title="Copy",
             timeout=5,
             markup=False,
         )
+
+    def _row_copy(self, row: view.Row) -> tuple[str, str] | None:
+        """(what, value) `c` copies from `row`: the id the row stands for, controls removed."""
+        if not isinstance(row, SubJobRow):
+            return "job id", without_controls(row.key.job_id)
+        sub = self.job_tree.sub_job(row)
+        if sub is None:
+            return None
+        resource = sub.resource_id
+        if resource:
+            what = f"{one_line(sub.resource_kind, 16)} id"
+            server = self.watchlist.servers.for_sub(row.key, sub)
+            if server is not None and server.name:
+                what += f" of {one_line(server.name, 32)}"
+            return what, without_controls(resource)
+        value = row_id(row, sub)
+        return ("sub-job id", value) if value else None
 
     def action_copy_failed_servers(self, names: bool = False) -> None:
         """`C` / `Y`: every failed server of the selected job, one a line, ready for a script."""
