@@ -155,9 +155,36 @@ def _http_options(table: Any, path: Path) -> HttpOptions:
     return HttpOptions(deadline=float(value))
 
 
+#: The last config read from each file, with the file's (mtime, size) then (None: absent):
+#: every command checks config.toml up front, and then uses it, without reading it twice.
+_read: dict[Path, tuple[tuple[int, int] | None, Config]] = {}
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return None
+    return (found.st_mtime_ns, found.st_size)
+
+
 def load_config(path: Path | None = None) -> Config:
-    """Read and check config.toml (default: the one in jobdash's config directory)."""
+    """Read and check config.toml (default: the one in jobdash's config directory); read
+    again only when the file has changed since."""
     path = path or paths.config_file()
+    try:
+        stamp = _stamp(path)
+    except OSError:
+        return _load_config(path)  # load_config_toml says what is wrong with it
+    known = _read.get(path)
+    if known is not None and known[0] == stamp:
+        return known[1]
+    config = _load_config(path)
+    _read[path] = (stamp, config)
+    return config
+
+
+def _load_config(path: Path) -> Config:
     table = load_config_toml(path)
     unknown = sorted(set(table) - set(TABLES))
     if unknown:
