@@ -16,6 +16,8 @@ from textual.widgets import Input, Static, TextArea
 from textual.widgets._footer import FooterKey
 from tui_sample import BATCH_ID, ENDPOINT, FROZEN, PROJECT, batch_body, fill_store
 
+from jobdash.api.errors import ConfigError
+from jobdash.config.settings import Settings, require_complete
 from jobdash.store.core import Store
 from jobdash.tui.app import JobDashApp
 from jobdash.tui.context import DashboardContext
@@ -308,3 +310,47 @@ def test_under_a_minute_left_is_said_in_words() -> None:
     assert remaining_text(Estimate(12, 25.0)) == "under 1m left"
     assert remaining_text(Estimate(12, 200.0)) == "~4m left"
     assert "<" not in remaining_text(Estimate(12, 0.0))
+
+
+# -- 18: the "no credentials found" banner is a readable list that fits ---------------------
+
+
+def no_credentials_message() -> str:
+    with pytest.raises(ConfigError) as caught:
+        require_complete(Settings())
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("size", [SMALL, SIZE])
+async def test_no_credentials_banner_lists_every_way_and_fits(
+    store: Store, size: tuple[int, int]
+) -> None:
+    message = no_credentials_message()
+    assert message.count("\n  - ") == 3  # the list the banner must keep
+    app = JobDashApp(
+        DashboardContext(store=store, connection_description="not connected", alert=message)
+    )
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        header = shown(app.dashboard.header, width=size[0])
+        assert "no credentials found" in header and "…" not in header, header
+        banner = app.dashboard.alert_banner
+        width = banner.content_region.width
+        lines = shown(banner, width=width).rstrip("\n").splitlines()
+        # One bullet per way, each starting its own line, in the order given.
+        starts = [line.strip() for line in lines if line.strip().startswith("•")]
+        assert [start.split(":")[0] for start in starts] == [
+            "• a token",
+            "• an IAM password login",
+            "• an access key pair",
+        ], lines
+        # Whole: every word of the message is on screen, nothing cut, all inside the banner.
+        # (A path wider than the line is folded, so words are looked for in the text as a
+        # whole, spaces and line ends left out.)
+        flat = "".join("".join(lines + header.splitlines()).split())
+        for word in message.split():
+            if word != "-":
+                assert word in flat, (word, lines)
+        assert len(lines) <= banner.content_region.height
+        assert app.screen.region.contains_region(banner.region)
+        assert app.dashboard.job_tree.region.height >= 3  # the jobs still have room

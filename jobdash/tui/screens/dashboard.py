@@ -48,6 +48,7 @@ from jobdash.tui.view import (
     visible_jobs,
     visible_sub_jobs,
 )
+from jobdash.tui.widgets.alert_banner import AlertBanner, split_alert
 from jobdash.tui.widgets.details import DetailsPanel
 from jobdash.tui.widgets.filter_bar import FilterBar
 from jobdash.tui.widgets.header import DashHeader
@@ -95,6 +96,7 @@ class DashboardScreen(Screen[None]):
         #: Where the last export was written (shown in a toast; kept for tests).
         self.last_export: Path | None = None
         self.header = DashHeader(context.connection_description, id="header")
+        self.alert_banner = AlertBanner(id="alert-banner")
         self.filter_input = FilterBar(id="filter")
         #: Each endpoint's clock (the app's): job times are shown against the cloud's time.
         self.cloud_clocks = cloud_clocks if cloud_clocks is not None else CloudClocks()
@@ -115,13 +117,17 @@ class DashboardScreen(Screen[None]):
             show_command_palette=width >= self.PALETTE_HINT_WIDTH,
         )
         yield self.header
+        yield self.alert_banner
         left = Vertical(self.filter_input, self.job_tree, id="left")
         self.split = SplitView(left, self.details, self.job_tree, id="main")
         yield self.split
         yield self.footer
 
     def on_mount(self) -> None:
-        self.header.alert = self.context.alert
+        # The header has one line for it; a longer message (the ways to give credentials)
+        # goes on, as its own lines, in the banner under it.
+        self.header.alert, rest = split_alert(self.context.alert)
+        self.alert_banner.show_lines(rest)
         self.entries_changed()
         self.job_tree.focus()
         # The stylesheet has reached the widgets by now, so the labels above are already
@@ -152,6 +158,7 @@ class DashboardScreen(Screen[None]):
         self.refresh_header()
 
     def restyle(self) -> None:
+        self.alert_banner.restyle()
         self.job_tree.relabel_all()
         self.refresh_details()
         self.refresh_header()
