@@ -217,6 +217,7 @@ class SharedPoller:
     def pause(self) -> None:
         self.paused = True
         self.inner.pause()
+        self._wake.set()
 
     def resume(self) -> None:
         self.paused = False
@@ -289,7 +290,10 @@ class SharedPoller:
 
     async def _look(self) -> None:
         me = self.holder
-        take = self.lead or self.role is Role.POLLING
+        # A paused screen stops polling for the others too: it gives the lease back, so
+        # that another process takes it, and resumes from where the others are.
+        take = self.lead and not self.paused
+        give_back = self.paused and self.role is Role.POLLING
         now = self._wall()
         publish = self._endpoints_json() if self.role is Role.POLLING else None
         asks, self._asks = self._asks, []
@@ -300,6 +304,8 @@ class SharedPoller:
             Lease, list[WatchKey | None], list[SnapshotChange], list[ServerInfo], int
         ]:
             store = self._store
+            if give_back:
+                store.release_lease(me)
             lease = (
                 store.take_lease(me, now, self.period, publish) if take else store.read_lease(now)
             )

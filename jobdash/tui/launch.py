@@ -24,7 +24,7 @@ from jobdash.poll.poller import Poller
 from jobdash.poll.ratelimit import RateGroup, endpoint_group
 from jobdash.services.registry import service as lookup_service
 from jobdash.store.core import Store
-from jobdash.text.safe import one_line
+from jobdash.text.safe import one_line, printable
 from jobdash.tui.app import JobDashApp
 from jobdash.tui.context import DashboardContext, utc_now
 from jobdash.tui.demo import demo_world
@@ -177,7 +177,10 @@ async def _dashboard(args: argparse.Namespace, job_ids: list[str]) -> int:
                     )
                 else:
                     # Still open on the saved snapshots; the header says what is wrong.
-                    alert = problem
+                    # The header shows its first line; the banner under it lists the rest.
+                    alert = printable(
+                        getattr(exc, "message", None) or str(exc), keep_newlines=True
+                    )
         if connection is not None:
             notices.extend(one_line(w, 200) for w in getattr(connection, "warnings", []) or [])
             template = _entry_template(connection)

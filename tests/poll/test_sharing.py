@@ -344,3 +344,29 @@ def test_change_numbers_tell_followers_what_was_written(tmp_path: Path) -> None:
         entries_before = store.entries_number()
         store.set_label(key, "web")
         assert store.entries_number() == entries_before + 1
+
+
+async def test_pausing_the_poller_hands_polling_to_another_screen(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    path = tmp_path / "watchlist.sqlite3"
+    watch(path, simulator, simulator.create_servers(1, fail_count=0, duration=(60.0, 60.0)))
+    fetches: list[tuple[str, str, float]] = []
+    async with http_for(simulator) as http:
+        first = Screen("first", path, simulator, http, fetches)
+        second = Screen("second", path, simulator, http, fetches)
+        try:
+            first.start()
+            await until(lambda: first.shared.role is Role.POLLING, "the first to poll")
+            second.start()
+            await until(lambda: second.shared.role is Role.FOLLOWING, "the second to follow")
+            first.shared.pause()
+            await until(lambda: second.shared.role is Role.POLLING, "the second to take over")
+            await until(lambda: first.shared.role is Role.FOLLOWING, "the paused one to follow")
+            first.shared.resume()
+            await asyncio.sleep(5 * CHECK)
+            assert second.shared.role is Role.POLLING  # no tug of war on resume
+            assert first.shared.role is Role.FOLLOWING
+        finally:
+            await second.close()
+            await first.close()

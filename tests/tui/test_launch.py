@@ -150,7 +150,7 @@ def test_demo_runs_on_its_own_simulator_and_leaves_nothing(
     assert len({endpoint for _, _, endpoint in places}) == 2
     assert "demo · eu-de · eu-de_demo ● ok" in seen.header
     assert "demo · eu-nl · eu-nl_demo ● ok" in seen.header
-    assert "demo · simulator http://127.0.0.1:" in seen.header
+    assert "demo · project eu-de_demo (eu-de) · simulator http://127.0.0.1:" in seen.header
     port = int(seen.app.context.endpoint.rsplit(":", 1)[1])  # type: ignore[union-attr]
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), 2):
         pass
