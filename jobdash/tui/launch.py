@@ -178,9 +178,7 @@ async def _dashboard(args: argparse.Namespace, job_ids: list[str]) -> int:
                 else:
                     # Still open on the saved snapshots; the header says what is wrong.
                     # The header shows its first line; the banner under it lists the rest.
-                    alert = printable(
-                        getattr(exc, "message", None) or str(exc), keep_newlines=True
-                    )
+                    alert = printable(getattr(exc, "message", None) or str(exc), keep_newlines=True)
         if connection is not None:
             notices.extend(one_line(w, 200) for w in getattr(connection, "warnings", []) or [])
             template = _entry_template(connection)

@@ -25,12 +25,12 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Tree
 
 from jobdash.connections.groups import add_target, connection_label
+from jobdash.poll.sharing import SharedPoller
 from jobdash.services.recognise import service_endpoint
 from jobdash.services.registry import DEFAULT_SERVICE
 from jobdash.text.safe import one_line, without_controls
 from jobdash.tui import view
 from jobdash.tui.context import DashboardContext
-from jobdash.tui.deps import PollerLike
 from jobdash.tui.keys import bindings
 from jobdash.tui.output import failed_server_list, row_id
 from jobdash.tui.screens.add import AddJobsScreen, AddRequest
@@ -86,7 +86,7 @@ class DashboardScreen(Screen[None]):
         self.watchlist = watchlist
         self.context = context
         self.clock = context.clock
-        self.poller: PollerLike | None = None
+        self.poller: SharedPoller | None = None
         self.filter = Filter()
         self.sort = view.SortOrder.parse(watchlist.preferences.get("sort"))
         #: Jobs updated since the screen last drew them, and what their updates changed.
