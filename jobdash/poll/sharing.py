@@ -29,7 +29,7 @@ import socket
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -424,6 +424,12 @@ class SharedPoller:
                 return None
             return PollUpdate(key, self._now(), job=old_job, expired=True, followed=True)
         fetched_at = snapshot.fetched_at or self._now()
+        # The endpoint's clock as the poller saw it, for running times in the cloud's time.
+        server_time = (
+            fetched_at + timedelta(seconds=change.clock_offset)
+            if change.clock_offset is not None
+            else None
+        )
         if change.body_changed and snapshot.job is not None:
             found = compare(old_job, snapshot.job, fetched_at)
             return PollUpdate(
@@ -434,11 +440,19 @@ class SharedPoller:
                 previous_status=found.previous_status,
                 changed_sub_jobs=found.sub_jobs,
                 transitions=found.transitions,
+                server_time=server_time,
                 followed=True,
             )
         if old_job is None:
             return None  # nothing to show yet: the body comes with its next change
-        return PollUpdate(key, fetched_at, job=old_job, same_answer=True, followed=True)
+        return PollUpdate(
+            key,
+            fetched_at,
+            job=old_job,
+            same_answer=True,
+            server_time=server_time,
+            followed=True,
+        )
 
     def _endpoints_json(self) -> str | None:
         """The poller's endpoint states for followers' headers (None when unchanged is

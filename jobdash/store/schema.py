@@ -147,6 +147,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     _statements(
         "ALTER TABLE snapshots ADD COLUMN seq INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE snapshots ADD COLUMN body_seq INTEGER NOT NULL DEFAULT 0",
+        # How far the endpoint's clock was ahead of the poller's at the last answer, so a
+        # follower shows running times against the cloud's clock as the poller does.
+        "ALTER TABLE snapshots ADD COLUMN clock_offset REAL",
         "CREATE INDEX snapshots_by_seq ON snapshots (seq)",
         "ALTER TABLE servers ADD COLUMN seq INTEGER NOT NULL DEFAULT 0",
         "CREATE INDEX servers_by_seq ON servers (seq)",

@@ -53,6 +53,8 @@ class SnapshotChange:
     snapshot: Snapshot
     body_changed: bool
     seq: int
+    #: Seconds the endpoint's clock was ahead of the poller's at that answer (None: unknown).
+    clock_offset: float | None = None
 
 
 def holder_alive(holder: Holder) -> bool:
@@ -141,12 +143,14 @@ def snapshot_changes(connection: sqlite3.Connection, since: int) -> list[Snapsho
     rows = connection.execute(
         "SELECT e.endpoint, e.project_id, e.job_id, e.service,"
         " CASE WHEN s.body_seq > :since THEN s.raw_json END, s.fetched_at, s.expired,"
-        " s.error_kind, s.error_message, s.body_seq > :since, s.seq"
+        " s.error_kind, s.error_message, s.body_seq > :since, s.seq, s.clock_offset"
         " FROM snapshots s JOIN entries e ON e.id = s.entry_id WHERE s.seq > :since"
         " ORDER BY s.seq",
         {"since": since},
     ).fetchall()
-    return [SnapshotChange(snapshot_from_row(row[:9]), bool(row[9]), row[10]) for row in rows]
+    return [
+        SnapshotChange(snapshot_from_row(row[:9]), bool(row[9]), row[10], row[11]) for row in rows
+    ]
 
 
 # -- refresh requests ----------------------------------------------------------------------

@@ -92,8 +92,9 @@ def record_update(connection: sqlite3.Connection, update: PollUpdate, seq: int) 
     if update.same_answer and stored_at_text is not None:
         connection.execute(
             "UPDATE snapshots SET fetched_at = ?, expired = 0, error_kind = NULL,"
-            " error_message = NULL, error_at = NULL, seq = ? WHERE entry_id = ?",
-            (at, seq, entry_id),
+            " error_message = NULL, error_at = NULL, seq = ?, clock_offset = ?"
+            " WHERE entry_id = ?",
+            (at, seq, update.clock_offset, entry_id),
         )
         return
     if job.is_terminal:
@@ -101,13 +102,13 @@ def record_update(connection: sqlite3.Connection, update: PollUpdate, seq: int) 
         save_finished(connection, job)
     connection.execute(
         "INSERT INTO snapshots (entry_id, raw_json, status, fetched_at, expired,"
-        " error_kind, error_message, error_at, seq, body_seq)"
-        " VALUES (?, ?, ?, ?, 0, NULL, NULL, NULL, ?, ?)"
+        " error_kind, error_message, error_at, seq, body_seq, clock_offset)"
+        " VALUES (?, ?, ?, ?, 0, NULL, NULL, NULL, ?, ?, ?)"
         " ON CONFLICT (entry_id) DO UPDATE SET raw_json = excluded.raw_json,"
         " status = excluded.status, fetched_at = excluded.fetched_at, expired = 0,"
         " error_kind = NULL, error_message = NULL, error_at = NULL, seq = excluded.seq,"
-        " body_seq = excluded.body_seq",
-        (entry_id, stored_body(job), job.status, at, seq, seq),
+        " body_seq = excluded.body_seq, clock_offset = excluded.clock_offset",
+        (entry_id, stored_body(job), job.status, at, seq, seq, update.clock_offset),
     )
 
 

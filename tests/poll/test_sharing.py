@@ -323,7 +323,7 @@ def test_refresh_requests_are_taken_once_and_only_for_watched_jobs(tmp_path: Pat
 
 
 def test_change_numbers_tell_followers_what_was_written(tmp_path: Path) -> None:
-    from datetime import UTC, datetime
+    from datetime import UTC, datetime, timedelta
 
     from jobdash.api.model import parse_job
 
@@ -333,9 +333,10 @@ def test_change_numbers_tell_followers_what_was_written(tmp_path: Path) -> None:
         start = store.change_number()
         job = parse_job({"job_id": key.job_id, "status": "RUNNING", "entities": {}})
         at = datetime(2026, 1, 1, tzinfo=UTC)
-        store.record(PollUpdate(key, at, job=job))
+        store.record(PollUpdate(key, at, job=job, server_time=at + timedelta(seconds=90)))
         (change,) = store.snapshot_changes(start)
         assert change.body_changed and change.snapshot.job is not None
+        assert change.clock_offset == 90.0  # followers show times in the cloud's clock too
         store.record(PollUpdate(key, at.replace(second=5), job=job, same_answer=True))
         (same,) = store.snapshot_changes(change.seq)
         assert not same.body_changed and same.snapshot.job is None
