@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import ssl
 from typing import Any
 
 import httpx
@@ -46,3 +48,32 @@ def login_error(response: httpx.Response, auth_url: str, who: str, scope: str) -
     if status == 429:
         return ThrottledError(f"IAM at {auth_url} is throttling logins{suffix}", **common)
     return ServerError(f"IAM at {auth_url} could not issue a token{suffix}", **common)
+
+
+def unreachable_cause(exc: BaseException) -> str:
+    """Why a request reached no server, in words an operator acts on: connection refused,
+    a host name that does not resolve, a timeout, a TLS failure; else the error's own text.
+
+    The transports raise their own error types `from None`, so the OS error that says why
+    is found along `__context__`."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            break
+        if isinstance(seen, ConnectionRefusedError):
+            return "connection refused (nothing listens there)"
+        if isinstance(seen, socket.gaierror):
+            return f"the host name does not resolve (DNS: {seen.strerror or seen})"
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return f"the TLS certificate is not trusted ({seen.verify_message or seen})"
+        if isinstance(seen, ssl.SSLError):
+            return f"TLS failed ({seen.reason or seen})"
+        if isinstance(seen, TimeoutError | httpx.TimeoutException):
+            return "timed out"
+        if isinstance(seen, ConnectionResetError):
+            return "the connection was reset"
+        if isinstance(seen, OSError) and seen.strerror:
+            return seen.strerror.lower()
+        seen = seen.__cause__ or seen.__context__
+    text = " ".join(str(exc).split())[:200]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -29,7 +29,7 @@ from jobdash.auth.aksk import (
     aksk_signature,
     authorization_value,
 )
-from jobdash.auth.iam_errors import login_error
+from jobdash.auth.iam_errors import login_error, unreachable_cause
 from jobdash.auth.service_catalog import endpoint_from_catalog
 from jobdash.auth.token_cache import TokenCache, TokenInfo, identity_key, parse_iam_time
 from jobdash.config import paths
@@ -333,21 +333,31 @@ class PasswordAuth(httpx.Auth):
                 ) from None
             except httpx.TransportError as exc:
                 raise NetworkError(
-                    f"cannot reach IAM at {self.auth_url}: {type(exc).__name__}"
+                    f"cannot reach IAM at {self.auth_url}: {unreachable_cause(exc)}"
                 ) from None
             return self._accept(response)
 
+    def remembered_token(self) -> TokenInfo | None:
+        """The token of this identity's last login (in memory, else cached), expired or
+        not; no network. Never sent: what it tells is which project the login named (its
+        id) and where that project's services are (its catalog), and that outlives the token.
+        """
+        if self._info is not None:
+            return self._info
+        return self.cache.load() if self._use_cache else None
+
     def endpoint_from_catalog(
-        self, service_type: str = "ecs", region: str | None = None
+        self, service_type: str = "ecs", region: str | None = None, token: TokenInfo | None = None
     ) -> str | None:
-        """The public base URL of a service from the token's catalog, without `/v1/<project>`.
+        """The public base URL of a service from the token's catalog, without `/v1/<project>`;
+        the token in use, or `token` (e.g. `remembered_token()`).
 
         The token is scoped to one project, which lives in one region: the catalog's entry
         for that region (named by the project, `eu-nl` or `eu-nl_team`), else for `region`
         (the connection's, which for another project given by id may be another region's),
         else the catalog's own. Never the region's default host when the catalog names one.
         """
-        info = self._info
+        info = token or self._info
         if info is None:
             return None
         own = (info.project_name or "").partition("_")[0] or None

@@ -7,7 +7,7 @@ import json
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.table import Table
 from rich.text import Text
@@ -15,6 +15,7 @@ from rich.text import Text
 from jobdash.api.ids import extract_job_ids
 from jobdash.cli.common import (
     EXIT_OK,
+    EXIT_UNFETCHED,
     EXIT_USAGE,
     add_job_id_arguments,
     console,
@@ -38,6 +39,10 @@ from jobdash.text.format import ago
 from jobdash.text.jsonsafe import json_text
 from jobdash.text.safe import one_line
 from jobdash.watch.values import Snapshot, WatchEntry, WatchKey
+
+if TYPE_CHECKING:
+    from jobdash.api.errors import NetworkError
+    from jobdash.config.settings import Settings
 
 
 def add_add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -95,6 +100,64 @@ def _article(title: str) -> str:
     return "an" if title[:1].upper() in "AEFHILMNORSX" else "a"
 
 
+async def _add_target(args: argparse.Namespace) -> WatchEntry | None:
+    """Where the ids go (`current_target`: without a login whenever the settings or an
+    earlier login tell). When it needs a login and IAM cannot be reached, what is
+    certain without one; else None, after saying why the login failed and how to add
+    without it."""
+    from jobdash.api.errors import NetworkError
+    from jobdash.api.ids import validate_id
+    from jobdash.auth.service_catalog import service_origin
+    from jobdash.config.checks import check_endpoint
+    from jobdash.config.sources import load_settings
+    from jobdash.connections.connection import region_endpoint
+
+    try:
+        return await current_target(args)
+    except NetworkError as exc:
+        failure = exc
+    settings = load_settings(args)
+    endpoint = check_endpoint(settings.endpoint) if settings.endpoint else None
+    endpoint = endpoint or region_endpoint(settings)
+    if endpoint is None or not settings.project_id:
+        _say_login_needed(settings, failure, endpoint_known=endpoint is not None)
+        return None
+    # A host no catalog confirmed this time: say which, and why.
+    error_console().print(
+        Text(
+            f"without an IAM login ({failure.message}): the jobs go to {endpoint}, the ECS"
+            f" host that region {settings.region}'s IAM names",
+            style="yellow",
+        )
+    )
+    return WatchEntry(
+        WatchKey(service_origin(endpoint), validate_id(settings.project_id, "project id"), ""),
+        profile=settings.profile,
+        auth_method=settings.auth_method,
+        region=settings.region,
+        project_name=settings.project_name,
+    )
+
+
+def _say_login_needed(settings: Settings, failure: NetworkError, *, endpoint_known: bool) -> None:
+    needs: list[str] = []
+    gives: list[str] = []
+    if not settings.project_id:
+        needs.append(f"the id of project {settings.project_name!r}")
+        gives.append("--project-id ID (or project_id in clouds.yaml)")
+    if not endpoint_known:
+        needs.append("the ECS endpoint")
+        gives.append("--endpoint URL (or ecs_endpoint_override in clouds.yaml)")
+    print_error(
+        f"cannot add: {' and '.join(needs)} {'come' if len(needs) > 1 else 'comes'} from"
+        f" an IAM login, and it failed: "
+        f"{failure.message}",
+        hint=f"give {' and '.join(gives)} to add without a login, or add again once IAM "
+        "answers (one login is enough: later adds reuse what it told, offline too); "
+        "nothing was added to the watchlist",
+    )
+
+
 async def run_add(args: argparse.Namespace) -> int:
     from jobdash.services.registry import UnknownServiceError, service
     from jobdash.store.core import Store
@@ -129,7 +192,10 @@ async def run_add(args: argparse.Namespace) -> int:
     added: list[WatchKey] = []
     duplicates: list[WatchKey] = []
     if valid:
-        template = service_target(await current_target(args), chosen.name, args)
+        target = await _add_target(args)
+        if target is None:
+            return EXIT_UNFETCHED
+        template = service_target(target, chosen.name, args)
         now = datetime.now(UTC)
         entries = [
             replace(

@@ -21,8 +21,9 @@ from jobdash.api.ids import validate_id
 from jobdash.api.proxied import LimitedClient
 from jobdash.auth.methods import AkSkAuth, PasswordAuth, TokenAuth
 from jobdash.auth.service_catalog import CATALOG_TYPES, service_origin
+from jobdash.auth.token_cache import TokenInfo
 from jobdash.config.checks import check_endpoint
-from jobdash.config.regions import ecs_endpoint
+from jobdash.config.regions import PROFILES, ecs_endpoint, fill_region, profile_auth_url
 from jobdash.config.settings import Settings, require_complete
 from jobdash.services.base import JobService, endpoint_for
 
@@ -215,14 +216,12 @@ async def open_connection(
     try:
         project_id = settings.project_id
         project_name = settings.project_name
-        endpoint = service_origin(check_endpoint(settings.endpoint)) if settings.endpoint else None
+        token: TokenInfo | None = None
         if isinstance(auth, PasswordAuth):
-            info = await auth.ensure_token(http)
-            project_id = project_id or info.project_id
-            project_name = project_name or info.project_name
-            endpoint = endpoint or auth.endpoint_from_catalog("ecs", settings.region)
-        if endpoint is None and settings.region:
-            endpoint = ecs_endpoint(settings.region)
+            token = await auth.ensure_token(http)
+            project_id = project_id or token.project_id
+            project_name = project_name or token.project_name
+        endpoint = _ecs_endpoint(settings, auth, token)
         if endpoint is None:
             raise ConfigError(
                 "no ECS endpoint: the token's catalog has none; give --endpoint URL, "
@@ -257,6 +256,20 @@ async def open_connection(
         raise
 
 
+def _ecs_endpoint(
+    settings: Settings, auth: httpx.Auth, token: TokenInfo | None = None
+) -> str | None:
+    """Where ECS is for `settings`: the endpoint they give, else the catalog of a password
+    login's `token`, else the region's host (never that while the catalog names one)."""
+    if settings.endpoint:
+        return service_origin(check_endpoint(settings.endpoint))
+    if isinstance(auth, PasswordAuth) and token is not None:
+        listed = auth.endpoint_from_catalog("ecs", settings.region, token=token)
+        if listed:
+            return listed
+    return ecs_endpoint(settings.region) if settings.region else None
+
+
 def service_endpoint(
     settings: Settings, ecs_endpoint: str, service: JobService, auth: httpx.Auth | None = None
 ) -> str:
@@ -277,21 +290,59 @@ def service_endpoint(
 
 
 def target_without_login(settings: Settings) -> tuple[str, str] | None:
-    """(endpoint, project id) when the settings alone decide them, as open_connection would.
+    """(endpoint, project id) when they are known without a login, as open_connection
+    would find them. Lets watchlist edits work offline.
 
-    None when only a login can tell: password auth without an explicit endpoint takes
-    the endpoint from the token's catalog, and a project given by name needs the token.
-    Lets watchlist edits work offline.
+    The settings decide them when they give the project id and the endpoint (or, for a
+    token or an access key, the region). A password login takes what the settings leave
+    open from the token: the project id of a project given by name, and the endpoint
+    from the catalog; the last login of the same identity (its cached token, expired or
+    not) tells both without asking IAM. None when only a new login can tell.
     """
-    if not settings.project_id:
-        return None
-    if settings.endpoint:
-        endpoint = service_origin(check_endpoint(settings.endpoint))
-    elif settings.region and settings.auth_method != "password":
+    endpoint = service_origin(check_endpoint(settings.endpoint)) if settings.endpoint else None
+    project_id = settings.project_id
+    if settings.auth_method == "password" and not (endpoint and project_id):
+        remembered = _remembered_target(settings)
+        if remembered is None:
+            return None
+        endpoint, project_id = remembered
+    elif endpoint is None and settings.region:
         endpoint = ecs_endpoint(settings.region)
-    else:
+    if not endpoint or not project_id:
         return None
     try:
-        return endpoint, validate_id(settings.project_id, "project id")
+        return endpoint, validate_id(project_id, "project id")
     except InvalidIdError as exc:
         raise ConfigError(str(exc)) from None
+
+
+def _remembered_target(settings: Settings) -> tuple[str, str | None] | None:
+    """(endpoint, project id) as the cached token of the settings' password login names
+    them, picked as open_connection picks; None without a cached token."""
+    try:
+        auth = build_auth(settings)
+    except ConfigError:  # incomplete: open_connection says what is missing
+        return None
+    if not isinstance(auth, PasswordAuth):
+        return None
+    token = auth.remembered_token()
+    if token is None:
+        return None
+    endpoint = _ecs_endpoint(settings, auth, token)
+    if endpoint is None:
+        return None
+    return endpoint, settings.project_id or token.project_id
+
+
+def region_endpoint(settings: Settings) -> str | None:
+    """The ECS endpoint of a password connection, certain without a login: its region's
+    host when IAM is the region's own (Open Telekom Cloud's `iam.<region>` host, whose
+    catalog names the region's ECS host). Any other IAM (Huawei Cloud, a private cloud)
+    may name any host: None."""
+    region, auth_url = settings.region, settings.auth_url
+    if settings.auth_method != "password" or not (region and auth_url):
+        return None
+    own_iam = fill_region(profile_auth_url(PROFILES["otc"], region), region, "the otc profile")
+    if (urlsplit(auth_url).hostname or "").lower() != urlsplit(own_iam).hostname:
+        return None
+    return ecs_endpoint(region)
