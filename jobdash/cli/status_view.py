@@ -285,6 +285,9 @@ def progress_line(
     reasons = dict.fromkeys(one_line(s.offline_reason, 80) for s in states if s.offline_reason)
     for reason in reasons:
         line.append(f"  offline: {reason}", style="red")
+    for state in states:
+        if state.slow_note:
+            line.append(f"  {state.slow_note}", style="yellow")
     return line
 
 

@@ -128,7 +128,7 @@ class ConnectionState:
     """One connection as the dashboard's header and group rows show it."""
 
     label: str
-    #: "ok", "throttled", "offline", "unauthorized", "no credentials" or "waiting".
+    #: "ok", "slow", "throttled", "offline", "unauthorized", "no credentials" or "waiting".
     state: str
     #: How many of its jobs are under each display status.
     counts: Mapping[str, int]
@@ -146,6 +146,8 @@ def connection_state(
         return "throttled"
     if (endpoint is not None and endpoint.offline_reason) or errors.get("network"):
         return "offline"
+    if endpoint is not None and endpoint.slow:
+        return "slow"
     return "ok" if fetched else "waiting"
 
 

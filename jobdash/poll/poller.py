@@ -11,6 +11,19 @@ the in-flight count and the endpoint's request rate.
 Request rate, throttling and offline state are kept per rate group: the requests to one
 endpoint as one account (`rate_group`, by default the endpoint alone), since the cloud
 limits each account on its own.
+
+In-flight slots are shared fairly between rate groups, so one slow endpoint (answers that
+trickle in for minutes) cannot hold them all while another endpoint's jobs wait:
+- while N groups have work (a job scheduled or a request under way), each may hold at most
+  `fair_share(max_in_flight, N)` of the `max_in_flight` slots;
+- a group that held more before others had work keeps its requests, starts no more until it
+  is back under its share, and a group with nothing under way is owed its first slot at
+  once, even past `max_in_flight` (by at most one per rate group); so it is when more groups
+  have work than there are slots and a request under way has waited `slow_after` seconds;
+- a manual refresh (`refresh`) that finds no slot takes its group's reserved one
+  (`REFRESH_RESERVE`, past the caps), so `r` always sends at once (the rate still holds).
+A group whose answer has been awaited `slow_after` seconds is reported slow
+(`EndpointState.slow`) so the views can say so rather than "live".
 """
 
 from __future__ import annotations
@@ -19,7 +32,7 @@ import asyncio
 import logging
 import random
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -30,12 +43,14 @@ from jobdash.api.model import Job
 from jobdash.api.server import Server
 from jobdash.poll.ratelimit import AdaptiveRate, RateGroup, Wakeup, endpoint_group
 from jobdash.poll.schedule import (
+    SLOW_AFTER,
     STRETCH_AFTER,
     Endpoint,
     Entry,
     EntryState,
     SchedulePolicy,
     due_entries,
+    fair_share,
 )
 from jobdash.poll.store_writer import SnapshotStore, StoreWriter
 from jobdash.watch.values import EndpointState, PollUpdate, Snapshot, WatchKey
@@ -46,6 +61,8 @@ log = logging.getLogger(__name__)
 ONCE_ATTEMPTS = 3
 #: Seconds between looks at a closed gate (`Poller.gate`).
 GATE_RECHECK = 0.25
+#: Manual refreshes each rate group may have under way past the in-flight caps.
+REFRESH_RESERVE = 1
 
 
 def _utc_now() -> datetime:
@@ -70,6 +87,7 @@ class Poller:
         rng: random.Random | None = None,
         stretch_after: float = STRETCH_AFTER,
         rate_group: Callable[[WatchKey], RateGroup] = endpoint_group,
+        slow_after: float = SLOW_AFTER,
     ) -> None:
         if not interval > 0:
             raise ValueError(f"interval must be positive, got {interval!r}")
@@ -88,6 +106,7 @@ class Poller:
         self.max_in_flight = max_in_flight
         self.max_rps = float(max_rps)
         self.stretch_after = stretch_after
+        self.slow_after = float(slow_after)
         self._clock = clock
         self._now = now
         self._policy = SchedulePolicy(
@@ -97,8 +116,12 @@ class Poller:
         #: One per rate group (endpoint and account); each key's group, found once.
         self._endpoints: dict[RateGroup, Endpoint] = {}
         self._groups: dict[WatchKey, RateGroup] = {}
+        #: Requests under way in the shared slots (manual refreshes past the caps not counted).
         self._in_flight = 0
         self._refresh_seq = 0
+        #: Counts changes (`_notify`); the groups with work are found again after one.
+        self._version = 0
+        self._busy: tuple[int, frozenset[Endpoint]] = (-1, frozenset())
         #: Notified whenever something changed that may make work possible.
         self._wakeup = Wakeup()
         self._tasks: set[asyncio.Task[PollUpdate | None]] = set()
@@ -144,7 +167,7 @@ class Poller:
                 self._policy.seed(entry, snapshot, self._now())
             self._entries[key] = entry
             self._endpoint(key)
-        self._wakeup.notify()
+        self._notify()
 
     def take_over(self, snapshots: Mapping[WatchKey, Snapshot]) -> None:
         """Go on from where another process's polling left off: each entry starts from its
@@ -162,7 +185,7 @@ class Poller:
             if entry.due is not None and entry.priority == 0 and snapshot.fetched_at is not None:
                 age = (wall - snapshot.fetched_at).total_seconds()
                 entry.due = now + min(max(0.0, entry.interval - age), entry.interval)
-        self._wakeup.notify()
+        self._notify()
 
     def remove(self, keys: Iterable[WatchKey]) -> None:
         """Stop watching; an answer still under way for a removed key is dropped."""
@@ -173,7 +196,7 @@ class Poller:
             if entry is not None:
                 self._endpoint(key).clients.pop(key, None)
             self._groups.pop(key, None)
-        self._wakeup.notify()
+        self._notify()
 
     @property
     def store_error(self) -> str | None:
@@ -191,7 +214,7 @@ class Poller:
                 entry.refresh_again = True
             else:
                 self._jump_queue(entry, self._clock())
-        self._wakeup.notify()
+        self._notify()
 
     def _jump_queue(self, entry: Entry, now: float) -> None:
         """Due now, ahead of scheduled polls; later requests go after earlier ones."""
@@ -205,7 +228,7 @@ class Poller:
 
     def resume(self) -> None:
         self.paused = False
-        self._wakeup.notify()
+        self._notify()
 
     # --------------------------------------------------------------- views
     def endpoint_states(self) -> list[EndpointState]:
@@ -221,7 +244,7 @@ class Poller:
                 labels.setdefault(group, set()).add(group.label)
         states = [
             replace(
-                ep.state(now, wall_now, watched[group]),
+                ep.state(now, wall_now, watched[group], self.slow_after),
                 accounts=tuple(sorted(labels.get(group, ()))),
             )
             for group, ep in self._endpoints.items()
@@ -277,7 +300,7 @@ class Poller:
     async def aclose(self) -> None:
         """Stop polling and cancel fetches under way. The HTTP clients belong to the caller."""
         self._closed = True
-        self._wakeup.notify()
+        self._notify()
         await self._cancel_tasks()
         if self._store is not None:
             self._store.flush()
@@ -292,14 +315,17 @@ class Poller:
         order = list(self._entries) if keys is None else list(keys)
         self.add(order)
         unique = list(dict.fromkeys(order))
-        queue: asyncio.Queue[WatchKey] = asyncio.Queue()
-        for key in unique:
-            queue.put_nowait(key)
+        pending = deque(unique)
         results: dict[WatchKey, PollUpdate] = {}
 
         async def worker() -> None:
-            while not queue.empty():
-                key = queue.get_nowait()
+            # Each worker takes the first key whose group is under its share, so workers
+            # do not all wait on a slow endpoint while another's keys are left.
+            while pending:
+                key = self._next_startable(pending)
+                if key is None:
+                    await self._wakeup.wait(None)
+                    continue
                 results[key] = await self._fetch_once(key)
 
         workers = min(self.max_in_flight, len(unique))
@@ -316,14 +342,14 @@ class Poller:
         ep = self._endpoint(key)
         while True:
             now = self._clock()
-            wait = ep.gate_delay(now) if self._in_flight < self.max_in_flight else None
+            wait = ep.gate_delay(now) if self._room(ep, *self._fair_share(ep)) else None
             if wait is not None and wait <= 0:
                 break
-            await self._wakeup.wait(wait)
+            await self._wakeup.wait(self._slot_wait() if wait is None else wait)
         ep.rate.take(now)  # counts against the endpoint's rate like a job fetch
-        ep.in_flight += 1
-        ep.requests_sent += 1
+        ep.sent(now)
         self._in_flight += 1
+        self._version += 1
         try:
             client = ep.clients.get(key)
             if client is None:
@@ -339,9 +365,9 @@ class Poller:
             ep.rate.on_success(self._clock())
             return server
         finally:
-            ep.in_flight -= 1
+            ep.answered(now, self._clock(), self.slow_after)
             self._in_flight -= 1
-            self._wakeup.notify()
+            self._notify()
 
     async def _fetch_once(self, key: WatchKey) -> PollUpdate:
         attempt = 0
@@ -351,8 +377,8 @@ class Poller:
             ep = self._endpoint(key)
             while True:
                 now = self._clock()
-                if self._in_flight >= self.max_in_flight or entry.in_flight:
-                    await self._wakeup.wait(None)
+                if entry.in_flight or not self._room(ep, *self._fair_share(ep)):
+                    await self._wakeup.wait(self._slot_wait())
                     continue
                 wait = ep.gate_delay(now)
                 if wait <= 0:
@@ -402,31 +428,108 @@ class Poller:
             return GATE_RECHECK
         now = self._clock()
         candidates, next_wake = due_entries(self._entries.values(), now, paused=self.paused)
+        if not candidates:
+            return next_wake
+        share, owed = self._fair_share()
         for entry in candidates:
-            if self._in_flight >= self.max_in_flight:
-                break  # a finishing fetch wakes the loop
+            manual = entry.priority != 0
+            if not manual and not owed and self._in_flight >= self.max_in_flight:
+                # Refreshes came first. A finishing fetch wakes the loop, or a request
+                # turning slow (a group with nothing under way may then be owed a slot).
+                stuck = self._slot_wait()
+                if stuck is not None:
+                    next_wake = stuck if next_wake is None else min(next_wake, stuck)
+                break
             ep = self._endpoint(entry.key)
+            shared = self._room(ep, share, owed)
+            if not shared and not (manual and ep.reserved < REFRESH_RESERVE):
+                # No slot: as above.
+                stuck = None if owed else self._slot_wait()
+                if stuck is not None:
+                    next_wake = stuck if next_wake is None else min(next_wake, stuck)
+                continue
             wait = ep.gate_delay(now)
             if wait > 0:  # rate-limited or throttled: come back when the endpoint opens
                 next_wake = wait if next_wake is None else min(next_wake, wait)
                 continue
-            sent_at = self._start(entry, ep, now)
-            task = asyncio.create_task(self._fetch(entry, ep, sent_at))
+            sent_at = self._start(entry, ep, now, reserved=not shared)
+            task = asyncio.create_task(self._fetch(entry, ep, sent_at, reserved=not shared))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return next_wake
 
-    def _start(self, entry: Entry, ep: Endpoint, now: float) -> float:
+    def _notify(self) -> None:
+        """Something changed that may make work possible: wake the waiting tasks."""
+        self._version += 1
+        self._wakeup.notify()
+
+    def _busy_groups(self) -> frozenset[Endpoint]:
+        """The groups with work: a job scheduled or a request under way (found again only
+        after something changed, as every waiting fetch asks on every wake-up)."""
+        if self._busy[0] != self._version:
+            busy = {ep for ep in self._endpoints.values() if ep.in_flight}
+            for key, entry in self._entries.items():
+                if entry.due is not None or entry.in_flight:
+                    busy.add(self._endpoint(key))
+            self._busy = (self._version, frozenset(busy))
+        return self._busy[1]
+
+    def _fair_share(self, asking: Endpoint | None = None) -> tuple[int, bool]:
+        """Each group's share of the slots now (`fair_share` over the groups with work,
+        `asking` counted among them), and whether a group with nothing under way is owed a
+        slot past the cap: some group holds more than its share, or a request under way has
+        waited `slow_after` (`_stuck_in`)."""
+        busy = self._busy_groups()
+        count = len(busy) + (asking is not None and asking not in busy)
+        share = fair_share(self.max_in_flight, count)
+        owed = any(ep.shared_in_flight > share for ep in self._endpoints.values())
+        return share, owed or self._stuck_in(self._clock()) == 0.0
+
+    def _stuck_in(self, now: float) -> float | None:
+        """Seconds until a request under way will have waited `slow_after` (0: one has);
+        None when nothing is under way."""
+        oldest = min(
+            (min(ep.sent_times) for ep in self._endpoints.values() if ep.sent_times), default=None
+        )
+        if oldest is None:
+            return None
+        return max(0.0, oldest + self.slow_after - now)
+
+    def _slot_wait(self) -> float | None:
+        """How long a fetch with no slot waits before looking again: until a finishing fetch
+        wakes it, or a request under way turns slow (then it may be owed a slot)."""
+        return self._stuck_in(self._clock()) or None
+
+    def _room(self, ep: Endpoint, share: int, owed: bool) -> bool:
+        """Whether `ep`'s group may start one more request in the shared slots."""
+        held = ep.shared_in_flight
+        if held >= share:
+            return False
+        return self._in_flight < self.max_in_flight or (owed and held == 0)
+
+    def _next_startable(self, pending: deque[WatchKey]) -> WatchKey | None:
+        """Take from `pending` the first key whose group is under its share (None: none is)."""
+        share, _owed = self._fair_share()
+        for index, key in enumerate(pending):
+            if self._endpoint(key).shared_in_flight < share:
+                del pending[index]
+                return key
+        return None
+
+    def _start(self, entry: Entry, ep: Endpoint, now: float, *, reserved: bool = False) -> float:
         """Count a fetch as under way before anything awaits, so the caps hold."""
         ep.rate.take(now)
         entry.in_flight = True
         entry.priority = 0
-        ep.in_flight += 1
-        ep.requests_sent += 1
-        self._in_flight += 1
+        ep.sent(now, reserved=reserved)
+        if not reserved:
+            self._in_flight += 1
+        self._version += 1
         return now
 
-    async def _fetch(self, entry: Entry, ep: Endpoint, sent_at: float) -> PollUpdate:
+    async def _fetch(
+        self, entry: Entry, ep: Endpoint, sent_at: float, *, reserved: bool = False
+    ) -> PollUpdate:
         """One GET for one entry (already counted by `_start`); raises only on cancellation."""
         key = entry.key
         job: Job | None = None
@@ -444,8 +547,10 @@ class Poller:
             error = ApiError(f"internal error while fetching ({type(exc).__name__}); see the log")
         finally:
             entry.in_flight = False
-            ep.in_flight -= 1
-            self._in_flight -= 1
+            ep.answered(sent_at, self._clock(), self.slow_after, reserved=reserved)
+            if not reserved:
+                self._in_flight -= 1
+            self._version += 1
         try:
             update = self._apply(entry, ep, job, error, sent_at)
             # The endpoint's clock at this answer, so views can show times in the cloud's time.
@@ -456,7 +561,7 @@ class Poller:
                 self._emit(update)
             return update
         finally:
-            self._wakeup.notify()
+            self._notify()
 
     def _apply(
         self, entry: Entry, ep: Endpoint, job: Job | None, error: ApiError | None, sent_at: float

@@ -47,6 +47,12 @@ STRETCH_FACTOR = 1.5
 ENTRY_BACKOFF_CAP = 60.0
 #: After 401/403 asking again soon only repeats the answer.
 AUTH_RETRY = 300.0
+#: A rate group whose answer has been awaited this long (seconds) is slow: a job GET
+#: normally answers in well under a second. Shown to the user, not a limit.
+SLOW_AFTER = 10.0
+#: ... and stays shown as slow this long after such an answer came, so that a group whose
+#: every answer trickles in does not flicker between slow and live between its requests.
+SLOW_HOLD = 60.0
 
 
 class EntryState(Enum):
@@ -87,19 +93,63 @@ class Endpoint:
     errors_total: int = 0
     offline_reason: str | None = None
     requests_sent: int = 0
+    #: Requests under way, those sent past the caps for manual refreshes (`reserved`) included.
     in_flight: int = 0
+    reserved: int = 0
+    #: When each request under way was sent (clock times), to tell a slow group.
+    sent_times: list[float] = field(default_factory=list)
+    #: When the last answer that took `slow_after` or longer came, and how long it took.
+    slow_answer_at: float = float("-inf")
+    slow_answer_took: float = 0.0
     clients: dict[WatchKey, JobsClient] = field(default_factory=dict)
 
     @property
     def throttled_until(self) -> float:
         return self.rate.paused_until
 
+    @property
+    def shared_in_flight(self) -> int:
+        """Requests under way in the shared slots (`reserved` ones are past the caps)."""
+        return self.in_flight - self.reserved
+
     def gate_delay(self, now: float) -> float:
         """Seconds until this endpoint may take one more request."""
         return self.rate.delay(now)
 
-    def state(self, now: float, wall_now: datetime, watched: int) -> EndpointState:
+    def sent(self, now: float, *, reserved: bool = False) -> None:
+        """Count a request as sent at `now` and under way."""
+        self.in_flight += 1
+        self.reserved += reserved
+        self.requests_sent += 1
+        self.sent_times.append(now)
+
+    def answered(
+        self, sent_at: float, now: float, slow_after: float, *, reserved: bool = False
+    ) -> None:
+        """A request sent at `sent_at` is no longer under way (answered, failed or cancelled)."""
+        self.in_flight -= 1
+        self.reserved -= reserved
+        if sent_at in self.sent_times:
+            self.sent_times.remove(sent_at)
+        took = now - sent_at
+        if took >= slow_after:
+            self.slow_answer_at, self.slow_answer_took = now, took
+        elif now - self.slow_answer_at > SLOW_HOLD:
+            self.slow_answer_took = 0.0
+
+    def slow_seconds(self, now: float, slow_after: float) -> float:
+        """How long the slowest request under way has waited, or a recent answer took, when
+        that is `slow_after` or more; else 0 (not slow)."""
+        waited = now - min(self.sent_times) if self.sent_times else 0.0
+        if now - self.slow_answer_at <= SLOW_HOLD:
+            waited = max(waited, self.slow_answer_took)
+        return waited if waited >= slow_after else 0.0
+
+    def state(
+        self, now: float, wall_now: datetime, watched: int, slow_after: float = SLOW_AFTER
+    ) -> EndpointState:
         view = self.rate.view(now)
+        slow = self.slow_seconds(now, slow_after)
         since = None
         if view.throttled_since is not None:
             since = wall_now - timedelta(seconds=now - view.throttled_since)
@@ -114,6 +164,8 @@ class Endpoint:
             allowed_rate=view.allowed_rate,
             throttled_since=since,
             throttle_count=view.throttled_count,
+            slow=slow > 0,
+            slow_seconds=slow,
             extra={
                 "watched": float(watched),
                 "throttled_total": float(self.rate.throttled_total),
@@ -142,6 +194,13 @@ def due_entries(
             next_wake = wait if next_wake is None else min(next_wake, wait)
     due.sort(key=lambda e: (e.priority == 0, e.priority, e.due))
     return due, next_wake
+
+
+def fair_share(max_in_flight: int, busy_groups: int) -> int:
+    """The in-flight slots one rate group may hold while `busy_groups` groups have work:
+    an equal part of `max_in_flight`, at least one, so a slow endpoint whose answers
+    trickle in cannot hold every slot while another endpoint's jobs wait."""
+    return max(1, max_in_flight // max(1, busy_groups))
 
 
 def error_from_snapshot(snapshot: Snapshot) -> ApiError | None:

@@ -270,7 +270,8 @@ def poller_text(
     watched: int = 0,
 ) -> Text:
     """`live · 14 req/s · refreshed 3s ago`, `paused`, `throttled` (how often, since when,
-    the back-off; `throttle_text`), `offline: reason`, `not authorized`.
+    the back-off; `throttle_text`), `offline: reason`, `not authorized`, `slow: host answers
+    take 40s` (`EndpointState.slow_note`).
 
     `polling=False` is a dashboard with no connection: it only shows stored snapshots.
     `unauthorized`: how many of the `watched` jobs the credentials were refused for; nothing
@@ -293,6 +294,12 @@ def poller_text(
             text.append(f" ({unauthorized} of {watched} jobs)", style=palette.error)
     elif throttled:
         text.append(f"⚠ {throttled}", style=palette.warning)
+    elif slow := [state for state in endpoints if state.slow]:
+        # Answers awaited for long are not "live": say which endpoint (and how many more).
+        slowest = max(slow, key=lambda state: state.slow_seconds)
+        text.append(f"⚠ {slowest.slow_note}", style=palette.warning)
+        if len(slow) > 1:
+            text.append(f" (+{len(slow) - 1} more)", style=palette.warning)
     else:
         text.append("● live", style=palette.success)
     if polling and not paused and endpoints:

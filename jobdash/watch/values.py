@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from jobdash.api.errors import ApiError
 from jobdash.api.ids import short_id
@@ -132,12 +133,26 @@ class EndpointState:
     #: The connections (cloud names) sending as this account; empty when the poller does
     #: not tell accounts apart (then this is the whole endpoint).
     accounts: tuple[str, ...] = ()
+    #: Its answers are slow: one has been awaited `jobdash.poll.schedule.SLOW_AFTER` seconds
+    #: or more, or came that late a short while ago; `slow_seconds` says how long (0: not slow).
+    slow: bool = False
+    slow_seconds: float = 0.0
 
     @property
     def name(self) -> str:
         """`endpoint · cloud, cloud`: which requests this is, safe to show."""
         label = ", ".join(self.accounts)
         return one_line(f"{self.endpoint} · {label}" if label else self.endpoint, 160)
+
+    @property
+    def slow_note(self) -> str | None:
+        """`slow: ecs.example.com (prod) answers take 40s`, or None when it is not slow."""
+        if not self.slow:
+            return None
+        host = urlsplit(self.endpoint).netloc or self.endpoint
+        label = ", ".join(self.accounts)
+        who = f"{host} ({label})" if label else host
+        return one_line(f"slow: {who} answers take {self.slow_seconds:.0f}s", 160)
 
 
 #: Offsets smaller than this are within a `Date` header's resolution (whole seconds): none.

@@ -89,6 +89,7 @@ _STATE_ROLES = {
     "ok": Role.SUCCESS,
     "waiting": Role.MUTED,
     "throttled": Role.WARNING,
+    "slow": Role.WARNING,
     "offline": Role.WARNING,
 }
 
