@@ -68,5 +68,5 @@ async def test_add_dialog_skips_ids_that_are_not_32_hex_and_says_why(dash: SimDa
         feedback = shown(app.screen.query_one("#add-feedback", Static))
         assert "1 job id to add." in feedback
         assert "Skipped 2:" in feedback
-        assert "invalid job id '12345': is not 32 hexadecimal characters" in feedback
-        assert "invalid job id 'bogus-id-42': is not 32 hexadecimal characters" in feedback
+        assert "'12345' is not 32 hexadecimal characters" in feedback
+        assert "'bogus-id-42' is not 32 hexadecimal characters" in feedback

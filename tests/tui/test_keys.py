@@ -245,7 +245,11 @@ async def test_c_copies_the_selected_id(dash: SimDashboard) -> None:
         selected = app.dashboard.job_tree.selected
         sub = app.dashboard.job_tree.sub_job(selected)
         assert isinstance(selected, SubJobRow)
-        assert app.clipboard == sub.job_id
+        # A sub-job row shows its server: that is what `c` copies, and the toast says so.
+        server_id = sub.entities.get("server_id")
+        assert isinstance(server_id, str) and server_id
+        assert app.clipboard == server_id
+        assert "server id" in toasts[-1].message and server_id in toasts[-1].message
 
 
 async def test_x_exports_the_failed_sub_jobs(dash: SimDashboard, tmp_path: Path) -> None:
