@@ -1,8 +1,10 @@
 """The poller's knobs from config.toml's [poller] table, checked, with flags on top.
 
-`max_in_flight` is a ceiling over all endpoints, `max_rps` one per endpoint and account:
-the poller's adaptive rate control (`jobdash.poll.ratelimit`) runs below them, as fast as
-the endpoint allows.
+`max_in_flight` bounds the requests under way over all endpoints, shared fairly among
+the endpoints with work; an endpoint with nothing under way, and a manual refresh, may go
+one past it (per endpoint), so that a slow endpoint never starves the others.
+`max_rps` is a ceiling per endpoint and account: the poller's adaptive rate control
+(`jobdash.poll.ratelimit`) runs below them, as fast as the endpoint allows.
 """
 
 from __future__ import annotations
