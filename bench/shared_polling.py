@@ -59,6 +59,9 @@ SIZE = (160, 45)
 #: Simulated seconds per real second in the request window: jobs age, as real ones do.
 PACE = 1.0
 URL = re.compile(r"http://\S+/\?token=(\S+)")
+#: Seconds after the first dashboard starts, beyond `--settle`, when the request window
+#: opens: time for the other screens to start (and to be following) in every run.
+WINDOW_AFTER_FIRST = 20.0
 
 
 def database(home: Path) -> Path:
@@ -218,6 +221,7 @@ def measure_requests(
         env = watchlist_env(home, sim)
         add_jobs(jobdash, sim.create_jobs(args.jobs, args.sub_jobs, duration), env)
         first = start_terminal(home, "first", jobdash, env)
+        first_started = time.perf_counter()
         stack.callback(first.close)
         time.sleep(2.0)
         others = []
@@ -228,7 +232,12 @@ def measure_requests(
         if tabs:
             url = stack.enter_context(served(jobdash, env, tabs))
             stack.enter_context(Tabs(url, tabs))
-        time.sleep(args.settle)
+        # The window opens at the same moment after the first dashboard started in every
+        # run: the poller stretches its pace as jobs age, so the moment matters.
+        opens = first_started + args.settle + WINDOW_AFTER_FIRST
+        if time.perf_counter() > opens:
+            raise SystemExit("starting the screens took longer than the window allows for")
+        time.sleep(opens - time.perf_counter())
         note(f"{1 + terminals} terminals and {tabs} tabs: counting requests for {seconds:g} s")
         gets = run_window(sim, seconds)
         return {
@@ -373,7 +382,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--settle", type=float, default=10.0, help="before each window, s (10)")
     parser.add_argument("--update-jobs", type=int, default=100, help="follower CPU: jobs (100)")
     parser.add_argument("--update-sub-jobs", type=int, default=500, help="and sub-jobs (500)")
-    parser.add_argument("--update-seconds", type=int, default=20, help="its window, s (20)")
+    parser.add_argument(
+        "--update-seconds",
+        type=int,
+        default=60,
+        help="its window, s (60: each job comes back to the fast pace once its answer changes)",
+    )
     parser.add_argument("--idle-seconds", type=float, default=30.0, help="idle window, s (30)")
     parser.add_argument("--idle-settle", type=float, default=40.0, help="before it, s (40)")
     parser.add_argument("--timeout", type=float, default=120.0, help="for any one wait, s")
