@@ -16,12 +16,15 @@ import argparse
 import asyncio
 import tempfile
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
+from textual.widgets.tree import TreeNode
 
 from jobdash.api.client import JobsClient
 from jobdash.poll.poller import Poller
@@ -30,16 +33,19 @@ from jobdash.simulator import Simulator, SimulatorConfig
 from jobdash.store.core import Store
 from jobdash.tui.app import JobDashApp
 from jobdash.tui.context import DashboardContext
-from jobdash.tui.demo import DemoJob, DemoScenario, seed_history
+from jobdash.tui.demo import SECOND_REGION, DemoJob, DemoScenario, demo_entries, seed_history
 from jobdash.tui.still import StillPoller
+from jobdash.tui.view import GroupRow
 from jobdash.watch.servers import ServerJoin, fetch_all
-from jobdash.watch.values import WatchEntry, WatchKey
+from jobdash.watch.values import WatchKey
 
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 #: Simulated seconds between creating the jobs and taking the pictures.
 ELAPSED = 90.0
-#: What the pictures show as the endpoint (the simulator's own URL has a random port).
+#: What the pictures show as the endpoints (the simulators' own URLs have random ports):
+#: the demo's two regions.
 SHOWN_ENDPOINT = "https://ecs.eu-de.otc.t-systems.com"
+SHOWN_SECOND = f"https://ecs.{SECOND_REGION}.otc.t-systems.com"
 SIZE = (120, 36)
 #: The checkout this script is in: the pictures go to its screenshots/ wherever it is run.
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -47,36 +53,46 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 Steps = Callable[[Pilot[int]], Awaitable[None]]
 
 
-async def _fetch_into(store: Store, sim: Simulator, keys: list[WatchKey]) -> None:
-    """One fetch of every job from the simulator, and of the servers behind its failures,
-    recorded in the store."""
-    async with httpx.AsyncClient(headers={"X-Auth-Token": sim.credentials.token}) as http:
+async def _fetch_into(
+    store: Store, sims: dict[str, Simulator], token: str, keys: list[WatchKey]
+) -> None:
+    """One fetch of every job from the simulator of its shown endpoint (`sims`), and of
+    the servers behind its failures, recorded in the store."""
+    now = next(iter(sims.values())).now
+    async with httpx.AsyncClient(headers={"X-Auth-Token": token}) as http:
         poller = Poller(
             lambda key: JobsClient(
-                http, sim.url, key.project_id, service=lookup_service(key.service)
+                http, sims[key.endpoint].url, key.project_id, service=lookup_service(key.service)
             ),
             store=store,
-            now=sim.now,
+            now=now,
         )
         updates = await poller.refresh_all_once(keys)
         join = ServerJoin()
         requests = [request for u in updates for request in join.wanted(u.key, u.job)]
-        for info in await fetch_all(poller, join, requests, now=sim.now):
+        for info in await fetch_all(poller, join, requests, now=now):
             store.record_server(info)
         await poller.aclose()
 
 
 def _prepare(workdir: Path) -> tuple[Store, datetime, str]:
+    """The demo as `jobdash demo` has it: both regions' jobs, one account's token."""
     config = SimulatorConfig(manual_clock=True, start_time=START, seed=7)
-    with Simulator(config) as sim:
-        with DemoScenario(sim.url, sim.project_id, sim.credentials.token) as scenario:
+    with Simulator(config) as sim, Simulator(replace(config, region=SECOND_REGION)) as sim_nl:
+        token = sim.credentials.token
+        with DemoScenario(sim.url, sim.project_id, token) as scenario:
             jobs: list[DemoJob] = scenario.run()
+        with DemoScenario(sim_nl.url, sim_nl.project_id, token) as scenario:
+            jobs_nl: list[DemoJob] = scenario.run_second_region()
         sim.advance(ELAPSED)
+        sim_nl.advance(ELAPSED)
         store = Store(workdir / "screenshots.sqlite3")
         seed_history(store, START, seed=7)
-        keys = [WatchKey(SHOWN_ENDPOINT, sim.project_id, job.job_id, job.service) for job in jobs]
-        store.add(WatchEntry(key, job.label) for key, job in zip(keys, jobs, strict=True))
-        asyncio.run(_fetch_into(store, sim, keys))
+        entries = demo_entries(SHOWN_ENDPOINT, sim.project_id, jobs, sim)
+        entries += demo_entries(SHOWN_SECOND, sim_nl.project_id, jobs_nl, sim_nl)
+        store.add(entries)
+        sims = {SHOWN_ENDPOINT: sim, SHOWN_SECOND: sim_nl}
+        asyncio.run(_fetch_into(store, sims, token, [entry.key for entry in entries]))
         return store, sim.now(), sim.project_name
 
 
@@ -101,21 +117,33 @@ async def _shoot(
         app.save_screenshot(f"{name}.svg", path=str(out))
 
 
-async def _nothing(pilot: Pilot[int]) -> None:
-    return None
+async def _every_job(pilot: Pilot[int]) -> None:
+    """Every job of both regions on one screen: their sub-jobs folded."""
+    for node in _job_nodes(pilot):
+        node.collapse()
 
 
 async def _first_failure(pilot: Pilot[int]) -> None:
     await pilot.press("n")
 
 
+def _job_nodes(pilot: Pilot[int]) -> list[TreeNode[Any]]:
+    """The tree's job rows, under their connections' rows (the demo has two)."""
+    app = pilot.app
+    assert isinstance(app, JobDashApp)
+    nodes = []
+    for node in app.dashboard.job_tree.root.children:
+        nodes.extend(node.children if isinstance(node.data, GroupRow) else [node])
+    return nodes
+
+
 async def _failed_batch(pilot: Pilot[int]) -> None:
     app = pilot.app
     assert isinstance(app, JobDashApp)
-    for node in app.dashboard.job_tree.root.children:
-        job = app.watchlist.job(node.data.key)  # type: ignore[union-attr]
+    for node in _job_nodes(pilot):
+        job = app.watchlist.job(node.data.key)
         if job is not None and job.failed_sub_jobs:
-            app.dashboard.job_tree.go_to(node.data)  # type: ignore[arg-type]
+            app.dashboard.job_tree.go_to(node.data)
             return
 
 
@@ -144,7 +172,7 @@ async def _help(pilot: Pilot[int]) -> None:
 
 
 SHOTS: dict[str, Steps] = {
-    "overview": _nothing,
+    "overview": _every_job,
     "failed-sub-job": _first_failure,
     "failed-server": _failed_server,
     "timeline": _timeline,

@@ -344,6 +344,12 @@ class JobDashApp(App[int]):
         if worker.name == "poller" and not self._shutting_down:
             self.set_timer(POLLER_RESTART_DELAY, self._start_poller)
 
+    async def on_unmount(self) -> None:
+        """However the app ends (`q`, a signal, a test's pilot), its poller stops and gives
+        the polling lease back, so that another dashboard takes over at once."""
+        if self.poller is not None:
+            await self.poller.aclose()
+
     async def action_quit(self) -> None:
         self._shutting_down = True
         if self.poller is not None:
