@@ -209,6 +209,15 @@ def ecs_style(job: Mapping[str, Any], statuses: Mapping[str, str]) -> dict[str, 
     return adapted
 
 
+def job_id_only(answer: Any) -> list[str]:
+    """The job a `{"job_id": ...}` answer names (RDS, DDS, DCS and ELB calls answer so);
+    [] for anything else, a Kubernetes-style object (`kind`) among them."""
+    if not isinstance(answer, Mapping) or "kind" in answer:
+        return []
+    found = nonempty(answer.get("job_id"))
+    return [found] if found else []
+
+
 def listed_jobs(
     page: Any, items: str, id_field: str, *time_fields: str
 ) -> list[tuple[str, datetime | None]]:

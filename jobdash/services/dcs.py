@@ -14,6 +14,7 @@ from typing import Any
 from jobdash.services.base import (
     ECS_STATUSES,
     JobService,
+    job_id_only,
     status_from,
     text,
     time_text,
@@ -42,19 +43,11 @@ def adapt(data: Any) -> Any:
     return adapted
 
 
-def job_ids_in(answer: Any) -> list[str]:
-    """`{"job_id": ...}`, as DCS's instance calls answer."""
-    if not isinstance(answer, Mapping) or "kind" in answer:
-        return []
-    found = text(answer.get("job_id"))
-    return [found] if found else []
-
-
 SERVICE = JobService(
     name="dcs",
     title="DCS",
     host="dcs",
     job_path=job_path,
     adapt=adapt,
-    job_ids_in=job_ids_in,
+    job_ids_in=job_id_only,
 )

@@ -4,8 +4,8 @@ already carry `ended`, so only a finished job's is read. DDS documents no list o
 
 from __future__ import annotations
 
-from jobdash.services.base import JobService
-from jobdash.services.rds import database_job_adapter, job_ids_in, job_path
+from jobdash.services.base import JobService, job_id_only
+from jobdash.services.rds import database_job_adapter, job_path
 
 SERVICE = JobService(
     name="dds",
@@ -13,5 +13,5 @@ SERVICE = JobService(
     host="dds",
     job_path=job_path,
     adapt=database_job_adapter("progress"),
-    job_ids_in=job_ids_in,
+    job_ids_in=job_id_only,
 )

@@ -27,6 +27,7 @@ from jobdash.services.base import (
     ListApi,
     ecs_style,
     field,
+    job_id_only,
     listed_jobs,
     nonempty,
 )
@@ -89,14 +90,6 @@ def adapt(data: Any) -> Any:
     return adapted
 
 
-def job_ids_in(answer: Any) -> list[str]:
-    """`{"job_id": ...}`, as ELB's clone and batch calls answer."""
-    if not isinstance(answer, Mapping) or "kind" in answer:
-        return []
-    found = nonempty(answer.get("job_id"))
-    return [found] if found else []
-
-
 def list_path(project_id: str, since: datetime) -> str:
     start = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
     return f"/v3/{project_id}/elb/jobs?begin_time={start}&limit={PAGE_SIZE}"
@@ -113,6 +106,6 @@ SERVICE = JobService(
     host="elb",
     job_path=job_path,
     adapt=adapt,
-    job_ids_in=job_ids_in,
+    job_ids_in=job_id_only,
     listing=ListApi(path=list_path, read=read_list),
 )

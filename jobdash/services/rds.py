@@ -23,6 +23,7 @@ from jobdash.services.base import (
     JobService,
     ListApi,
     field,
+    job_id_only,
     listed_jobs,
     nonempty,
     percent,
@@ -73,14 +74,6 @@ def database_job_adapter(progress_field: str) -> Callable[[Any], Any]:
     return adapt
 
 
-def job_ids_in(answer: Any) -> list[str]:
-    """`{"job_id": ...}`, with or without the `instance` a create call adds."""
-    if not isinstance(answer, Mapping) or "kind" in answer:
-        return []
-    found = nonempty(answer.get("job_id"))
-    return [found] if found else []
-
-
 def list_path(project_id: str, since: datetime) -> str:
     start = int(since.timestamp() * 1000)
     return f"/v3/{project_id}/tasklist?offset=0&limit={PAGE_SIZE}&start_time={start}"
@@ -97,6 +90,6 @@ SERVICE = JobService(
     host="rds",
     job_path=job_path,
     adapt=database_job_adapter("process"),
-    job_ids_in=job_ids_in,
+    job_ids_in=job_id_only,
     listing=ListApi(path=list_path, read=read_list),
 )

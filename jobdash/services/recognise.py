@@ -21,8 +21,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from jobdash.services import cce, elb, rds
-from jobdash.services.base import endpoint_for, field, text
+from jobdash.services import cce
+from jobdash.services.base import endpoint_for, field, job_id_only, text
 from jobdash.services.registry import DEFAULT_SERVICE, UnknownServiceError, service
 
 #: `datastore.type` words of the relational engines RDS runs (read without regard to case).
@@ -109,14 +109,14 @@ def _database(answer: Mapping[str, Any]) -> tuple[str, list[str]] | None:
         name = "dds"
     else:
         return None
-    ids = rds.job_ids_in(answer)  # DDS reads its create answers with RDS's rule
+    ids = job_id_only(answer)
     return (name, ids) if ids else None
 
 
 def _elb(answer: Mapping[str, Any]) -> tuple[str, list[str]] | None:
     if not any(answer.get(key) for key in _ELB_KEYS):
         return None
-    ids = elb.job_ids_in(answer)
+    ids = job_id_only(answer)
     return ("elb", ids) if ids else None
 
 
