@@ -209,6 +209,37 @@ def ecs_style(job: Mapping[str, Any], statuses: Mapping[str, str]) -> dict[str, 
     return adapted
 
 
+def job_named(
+    job: Mapping[str, Any],
+    statuses: Mapping[str, str],
+    *,
+    job_id: Any,
+    job_type: Any,
+    status: Any,
+) -> dict[str, Any]:
+    """A copy of a job whose id, type and status word the service keeps under names of its
+    own (given here as values), with them under ECS's names and the word read through
+    `statuses` (kept as `service_status`); the caller adds the rest."""
+    adapted = dict(job)
+    adapted["job_id"] = nonempty(job_id)
+    adapted["job_type"] = nonempty(job_type)
+    adapted["status"], adapted["service_status"] = status_from(status, statuses)
+    return adapted
+
+
+#: The states after which a service's end time means what it says.
+_ENDED = frozenset({SUCCEEDED, FAILED})
+
+
+def end_time_text(status: str, *values: Any) -> str | None:
+    """The first of `values` that reads as a time, as ISO-8601 text, once `status` says the
+    job has ended; None before (a running job's answer may already carry an end time, which
+    means nothing yet)."""
+    if status not in _ENDED:
+        return None
+    return next((moment for value in values if (moment := time_text(value))), None)
+
+
 def job_id_only(answer: Any) -> list[str]:
     """The job a `{"job_id": ...}` answer names (RDS, DDS, DCS and ELB calls answer so);
     [] for anything else, a Kubernetes-style object (`kind`) among them."""

@@ -25,11 +25,12 @@ from jobdash.services.base import (
     WAITING,
     JobService,
     ListApi,
+    end_time_text,
     field,
+    job_named,
     listed_jobs,
     nonempty,
     percent,
-    status_from,
     time_text,
 )
 
@@ -42,7 +43,6 @@ _STATUSES = {
     "failed": FAILED,
     "timeout": FAILED,
 }
-_TERMINAL = frozenset({SUCCEEDED, FAILED})
 #: Logs per page asked for (the most CBR gives is 1000).
 PAGE_SIZE = 100
 
@@ -57,14 +57,15 @@ def adapt(data: Any) -> Any:
     log = field(data, "operation_log")
     if not isinstance(log, Mapping):
         return data  # not this shape: the model shows it as it came
-    status, said = status_from(log.get("status"), _STATUSES)
-    adapted: dict[str, Any] = dict(log)
-    adapted["job_id"] = nonempty(log.get("id"))
-    adapted["job_type"] = nonempty(log.get("operation_type"))
-    adapted["status"] = status
-    adapted["service_status"] = said
+    adapted = job_named(
+        log,
+        _STATUSES,
+        job_id=log.get("id"),
+        job_type=log.get("operation_type"),
+        status=log.get("status"),
+    )
     adapted["begin_time"] = time_text(log.get("started_at")) or time_text(log.get("created_at"))
-    adapted["end_time"] = time_text(log.get("ended_at")) if status in _TERMINAL else None
+    adapted["end_time"] = end_time_text(adapted["status"], log.get("ended_at"))
     adapted["error_code"] = nonempty(field(log, "error_info", "code"))
     adapted["fail_reason"] = nonempty(field(log, "error_info", "message"))
     adapted["progress"] = percent(field(log, "extra_info", "common", "progress"))

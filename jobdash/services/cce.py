@@ -25,10 +25,11 @@ from jobdash.services.base import (
     WAITING,
     JobService,
     ListApi,
+    end_time_text,
     field,
+    job_named,
     nonempty,
     parse_loose_time,
-    status_from,
     time_text,
 )
 
@@ -38,7 +39,6 @@ _STATUSES = {
     "success": SUCCEEDED,
     "failed": FAILED,
 }
-_TERMINAL = frozenset({SUCCEEDED, FAILED})
 
 
 def job_path(project_id: str, job_id: str) -> str:
@@ -55,21 +55,21 @@ def _adapt_one(job: Mapping[str, Any]) -> dict[str, Any]:
     word = field(job, "status", "phase")
     if word is None:
         word = field(job, "status", "status")
-    status, said = status_from(word, _STATUSES)
-    adapted: dict[str, Any] = dict(job)
-    adapted["job_id"] = nonempty(field(job, "metadata", "uid"))
-    adapted["job_type"] = nonempty(field(job, "spec", "type"))
-    adapted["status"] = status
-    adapted["service_status"] = said
+    adapted = job_named(
+        job,
+        _STATUSES,
+        job_id=field(job, "metadata", "uid"),
+        job_type=field(job, "spec", "type"),
+        status=word,
+    )
     adapted["begin_time"] = time_text(field(job, "metadata", "creationTimestamp"))
-    # The last update is when a finished job finished; a running one has no end yet.
-    end = None
-    if status in _TERMINAL:
-        end = time_text(field(job, "status", "completionTime")) or time_text(
-            field(job, "metadata", "updateTimestamp")
-        )
-    adapted["end_time"] = end
-    if status == FAILED:
+    # Without a completion time, the last update is when a finished job finished.
+    adapted["end_time"] = end_time_text(
+        adapted["status"],
+        field(job, "status", "completionTime"),
+        field(job, "metadata", "updateTimestamp"),
+    )
+    if adapted["status"] == FAILED:
         said_why = [
             why
             for why in (

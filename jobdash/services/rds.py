@@ -22,17 +22,17 @@ from jobdash.services.base import (
     SUCCEEDED,
     JobService,
     ListApi,
+    end_time_text,
     field,
     job_id_only,
+    job_named,
     listed_jobs,
     nonempty,
     percent,
-    status_from,
     time_text,
 )
 
 _STATUSES = {"running": RUNNING, "completed": SUCCEEDED, "complete": SUCCEEDED, "failed": FAILED}
-_TERMINAL = frozenset({SUCCEEDED, FAILED})
 #: Jobs per page of the task list (the most it gives).
 PAGE_SIZE = 50
 
@@ -49,15 +49,15 @@ def database_job_adapter(progress_field: str) -> Callable[[Any], Any]:
         job = field(data, "job")
         if not isinstance(job, Mapping):
             return data  # not this shape: the model shows it as it came
-        status, said = status_from(job.get("status"), _STATUSES)
-        adapted: dict[str, Any] = dict(job)
-        adapted["job_id"] = nonempty(job.get("id"))
-        adapted["job_type"] = nonempty(job.get("name"))
-        adapted["status"] = status
-        adapted["service_status"] = said
+        adapted = job_named(
+            job,
+            _STATUSES,
+            job_id=job.get("id"),
+            job_type=job.get("name"),
+            status=job.get("status"),
+        )
         adapted["begin_time"] = time_text(job.get("created"))
-        # A running job's answer may already carry an `ended`; it means nothing yet.
-        adapted["end_time"] = time_text(job.get("ended")) if status in _TERMINAL else None
+        adapted["end_time"] = end_time_text(adapted["status"], job.get("ended"))
         adapted["fail_reason"] = nonempty(job.get("fail_reason"))
         adapted["error_code"] = None
         adapted["progress"] = percent(job.get(progress_field))
