@@ -18,6 +18,7 @@ from jobdash.watch.values import WatchEntry, WatchKey
 
 if TYPE_CHECKING:
     from jobdash.config.config_file import Config
+    from jobdash.config.settings import Settings
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -122,19 +123,22 @@ async def open_connection_from_args(
         await connection.aclose()
 
 
-async def current_target(args: argparse.Namespace, config: Config | None = None) -> WatchEntry:
+async def current_target(
+    args: argparse.Namespace, config: Config | None = None, settings: Settings | None = None
+) -> WatchEntry:
     """Where ids given on the command line live: the given (or ambient) connection's
     endpoint and project, from the settings alone when they say, else by logging in.
 
     Returns a `jobdash.watch.values.WatchEntry` template (job id empty) that records the
     connection, so entries made from it are fetched with the same credentials later.
+    `settings`: those of `args` as the command already loaded them (else loaded here).
     """
     from jobdash.config.config_file import load_config
     from jobdash.config.sources import load_settings
     from jobdash.connections.connection import target_without_login
 
     config = config or load_config()
-    settings = load_settings(args, loaded_config=config)
+    settings = settings or load_settings(args, loaded_config=config)
     known = target_without_login(settings)
     project_name = settings.project_name
     if known is not None:
@@ -219,21 +223,13 @@ def refuse_invalid_ids(args: argparse.Namespace) -> int | None:
     return EXIT_USAGE
 
 
-def service_target(
-    template: WatchEntry, name: str | None, args: argparse.Namespace | None = None
-) -> WatchEntry:
+def service_target(template: WatchEntry, name: str | None, settings: Settings) -> WatchEntry:
     """`template` moved to the service called `name`: the endpoint configured for it in
-    the settings of `args` (clouds.yaml's `<service>_endpoint_override`), else its endpoint
-    in the same region. Raises `UnknownServiceError` for a name jobdash does not know."""
-    from jobdash.config.settings import Settings
+    `settings` (clouds.yaml's `<service>_endpoint_override`), else its endpoint in the same
+    region. Raises `UnknownServiceError` for a name jobdash does not know."""
     from jobdash.connections.connection import service_endpoint
     from jobdash.services.registry import service
 
     found = service(name)
-    settings = Settings()
-    if args is not None:
-        from jobdash.config.sources import load_settings
-
-        settings = load_settings(args)
     endpoint = service_endpoint(settings, template.key.endpoint, found)
     return replace(template, key=replace(template.key, endpoint=endpoint, service=found.name))

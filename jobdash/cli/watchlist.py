@@ -100,23 +100,21 @@ def _article(title: str) -> str:
     return "an" if title[:1].upper() in "AEFHILMNORSX" else "a"
 
 
-async def _add_target(args: argparse.Namespace) -> WatchEntry | None:
-    """Where the ids go (`current_target`: without a login whenever the settings or an
-    earlier login tell). When it needs a login and IAM cannot be reached, what is
-    certain without one; else None, after saying why the login failed and how to add
-    without it."""
+async def _add_target(args: argparse.Namespace, settings: Settings) -> WatchEntry | None:
+    """Where the ids go (`current_target`: without a login whenever `settings`, those of
+    `args`, or an earlier login tell). When it needs a login and IAM cannot be reached,
+    what is certain without one; else None, after saying why the login failed and how to
+    add without it."""
     from jobdash.api.errors import NetworkError
     from jobdash.api.ids import validate_id
     from jobdash.auth.service_catalog import service_origin
     from jobdash.config.checks import check_endpoint
-    from jobdash.config.sources import load_settings
     from jobdash.connections.connection import region_endpoint
 
     try:
-        return await current_target(args)
+        return await current_target(args, settings=settings)
     except NetworkError as exc:
         failure = exc
-    settings = load_settings(args)
     endpoint = check_endpoint(settings.endpoint) if settings.endpoint else None
     endpoint = endpoint or region_endpoint(settings)
     if endpoint is None or not settings.project_id:
@@ -159,6 +157,7 @@ def _say_login_needed(settings: Settings, failure: NetworkError, *, endpoint_kno
 
 
 async def run_add(args: argparse.Namespace) -> int:
+    from jobdash.config.sources import load_settings
     from jobdash.services.registry import UnknownServiceError, service
     from jobdash.store.core import Store
 
@@ -192,10 +191,12 @@ async def run_add(args: argparse.Namespace) -> int:
     added: list[WatchKey] = []
     duplicates: list[WatchKey] = []
     if valid:
-        target = await _add_target(args)
+        # Read once: the target, and the endpoint of the chosen service, both come from them.
+        settings = load_settings(args)
+        target = await _add_target(args, settings)
         if target is None:
             return EXIT_UNFETCHED
-        template = service_target(target, chosen.name, args)
+        template = service_target(target, chosen.name, settings)
         now = datetime.now(UTC)
         entries = [
             replace(
