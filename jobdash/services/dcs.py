@@ -14,13 +14,10 @@ from typing import Any
 from jobdash.services.base import (
     ECS_STATUSES,
     JobService,
+    ecs_style,
     job_id_only,
-    status_from,
     text,
-    time_text,
 )
-
-_STATUSES = ECS_STATUSES
 
 
 def job_path(project_id: str, job_id: str) -> str:
@@ -32,10 +29,7 @@ def adapt(data: Any) -> Any:
     the failure reason when no reason is given."""
     if not isinstance(data, Mapping):
         return data
-    adapted = dict(data)
-    adapted["status"], adapted["service_status"] = status_from(data.get("status"), _STATUSES)
-    adapted["begin_time"] = time_text(data.get("begin_time"))
-    adapted["end_time"] = time_text(data.get("end_time"))
+    adapted = ecs_style(data, ECS_STATUSES)
     adapted["fail_reason"] = text(data.get("fail_reason")) or text(data.get("error_msg")) or None
     adapted["error_code"] = text(data.get("error_code")) or None
     if not isinstance(data.get("entities"), Mapping):

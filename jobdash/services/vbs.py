@@ -17,13 +17,11 @@ from jobdash.services.base import (
 )
 from jobdash.services.ecs import job_id_field, v1_job_path
 
-_STATUSES = ECS_STATUSES
-
 
 def _adapt_job(job: Mapping[str, Any], *, top: bool = True) -> dict[str, Any]:
     # Sub-jobs of sub-jobs are left as they came: the model reads one level, and adapting
     # deeper would let an absurdly nested answer exhaust the stack.
-    adapted = ecs_style(job, _STATUSES)
+    adapted = ecs_style(job, ECS_STATUSES)
     raw_entities = job.get("entities")
     entities = dict(raw_entities) if isinstance(raw_entities, Mapping) else {}
     backup = text(entities.get("backup_id"))
