@@ -105,8 +105,10 @@ def _service_table(service: str) -> dict[str, ErrorInfo]:
     return table
 
 
-def _table() -> dict[str, ErrorInfo]:
-    return _service_table("ecs")
+def _table_of(service: str) -> dict[str, ErrorInfo] | None:
+    """`service`'s table, however its name is spelled; None for a service without one."""
+    wanted = _service_key(service)
+    return _service_table(wanted) if wanted in SERVICE_FILES else None
 
 
 @cache
@@ -127,13 +129,9 @@ def lookup(code: str | None, service: str | None = None) -> ErrorInfo | None:
     if not code:
         return None
     key = _key(code)
-    if service:
-        wanted = _service_key(service)
-        if wanted in SERVICE_FILES:
-            info = _service_table(wanted).get(key)
-            if info is not None:
-                return info
-    return _merged().get(key)
+    own = _table_of(service) if service else None
+    info = own.get(key) if own is not None else None
+    return info if info is not None else _merged().get(key)
 
 
 def describe(code: str | None, service: str | None = None) -> str:
@@ -146,13 +144,11 @@ def describe(code: str | None, service: str | None = None) -> str:
 
 def all_codes(service: str = "ecs") -> list[str]:
     """Every code in `service`'s table (ECS's unless told), in file order; [] for no table."""
-    wanted = _service_key(service)
-    if wanted not in SERVICE_FILES:
-        return []
-    return [info.code for info in _service_table(wanted).values()]
+    table = _table_of(service)
+    return [] if table is None else [info.code for info in table.values()]
 
 
 def failure_codes() -> list[ErrorInfo]:
     """Entries a failed sub-job of a create or batch operation plausibly reports."""
-    table = _table()
+    table = _service_table("ecs")
     return [table[_key(code)] for code in _SUB_JOB_FAILURE_CODES if _key(code) in table]
