@@ -1,7 +1,7 @@
 """The dashboard's server lookups: which servers to fetch (those behind new failures, or
-the one the user asks for with `s`; other services' resources the same way), fetching them through the poller (same caps and rate
-as job fetches) into the watchlist, which stores them on its own thread, and which rows
-then show something new. Plain functions of the watchlist and the poller: the app runs
+the one the user asks for with `s`; other services' resources the same way), fetching
+them through the poller (same caps and rate as job fetches) into the watchlist, which
+stores them on its own thread, and which rows then show something new. Plain functions of the watchlist and the poller: the app runs
 them for failures, the dashboard screen for `s`; neither is imported here."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from datetime import datetime
 
 from jobdash.api.model import SubJob
 from jobdash.api.server import ServerInfo
+from jobdash.services.registry import DEFAULT_SERVICE
 from jobdash.text.safe import one_line
 from jobdash.tui.view import JobChanges, JobRow, Row
 from jobdash.watch.servers import (
@@ -35,7 +36,7 @@ def selected_server_id(watchlist: Watchlist, row: Row, sub: SubJob | None) -> st
     service, the resource it names)."""
     if isinstance(row, JobRow):
         job = watchlist.job(row.key)
-        if row.key.service != "ecs":
+        if row.key.service != DEFAULT_SERVICE:
             return job_resource_id(row.key, job)
         return job.server_id if job is not None and not job.sub_job_count else None
     return joined_id(row.key, sub)
@@ -69,16 +70,17 @@ def rows_showing(
     servers: dict[WatchKey, set[str]] = {}
     for request in requests:
         servers.setdefault(request.key, set()).add(request.server_id)
-    changes = {}
-    for key, ids in servers.items():
-        job = watchlist.job(key)
-        if key.service != "ecs":
-            # Another service's resource shows on the job's row or any of its sub-jobs'.
-            changes[key] = JobChanges(job=True, all_subs=True)
-            continue
-        rows = job.sub_job_keys_with("server_id", ids) if job is not None else set()
-        changes[key] = JobChanges(sub_keys=rows)
-    return changes
+    return {key: _rows_with(watchlist, key, ids) for key, ids in servers.items()}
+
+
+def _rows_with(watchlist: Watchlist, key: WatchKey, server_ids: set[str]) -> JobChanges:
+    """The rows of the job `key` that show any of `server_ids`."""
+    if key.service != DEFAULT_SERVICE:
+        # Another service's resource shows on the job's row or any of its sub-jobs'.
+        return JobChanges(job=True, all_subs=True)
+    job = watchlist.job(key)
+    rows = job.sub_job_keys_with("server_id", server_ids) if job is not None else set()
+    return JobChanges(sub_keys=rows)
 
 
 def outcome(
@@ -104,16 +106,9 @@ def rows_naming(watchlist: Watchlist, infos: Iterable[ServerInfo]) -> dict[Watch
     wanted: dict[tuple[str, str], set[str]] = {}
     for info in infos:
         wanted.setdefault((info.endpoint.rstrip("/"), info.project_id), set()).add(info.server_id)
-    requests = []
+    changes = {}
     for key in watchlist.entries:
         ids = wanted.get((key.endpoint.rstrip("/"), key.project_id))
-        if not ids:
-            continue
-        if key.service != "ecs":
-            # Another service's resource may show on the job or any sub-job: redraw it.
-            requests.append(ServerRequest(key, next(iter(ids))))
-            continue
-        job = watchlist.job(key)
-        if job is not None and job.sub_job_keys_with("server_id", ids):
-            requests.extend(ServerRequest(key, server_id) for server_id in ids)
-    return rows_showing(watchlist, requests)
+        if ids and (rows := _rows_with(watchlist, key, ids)).any:
+            changes[key] = rows
+    return changes
