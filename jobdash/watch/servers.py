@@ -177,10 +177,7 @@ async def fetch(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> ServerInfo:
     """Fetch one server; `ApiError` when the fetch fails (a gone server is not a failure)."""
-    if request.parent is None:
-        server = await fetcher.fetch_server(request.key, request.server_id)
-    else:
-        server = await fetcher.fetch_server(request.key, request.server_id, request.parent)
+    server = await fetcher.fetch_server(request.key, request.server_id, request.parent)
     return ServerInfo(
         endpoint=request.key.endpoint,
         project_id=request.key.project_id,
