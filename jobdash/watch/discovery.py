@@ -139,10 +139,8 @@ async def _one_service(
         if job_id in seen:
             continue
         seen.add(job_id)
-        template = replace(connection.key, endpoint=key.endpoint, job_id=job_id)
-        entries.append(replace(connection, key=replace(template, service=service.name)))
-        if now is not None:
-            entries[-1] = replace(entries[-1], added_at=now)
+        entry = replace(connection, key=replace(key, job_id=job_id))
+        entries.append(entry if now is None else replace(entry, added_at=now))
     return ServiceFound(service, entries, older)
 
 
