@@ -434,40 +434,38 @@ def elb_status(plan: JobPlan, now_ms: int) -> str:
     return status
 
 
+def _elb_fields(
+    item: JobPlan | SubJobPlan, status: str, project_id: str, now_ms: int
+) -> dict[str, Any]:
+    """The fields an ELB job and each of its sub-jobs have alike, in ELB's order."""
+    failure = item.failure if status == "FAIL" else None
+    return {
+        "job_id": item.job_id,
+        "job_type": item.job_type,
+        "status": status,
+        "begin_time": zulu_time(item.begin_ms),
+        "end_time": zulu_time(item.end_ms) if now_ms >= item.end_ms else "",
+        "error_code": failure.error_code if failure else None,
+        "error_msg": failure.fail_reason if failure else None,
+        "project_id": project_id,
+    }
+
+
 def elb_job(job: ServiceJob, now_ms: int) -> dict[str, Any]:
     plan = job.plan
     status = elb_status(plan, now_ms)
     resource_type = "listener" if "istener" in plan.job_type else "loadbalancer"
 
     def step(sub: SubJobPlan) -> dict[str, Any]:
-        sub_status = sub.status(now_ms)
-        failure = sub.failure if sub_status == "FAIL" else None
-        return {
-            "job_id": sub.job_id,
-            "job_type": sub.job_type,
-            "status": sub_status,
-            "begin_time": zulu_time(sub.begin_ms),
-            "end_time": zulu_time(sub.end_ms) if now_ms >= sub.end_ms else "",
-            "error_code": failure.error_code if failure else None,
-            "error_msg": failure.fail_reason if failure else None,
-            "project_id": job.project_id,
-            "resource_id": "",
-            "entities": [{"resource_id": sub.server_id, "resource_type": resource_type}],
-        }
+        body = _elb_fields(sub, sub.status(now_ms), job.project_id, now_ms)
+        body["resource_id"] = ""
+        body["entities"] = [{"resource_id": sub.server_id, "resource_type": resource_type}]
+        return body
 
-    failure = plan.failure if status == "FAIL" else None
-    return {
-        "job_id": plan.job_id,
-        "job_type": plan.job_type,
-        "status": status,
-        "begin_time": zulu_time(plan.begin_ms),
-        "end_time": zulu_time(plan.end_ms) if now_ms >= plan.end_ms else "",
-        "error_code": failure.error_code if failure else None,
-        "error_msg": failure.fail_reason if failure else None,
-        "project_id": job.project_id,
-        "resource_id": plan.sub_jobs[0].server_id if not job.batch else "",
-        "sub_jobs": [step(sub) for sub in plan.sub_jobs] if status != "INIT" else [],
-    }
+    body = _elb_fields(plan, status, job.project_id, now_ms)
+    body["resource_id"] = plan.sub_jobs[0].server_id if not job.batch else ""
+    body["sub_jobs"] = [step(sub) for sub in plan.sub_jobs] if status != "INIT" else []
+    return body
 
 
 def _elb(job: ServiceJob, _index: int | None, now_ms: int, request_id: str) -> dict[str, Any]:
