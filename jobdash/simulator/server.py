@@ -4,16 +4,35 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import threading
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Concatenate, ParamSpec, TypeVar
 
 from jobdash.simulator.app import SimulatorApp
+from jobdash.simulator.cloud import SimulatedCloud
 from jobdash.simulator.config import SimAccount, SimCredentials, SimulatorConfig
 from jobdash.simulator.http import HttpServer
-from jobdash.simulator.jobs import DEFAULT_DURATION
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _forwarded(
+    method: Callable[Concatenate[SimulatedCloud, _P], _R],
+) -> Callable[Concatenate[Simulator, _P], _R]:
+    """A `Simulator` method that calls the same method of its app, so that the cloud's
+    Python API (parameters, defaults, docs) is written once, in `SimulatedCloud`."""
+    name = method.__name__
+
+    @functools.wraps(method)
+    def forward(self: Simulator, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        # Looked up on the app, not called as `method`: an override there is the one meant.
+        bound: Callable[_P, _R] = getattr(self.app, name)
+        return bound(*args, **kwargs)
+
+    return forward
 
 
 class Simulator:
@@ -150,102 +169,20 @@ class Simulator:
             "bad_requests": self._http.bad_requests,
         }
 
-    # -- the simulated cloud ----------------------------------------------------------
+    # -- the simulated cloud: its Python API, signatures and docs as `SimulatedCloud` has them
 
-    def now(self) -> datetime:
-        return self.app.now()
-
-    def advance(self, seconds: float) -> datetime:
-        return self.app.advance(seconds)
-
-    def create_servers(
-        self,
-        count: int,
-        name: str = "web",
-        *,
-        fail_count: int | None = None,
-        duration: tuple[float, float] = DEFAULT_DURATION,
-    ) -> str:
-        return self.app.create_servers(count, name, fail_count=fail_count, duration=duration)
-
-    def batch_action(
-        self,
-        action: str,
-        server_ids: Sequence[str],
-        *,
-        fail_count: int | None = None,
-        duration: tuple[float, float] = DEFAULT_DURATION,
-    ) -> str:
-        return self.app.batch_action(action, server_ids, fail_count=fail_count, duration=duration)
-
-    def delete_servers(
-        self,
-        server_ids: Sequence[str],
-        *,
-        fail_count: int | None = None,
-        duration: tuple[float, float] = DEFAULT_DURATION,
-    ) -> str:
-        return self.app.delete_servers(server_ids, fail_count=fail_count, duration=duration)
-
-    def create_service_job(
-        self,
-        service: str,
-        count: int = 1,
-        *,
-        kind: str | None = None,
-        name: str | None = None,
-        fail_count: int | None = None,
-        duration: tuple[float, float] = DEFAULT_DURATION,
-        project_id: str | None = None,
-        resource_ids: list[str] | None = None,
-    ) -> str:
-        """A job of another service (evs, bms, ims, vbs, cce, rds, dds, dcs, cbr, sfs_turbo,
-        elb) acting on `count` new resources (or on `resource_ids`); see
-        `SimulatedCloud.create_service_job`."""
-        return self.app.create_service_job(
-            service,
-            count,
-            kind=kind,
-            name=name,
-            fail_count=fail_count,
-            duration=duration,
-            project_id=project_id,
-            resource_ids=resource_ids,
-        )
-
-    def put_job(self, body: dict[str, Any]) -> str:
-        return self.app.put_job(body)
-
-    def inject(
-        self,
-        fault: str,
-        *,
-        count: int | None = 1,
-        job_id: str | None = None,
-        status: int | None = None,
-        retry_after: float | None = None,
-        latency_ms: float | None = None,
-    ) -> None:
-        self.app.inject(
-            fault,
-            count=count,
-            job_id=job_id,
-            status=status,
-            retry_after=retry_after,
-            latency_ms=latency_ms,
-        )
-
-    def clear_faults(self) -> None:
-        self.app.clear_faults()
-
-    def request_count(self, job_id: str | None = None) -> int:
-        return self.app.request_count(job_id)
-
-    def server_request_count(self, server_id: str | None = None) -> int:
-        return self.app.server_request_count(server_id)
-
-    def stats(self) -> dict[str, Any]:
-        return self.app.stats()
+    now = _forwarded(SimulatedCloud.now)
+    advance = _forwarded(SimulatedCloud.advance)
+    create_servers = _forwarded(SimulatedCloud.create_servers)
+    batch_action = _forwarded(SimulatedCloud.batch_action)
+    delete_servers = _forwarded(SimulatedCloud.delete_servers)
+    create_service_job = _forwarded(SimulatedCloud.create_service_job)
+    put_job = _forwarded(SimulatedCloud.put_job)
+    inject = _forwarded(SimulatedCloud.inject)
+    clear_faults = _forwarded(SimulatedCloud.clear_faults)
+    request_count = _forwarded(SimulatedCloud.request_count)
+    server_request_count = _forwarded(SimulatedCloud.server_request_count)
+    stats = _forwarded(SimulatedCloud.stats)
 
 
 async def serve(
