@@ -30,7 +30,7 @@ from jobdash.auth.aksk import (
     authorization_value,
 )
 from jobdash.auth.iam_errors import login_error, unreachable_cause
-from jobdash.auth.service_catalog import endpoint_from_catalog
+from jobdash.auth.service_catalog import catalog_regions, endpoint_from_catalog
 from jobdash.auth.token_cache import TokenCache, TokenInfo, identity_key, parse_iam_time
 from jobdash.config import paths
 from jobdash.config.checks import check_auth_url
@@ -362,7 +362,11 @@ class PasswordAuth(httpx.Auth):
             return None
         own = (info.project_name or "").partition("_")[0] or None
         for wanted in dict.fromkeys((own, region, None)):
-            if wanted is None and (own or region) and _regions(info.catalog, service_type) > 1:
+            if (
+                wanted is None
+                and (own or region)
+                and catalog_regions(info.catalog, service_type) > 1
+            ):
                 # Several regions and none of them this project's: no guess.
                 return None
             found = endpoint_from_catalog(info.catalog, service_type, wanted)
@@ -400,19 +404,6 @@ class PasswordAuth(httpx.Auth):
                 fresh = self._accept(login)
         request.headers["X-Auth-Token"] = fresh.token
         yield request
-
-
-def _regions(catalog: list[dict[str, Any]], service_type: str) -> int:
-    """How many regions the catalog lists `service_type` in."""
-    return len(
-        {
-            endpoint.get("region_id") or endpoint.get("region")
-            for service in catalog
-            if service.get("type") == service_type
-            for endpoint in service.get("endpoints") or []
-            if isinstance(endpoint, dict)
-        }
-    )
 
 
 def _text(value: object) -> str | None:

@@ -44,3 +44,16 @@ def endpoint_from_catalog(
                 except ValueError:
                     continue  # unparseable (e.g. an unclosed IPv6 bracket): not usable
     return None
+
+
+def catalog_regions(catalog: list[dict[str, Any]], service_type: str) -> int:
+    """How many regions the catalog lists `service_type` in."""
+    return len(
+        {
+            endpoint.get("region_id") or endpoint.get("region")
+            for service in catalog
+            if service.get("type") == service_type
+            for endpoint in service.get("endpoints") or []
+            if isinstance(endpoint, dict)
+        }
+    )
