@@ -442,8 +442,11 @@ class JobTree(SteadyTree[Row | GroupRow]):
         if node.label != label:
             self.relabelled += 1
             node.set_label(label)
-            if not isinstance(node.data, SubJobRow) and self._row_width(node) > self._widest:
-                self._tell_width(self._row_width(node))
+            if (
+                not isinstance(node.data, SubJobRow)
+                and (width := self._row_width(node)) > self._widest
+            ):
+                self._tell_width(width)
 
     # -- width -----------------------------------------------------------------------------
 
