@@ -61,6 +61,7 @@ class WatchStore(Protocol):
 
     def entries(self) -> list[WatchEntry]: ...
     def snapshots(self) -> dict[WatchKey, Snapshot]: ...
+    def snapshot(self, key: WatchKey) -> Snapshot | None: ...
     def add(self, entries: Iterable[WatchEntry]) -> Any: ...
     def remove(self, keys: Iterable[WatchKey]) -> list[WatchKey]: ...
     def set_label(self, key: WatchKey, label: str | None) -> bool: ...
@@ -341,8 +342,11 @@ class Watchlist:
                 return None
             self._entries_seen = number
             entries = self._store.entries()
-            new = {entry.key for entry in entries} - set(self.entries)
-            return entries, (self._store.snapshots() if new else {})
+            # Only the new entries' snapshots: reading every one would decode the whole
+            # watchlist for one job added in another pane.
+            new = [entry.key for entry in entries if entry.key not in self.entries]
+            found = {key: self._store.snapshot(key) for key in new}
+            return entries, {key: snapshot for key, snapshot in found.items() if snapshot}
 
         found = await self._thread.run(read)
         if found is None:
