@@ -18,7 +18,8 @@ _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _JOB_ID = re.compile(r"[0-9a-fA-F]{32}")
 #: How a job id looks, for messages.
 JOB_ID_FORM = "32 hexadecimal characters like 0123456789abcdef0123456789abcdef"
-_HEX32 = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{32}(?![0-9A-Za-z])")
+#: A 32-hex job id standing alone in a line of text (not part of a longer word).
+JOB_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{32}(?![0-9A-Za-z])")
 
 
 def _shown(value: str) -> str:
@@ -125,7 +126,7 @@ def extract_job_ids(text: str) -> list[str]:
                 continue
             except ValueError:
                 pass
-        hexes = _HEX32.findall(line)
+        hexes = JOB_ID_IN_TEXT.findall(line)
         if hexes:
             found.extend(hexes)
         elif len(line.split()) == 1:

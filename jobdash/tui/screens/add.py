@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static, TextArea
 
-from jobdash.api.ids import JOB_ID_FORM, extract_job_ids, job_id_problem
+from jobdash.api.ids import JOB_ID_FORM, JOB_ID_IN_TEXT, extract_job_ids, job_id_problem
 from jobdash.services.recognise import recognise_text
 from jobdash.services.registry import DEFAULT_SERVICE, UnknownServiceError, service, services
 from jobdash.text.safe import one_line
@@ -50,7 +50,6 @@ _SEPARATORS = re.compile(r"[\s,;]+")
 #: Quotes and brackets around an id (`"0123..."`, `(0123...)`) are not part of it.
 _WRAPPING = "\"'`()[]<>{}"
 _ID_CHARS = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-_HEX32 = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{32}(?![0-9A-Za-z])")
 
 
 def _id_like(token: str) -> bool:
@@ -68,13 +67,13 @@ def _line_candidates(line: str) -> list[str]:
     tokens = [t for t in tokens if t]
     if len(tokens) <= 1 or all(_id_like(t) for t in tokens):
         return tokens
-    hexes = _HEX32.findall(line)
+    hexes = JOB_ID_IN_TEXT.findall(line)
     if not hexes:
         return [line]
     junk = [
         t
         for t in tokens
-        if _ID_CHARS.fullmatch(t) and any(ch.isdigit() for ch in t) and not _HEX32.search(t)
+        if _ID_CHARS.fullmatch(t) and any(ch.isdigit() for ch in t) and not JOB_ID_IN_TEXT.search(t)
     ]
     return hexes + junk
 
